@@ -1,0 +1,46 @@
+/**
+ * The access model, written once. A document's `access` is `private`, `org` or `group:<name>`;
+ * a user reads a document when one of the user's principals is among the document's principals.
+ * The same strings are stored in the vector index, so lists, downloads, search, chat context and
+ * citations all apply this one rule.
+ */
+export type Access = 'private' | 'org' | `group:${string}`;
+
+export const ROLES = ['admin', 'user', 'service'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  id: string;
+  roles: readonly string[];
+  groups: readonly string[];
+}
+
+export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export function isAdmin(user: Pick<Principal, 'roles'>): boolean {
+  return user.roles.includes('admin');
+}
+
+/** Principals a user reads with: `user:<id>`, `org`, and `group:<name>` for each group. */
+export function principalsOf(user: Principal): string[] {
+  return [`user:${user.id}`, 'org', ...user.groups.map((g) => `group:${g}`)];
+}
+
+/** Principals that may read a document with this owner and access. */
+export function documentPrincipals(ownerId: string, access: Access): string[] {
+  if (access === 'org') return ['org', `user:${ownerId}`];
+  if (access.startsWith('group:')) return [access, `user:${ownerId}`];
+  return [`user:${ownerId}`];
+}
+
+export function parseAccess(value: string): Access | null {
+  if (value === 'private' || value === 'org') return value;
+  if (value.startsWith('group:') && GROUP_NAME_RE.test(value.slice(6))) return value as Access;
+  return null;
+}
+
+export function canRead(user: Principal, doc: { ownerId: string; access: Access }): boolean {
+  if (isAdmin(user)) return true;
+  const mine = new Set(principalsOf(user));
+  return documentPrincipals(doc.ownerId, doc.access).some((p) => mine.has(p));
+}

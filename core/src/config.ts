@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/**
+ * The one environment schema of rattgllm. Every process calls `loadConfig()` once at start;
+ * nothing else in the code base reads `process.env`.
+ */
+
+/** Values that let the demo start but must never reach production unchanged. */
+export const INSECURE_DEFAULTS = {
+  JWT_SECRET: 'supersecretkey',
+  ADMIN_PASSWORD: 'admin',
+  MINIO_ROOT_USER: 'minioadmin',
+  MINIO_ROOT_PASSWORD: 'minioadmin',
+} as const;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** `12h`, `30m`, `45s`, `2d` or a plain number of seconds → seconds. */
+export const duration = z
+  .string()
+  .regex(/^\d+\s*[smhd]?$/, 'expected a duration such as 45s, 30m, 12h or 2d')
+  .transform((v) => {
+    const n = Number.parseInt(v, 10);
+    const unit = v.trim().slice(-1);
+    const factor = unit === 'm' ? 60 : unit === 'h' ? 3600 : unit === 'd' ? 86400 : 1;
+    return n * factor;
+  });
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    // Gateway
+    HOST: z.string().default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+    TRUST_PROXY: bool.default(true),
+
+    // Postgres: either DATABASE_URL or the POSTGRES_* parts (the compose stack sets the parts).
+    DATABASE_URL: z.url().optional(),
+    POSTGRES_HOST: z.string().default('postgres'),
+    POSTGRES_PORT: z.coerce.number().int().default(5432),
+    POSTGRES_USER: z.string().default('rattg_user'),
+    POSTGRES_PASSWORD: z.string().default('changeme'),
+    POSTGRES_DB: z.string().default('rattgllm'),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
+
+    // Accounts and tokens
+    JWT_SECRET: z.string().min(8, 'must be at least 8 characters (use 32+ random bytes)'),
+    JWT_EXPIRES_IN: duration.default(12 * 3600),
+    ADMIN_PASSWORD: z.string().min(1).default(INSECURE_DEFAULTS.ADMIN_PASSWORD),
+    LOGIN_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(10),
+    LOGIN_RATE_LIMIT_WINDOW: duration.default(60),
+
+    // Object storage (MinIO or any S3 store)
+    S3_ENDPOINT: z.url().default('http://minio:9000'),
+    S3_REGION: z.string().default('us-east-1'),
+    S3_BUCKET: z.string().min(3).default('rattgllm'),
+    MINIO_ROOT_USER: z.string().min(1).default(INSECURE_DEFAULTS.MINIO_ROOT_USER),
+    MINIO_ROOT_PASSWORD: z.string().min(1).default(INSECURE_DEFAULTS.MINIO_ROOT_PASSWORD),
+    MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10240).default(100),
+  })
+  .transform((env) => ({
+    ...env,
+    DATABASE_URL:
+      env.DATABASE_URL ??
+      `postgres://${encodeURIComponent(env.POSTGRES_USER)}:${encodeURIComponent(env.POSTGRES_PASSWORD)}@${env.POSTGRES_HOST}:${env.POSTGRES_PORT}/${encodeURIComponent(env.POSTGRES_DB)}`,
+  }));
+
+export type Config = z.output<typeof schema> & {
+  /** Names of the variables still set to a published demo value. Empty in a safe deployment. */
+  readonly insecureDefaults: readonly string[];
+};
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parse and validate the environment. Throws a ConfigError listing every missing or invalid
+ * variable at once, so a misconfigured container fails with one readable message.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings (common in compose files: `FOO=`) mean "not set".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => {
+        const name = i.path.join('.') || '(environment)';
+        return i.code === 'invalid_type' && cleaned[name] === undefined
+          ? `${name}: required but not set`
+          : `${name}: ${i.message}`;
+      }),
+    );
+  }
+  const insecureDefaults = (Object.keys(INSECURE_DEFAULTS) as (keyof typeof INSECURE_DEFAULTS)[]).filter(
+    (k) => result.data[k] === INSECURE_DEFAULTS[k],
+  );
+  return Object.freeze({ ...result.data, insecureDefaults });
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, validated on first use. */
+export function loadConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,9 @@
+// The public surface of @rattgllm/core. Gateway and ingestor import from here only.
+export * from './config.js';
+export * from './errors.js';
+export * from './logger.js';
+export * from './access.js';
+export * from './passwords.js';
+export * from './apiKeys.js';
+export * from './db/knex.js';
+export * from './db/migrate.js';

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '@rattgllm/core';
+
+describe('parseConfig', () => {
+  it('lists every missing or invalid variable in one error', () => {
+    let error: unknown;
+    try {
+      parseConfig({ PORT: 'eighty', JWT_EXPIRES_IN: 'soon', S3_ENDPOINT: 'not a url' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/JWT_SECRET: required but not set/);
+    expect(problems).toMatch(/PORT:/);
+    expect(problems).toMatch(/JWT_EXPIRES_IN: expected a duration/);
+    expect(problems).toMatch(/S3_ENDPOINT:/);
+    expect((error as ConfigError).problems).toHaveLength(4);
+  });
+
+  it('flags the published demo values as insecure defaults', () => {
+    const config = parseConfig({ JWT_SECRET: 'supersecretkey' });
+    expect([...config.insecureDefaults].sort()).toEqual(
+      ['ADMIN_PASSWORD', 'JWT_SECRET', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER'].sort(),
+    );
+  });
+
+  it('has no insecure defaults when every secret is set', () => {
+    const config = parseConfig({
+      JWT_SECRET: 'a-long-random-secret-value',
+      ADMIN_PASSWORD: 'correct horse',
+      MINIO_ROOT_USER: 'rattg',
+      MINIO_ROOT_PASSWORD: 'another-long-secret',
+    });
+    expect(config.insecureDefaults).toEqual([]);
+  });
+
+  it('builds DATABASE_URL from the POSTGRES_* parts and parses durations', () => {
+    const config = parseConfig({
+      JWT_SECRET: 'x'.repeat(32),
+      POSTGRES_USER: 'rattg_user',
+      POSTGRES_PASSWORD: 'p@ss/word',
+      POSTGRES_HOST: 'db',
+      POSTGRES_DB: 'rattgllm',
+      JWT_EXPIRES_IN: '30m',
+    });
+    expect(config.DATABASE_URL).toBe('postgres://rattg_user:p%40ss%2Fword@db:5432/rattgllm');
+    expect(config.JWT_EXPIRES_IN).toBe(1800);
+    expect(parseConfig({ JWT_SECRET: 'x'.repeat(32) }).JWT_EXPIRES_IN).toBe(12 * 3600);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(() => parseConfig({ JWT_SECRET: '' })).toThrow(/JWT_SECRET: required but not set/);
+  });
+});

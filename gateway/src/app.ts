@@ -1,0 +1,41 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '@rattgllm/core';
+import { ErrorBody } from './schemas/common.js';
+import configPlugin from './plugins/app/config.js';
+import errorHandler from './plugins/app/error-handler.js';
+import dbPlugin from './plugins/app/db.js';
+import repositories from './plugins/app/repositories.js';
+import authPlugin from './plugins/app/auth.js';
+import jwtPlugin from './plugins/external/jwt.js';
+import rateLimitPlugin from './plugins/external/rate-limit.js';
+import swaggerPlugin from './plugins/external/swagger.js';
+import healthRoutes from './routes/health.js';
+import authRoutes from './routes/auth/index.js';
+import userRoutes from './routes/users/index.js';
+import apiKeyRoutes from './routes/api-keys/index.js';
+
+export interface AppOptions {
+  config: Config;
+}
+
+/** The whole gateway as one plugin: external plugins, then ours, then routes. */
+async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  fastify.addSchema(ErrorBody);
+  await fastify.register(configPlugin, { config: opts.config });
+  await fastify.register(errorHandler);
+  await fastify.register(swaggerPlugin);
+  await fastify.register(rateLimitPlugin);
+  await fastify.register(jwtPlugin);
+  await fastify.register(dbPlugin);
+  await fastify.register(repositories);
+  await fastify.register(authPlugin);
+
+  await fastify.register(healthRoutes);
+  await fastify.register(authRoutes);
+  await fastify.register(userRoutes);
+  await fastify.register(apiKeyRoutes);
+}
+
+// Not encapsulated, so the instance `buildApp` returns exposes `db`, `repos` and `config` to tests.
+export default fp(app, { name: 'rattgllm-gateway' });

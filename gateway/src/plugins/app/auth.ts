@@ -1,0 +1,123 @@
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import {
+  ForbiddenError,
+  UnauthorizedError,
+  apiKeyMatches,
+  looksLikeApiKey,
+  parseApiKey,
+  type Principal,
+} from '@rattgllm/core';
+import type { FastifyJWT } from '@fastify/jwt';
+import type { UserRow } from './repositories/users.js';
+
+/** Who is calling, as established by `fastify.authenticate`. */
+export interface AuthUser extends Principal {
+  username: string;
+  email: string | null;
+  /** Effective roles: the user's, narrowed by the API key's when one is used. */
+  roles: string[];
+  groups: string[];
+  via: 'jwt' | 'api_key';
+  apiKeyId?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** preHandler: requires a valid JWT or API key of an active user. */
+    authenticate: preHandlerAsyncHookHandler;
+    /** preHandler factory: requires one of the roles (after `authenticate`). */
+    requireRole: (...roles: string[]) => preHandlerAsyncHookHandler;
+  }
+  interface FastifyRequest {
+    auth: AuthUser | null;
+  }
+}
+
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (!header)
+    throw new UnauthorizedError('Missing Authorization header: send "Bearer <token>"', 'MISSING_TOKEN');
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) throw new UnauthorizedError('Authorization header must be "Bearer <token>"', 'INVALID_TOKEN');
+  return m[1]!;
+}
+
+function activeUser(row: UserRow | undefined): UserRow {
+  // Deleted and disabled users are checked on every request, so their tokens stop at once.
+  if (!row) throw new UnauthorizedError('This account no longer exists', 'INVALID_TOKEN');
+  if (row.disabled) throw new UnauthorizedError('This account is disabled', 'ACCOUNT_DISABLED');
+  return row;
+}
+
+/**
+ * `Authorization: Bearer` accepts a JWT from `/auth/login` or an API key (`rk_…`) everywhere.
+ */
+export default fp(
+  async (fastify) => {
+    fastify.decorateRequest('auth', null);
+
+    async function fromApiKey(token: string): Promise<AuthUser> {
+      const parsed = parseApiKey(token);
+      const row = parsed ? await fastify.repos.apiKeys.findByPrefix(parsed.prefix) : undefined;
+      if (!row || !apiKeyMatches(token, row.hash))
+        throw new UnauthorizedError('Invalid API key', 'INVALID_API_KEY');
+      if (row.revoked_at) throw new UnauthorizedError('This API key has been revoked', 'API_KEY_REVOKED');
+      if (row.expires_at && row.expires_at.getTime() <= Date.now())
+        throw new UnauthorizedError('This API key has expired', 'API_KEY_EXPIRED');
+      const user = activeUser(await fastify.repos.users.findById(row.user_id));
+      await fastify.repos.apiKeys.touch(row);
+      // A key never has more than its owner has now: demoting a user demotes their keys.
+      const roles = user.roles.includes('admin')
+        ? row.roles
+        : row.roles.filter((r) => user.roles.includes(r));
+      return toAuthUser(user, roles, 'api_key', row.id);
+    }
+
+    async function fromJwt(request: FastifyRequest): Promise<AuthUser> {
+      let claims;
+      try {
+        claims = await request.jwtVerify<FastifyJWT['user']>();
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED')
+          throw new UnauthorizedError('Your session has expired; sign in again', 'TOKEN_EXPIRED');
+        throw new UnauthorizedError('Invalid token', 'INVALID_TOKEN');
+      }
+      const user = activeUser(await fastify.repos.users.findById(claims.sub));
+      // Roles come from the database, not the token, so a demotion takes effect at once.
+      return toAuthUser(user, user.roles, 'jwt');
+    }
+
+    fastify.decorate(
+      'authenticate',
+      async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
+        const token = bearerToken(request);
+        request.auth = looksLikeApiKey(token) ? await fromApiKey(token) : await fromJwt(request);
+      },
+    );
+
+    fastify.decorate(
+      'requireRole',
+      (...roles: string[]) =>
+        async function requireRole(request: FastifyRequest) {
+          if (!request.auth) throw new UnauthorizedError();
+          if (!roles.some((r) => request.auth!.roles.includes(r)))
+            throw new ForbiddenError(`This needs the ${roles.join(' or ')} role`, 'FORBIDDEN');
+        },
+    );
+  },
+  { name: 'auth', dependencies: ['jwt', 'repositories'] },
+);
+
+function toAuthUser(user: UserRow, roles: string[], via: AuthUser['via'], apiKeyId?: string): AuthUser {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    roles,
+    groups: user.groups,
+    via,
+    ...(apiKeyId ? { apiKeyId } : {}),
+  };
+}

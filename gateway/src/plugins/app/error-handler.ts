@@ -1,0 +1,67 @@
+import fp from 'fastify-plugin';
+import { STATUS_CODES } from 'node:http';
+import { AppError } from '@rattgllm/core';
+import type { FastifyError } from 'fastify';
+
+/** Fastify's own client-error codes, renamed to the stable codes our API documents. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+};
+
+/**
+ * The one error handler. Every error body is `{ statusCode, error, message, code }`; a 5xx says
+ * only that something went wrong on our side (the details go to the log with the request id).
+ */
+export default fp(
+  async (fastify) => {
+    fastify.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+      let statusCode = 500;
+      let code = 'INTERNAL_ERROR';
+      let message = 'Internal server error';
+      let extra: Record<string, unknown> = {};
+
+      if (err instanceof AppError) {
+        ({ statusCode, code, message } = err);
+        extra = err.details ?? {};
+      } else if ('validation' in err && err.validation) {
+        statusCode = 400;
+        code = 'VALIDATION_ERROR';
+        message = err.message;
+      } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+        statusCode = err.statusCode;
+        code = FASTIFY_CODES[err.code] ?? err.code ?? 'BAD_REQUEST';
+        message = err.message;
+      } else if (typeof err.statusCode === 'number' && err.statusCode > 500) {
+        // 502/503/504 come from our own upstream checks; their messages are written for users.
+        statusCode = err.statusCode;
+        code = err.code ?? 'UPSTREAM_ERROR';
+        message = err.message;
+      }
+
+      if (statusCode >= 500) request.log.error({ err }, 'request failed');
+      else request.log.info({ code, statusCode }, message);
+
+      return reply.code(statusCode).send({
+        statusCode,
+        error: STATUS_CODES[statusCode] ?? 'Error',
+        message,
+        code,
+        ...extra,
+      });
+    });
+
+    fastify.setNotFoundHandler((request, reply) =>
+      reply.code(404).send({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `Route ${request.method} ${request.url.split('?')[0]} not found`,
+        code: 'ROUTE_NOT_FOUND',
+      }),
+    );
+  },
+  { name: 'error-handler' },
+);

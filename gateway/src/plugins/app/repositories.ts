@@ -1,0 +1,28 @@
+import fp from 'fastify-plugin';
+import { usersRepository, type UsersRepository } from './repositories/users.js';
+import { apiKeysRepository, type ApiKeysRepository } from './repositories/apiKeys.js';
+import { auditRepository, type AuditRepository } from './repositories/audit.js';
+
+export interface Repositories {
+  users: UsersRepository;
+  apiKeys: ApiKeysRepository;
+  audit: AuditRepository;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    repos: Repositories;
+  }
+}
+
+/** The only place that builds SQL: one repository per table. */
+export default fp(
+  async (fastify) => {
+    fastify.decorate('repos', {
+      users: usersRepository(fastify.db),
+      apiKeys: apiKeysRepository(fastify.db),
+      audit: auditRepository(fastify.db),
+    });
+  },
+  { name: 'repositories', dependencies: ['db'] },
+);

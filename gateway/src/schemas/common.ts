@@ -1,0 +1,27 @@
+import { Type, type Static } from 'typebox';
+
+/** Every error body the gateway sends. */
+export const ErrorBody = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String({ description: 'HTTP reason phrase' }),
+    message: Type.String({ description: 'What was wrong, in words' }),
+    code: Type.String({ description: 'Stable machine-readable code' }),
+  },
+  { $id: 'ErrorBody', additionalProperties: true },
+);
+export type ErrorBody = Static<typeof ErrorBody>;
+
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorBody')]));
+
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export const Username = Type.String({
+  pattern: '^[a-z0-9][a-z0-9._-]{1,63}$',
+  description: 'lower-case letters, digits, dot, dash, underscore; 2–64 characters',
+});
+export const Password = Type.String({ minLength: 8, maxLength: 256 });
+export const GroupName = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
+export const RoleName = Type.Union([Type.Literal('admin'), Type.Literal('user'), Type.Literal('service')]);
+export const Email = Type.String({ format: 'email', maxLength: 320 });
