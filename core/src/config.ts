@@ -61,9 +61,39 @@ const schema = z
     MINIO_ROOT_USER: z.string().min(1).default(INSECURE_DEFAULTS.MINIO_ROOT_USER),
     MINIO_ROOT_PASSWORD: z.string().min(1).default(INSECURE_DEFAULTS.MINIO_ROOT_PASSWORD),
     MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10240).default(100),
+
+    // Vector index (Qdrant)
+    QDRANT_URL: z.url().default('http://qdrant:6333'),
+    QDRANT_API_KEY: z.string().optional(),
+    QDRANT_COLLECTION: z.string().min(1).default('rattgllm_chunks'),
+
+    // Embeddings and chat (Ollama)
+    OLLAMA_URL: z.url().default('http://ollama:11434'),
+    EMBED_MODEL: z.string().min(1).default('nomic-embed-text'),
+    EMBED_DIM: z.coerce.number().int().min(1).max(65536).default(768),
+    /** Prefixes nomic-embed-text was trained with; set both empty for models without them. */
+    EMBED_DOCUMENT_PREFIX: z.string().default('search_document: '),
+    EMBED_QUERY_PREFIX: z.string().default('search_query: '),
+    EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
+    EMBED_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    EMBED_TIMEOUT: duration.default(120),
+    CHAT_MODEL: z.string().min(1).default('llama3.1:8b'),
+    /** OpenAI-compatible base URL chat is forwarded to (default: Ollama's /v1). */
+    LLM_BASE_URL: z.url().optional(),
+
+    // Ingestor
+    DROP_DIR: z.string().min(1).default('./drop'),
+    DROP_POLLING: bool.default(false),
+    REINDEX_INTERVAL: duration.default(2 * 3600),
+    INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+    CHUNK_TOKENS: z.coerce.number().int().min(64).max(1800).default(400),
+    CHUNK_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.15),
+    DOCLING_URL: z.url().optional(),
   })
   .transform((env) => ({
     ...env,
+    LLM_BASE_URL: env.LLM_BASE_URL ?? `${env.OLLAMA_URL.replace(/\/+$/, '')}/v1`,
     DATABASE_URL:
       env.DATABASE_URL ??
       `postgres://${encodeURIComponent(env.POSTGRES_USER)}:${encodeURIComponent(env.POSTGRES_PASSWORD)}@${env.POSTGRES_HOST}:${env.POSTGRES_PORT}/${encodeURIComponent(env.POSTGRES_DB)}`,
