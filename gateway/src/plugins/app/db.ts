@@ -10,7 +10,7 @@ declare module 'fastify' {
 /** The Postgres pool (knex). Only repositories use it directly. */
 export default fp(
   async (fastify) => {
-    const db = createDb(fastify.config);
+    const db = createDb(fastify.config, fastify.log);
     fastify.decorate('db', db);
     fastify.addHook('onClose', async () => db.destroy());
   },

@@ -12,6 +12,14 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
+// Connection-level failures (Postgres down, restarting, out of connections): a 503 the client
+// may retry, not a 500 that looks like a bug.
+const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', '57P01', '57P03', '53300']);
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string };
+  return e?.name === 'KnexTimeoutError' || (typeof e?.code === 'string' && DB_DOWN_CODES.has(e.code));
+}
+
 /**
  * The one error handler. Every error body is `{ statusCode, error, message, code }`; a 5xx says
  * only that something went wrong on our side (the details go to the log with the request id).
@@ -27,6 +35,10 @@ export default fp(
       if (err instanceof AppError) {
         ({ statusCode, code, message } = err);
         extra = err.details ?? {};
+      } else if (isDatabaseUnavailable(err)) {
+        statusCode = 503;
+        code = 'DATABASE_UNAVAILABLE';
+        message = 'The database is unreachable; try again in a moment';
       } else if ('validation' in err && err.validation) {
         statusCode = 400;
         code = 'VALIDATION_ERROR';
