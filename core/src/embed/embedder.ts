@@ -1,0 +1,185 @@
+import { Ollama } from 'ollama';
+import type { Config } from '../config.js';
+import {
+  EmbedDimensionMismatchError,
+  EmbedModelNotFoundError,
+  OllamaRequestError,
+  OllamaServerError,
+  OllamaTimeoutError,
+  OllamaUnavailableError,
+} from './errors.js';
+
+export type EmbedderConfig = Pick<
+  Config,
+  | 'OLLAMA_URL'
+  | 'EMBED_MODEL'
+  | 'EMBED_DIM'
+  | 'EMBED_DOCUMENT_PREFIX'
+  | 'EMBED_QUERY_PREFIX'
+  | 'EMBED_BATCH_SIZE'
+  | 'EMBED_CONCURRENCY'
+  | 'EMBED_TIMEOUT'
+>;
+
+export interface EmbedOptions {
+  signal?: AbortSignal;
+}
+
+export interface Embedder {
+  readonly model: string;
+  readonly dimension: number;
+  /** One vector per text, in order. Texts are sent with EMBED_DOCUMENT_PREFIX in bounded parallel batches. */
+  embedDocuments(texts: readonly string[], options?: EmbedOptions): Promise<number[][]>;
+  /** The vector of a search query (EMBED_QUERY_PREFIX). */
+  embedQuery(text: string, options?: EmbedOptions): Promise<number[]>;
+  /** Start-up check: the model is pulled and returns EMBED_DIM-sized vectors. Throws an EmbedderError otherwise. */
+  checkModel(options?: EmbedOptions): Promise<{ model: string; dimension: number }>;
+}
+
+/** The `ollama` client's error for non-2xx answers (not exported under a stable name, so duck-typed). */
+function httpStatusOf(err: unknown): number | undefined {
+  const s = (err as { status_code?: unknown } | null)?.status_code;
+  return typeof s === 'number' ? s : undefined;
+}
+
+/** The socket-level code under fetch's `TypeError: fetch failed` (ECONNREFUSED, ENOTFOUND, ...). */
+function networkCodeOf(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function createEmbedder(config: EmbedderConfig): Embedder {
+  const url = config.OLLAMA_URL.replace(/\/+$/, '');
+  const model = config.EMBED_MODEL;
+  const timeoutMs = config.EMBED_TIMEOUT * 1000;
+
+  /** Turns whatever the client threw into an error a person can act on. */
+  function translate(err: unknown, caller: AbortSignal | undefined, timeout: AbortSignal): unknown {
+    // The caller gave up: propagate their reason unchanged, it is not Ollama's fault.
+    if (caller?.aborted) return caller.reason;
+    if (timeout.aborted) {
+      return new OllamaTimeoutError(
+        `Ollama at ${url} did not answer within ${config.EMBED_TIMEOUT}s (EMBED_TIMEOUT)`,
+        {
+          url,
+        },
+      );
+    }
+    const status = httpStatusOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    if (status !== undefined) {
+      // Ollama: `model "x" not found, try pulling it first` (embed) / `model 'x' not found` (show).
+      if (status === 404 && /not found/i.test(message)) return new EmbedModelNotFoundError(model);
+      if (status >= 500)
+        return new OllamaServerError(`Ollama at ${url} failed: ${message} (HTTP ${status})`, { url, status });
+      return new OllamaRequestError(`Ollama at ${url} rejected the request: ${message} (HTTP ${status})`, {
+        url,
+        status,
+      });
+    }
+    const code = networkCodeOf(err);
+    if (code === 'ECONNREFUSED')
+      return new OllamaUnavailableError(`Ollama at ${url} refused the connection`, { url, code });
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      return new OllamaUnavailableError(`Ollama at ${url} could not be found (DNS lookup failed)`, {
+        url,
+        code,
+      });
+    }
+    if (err instanceof TypeError || code !== undefined) {
+      return new OllamaUnavailableError(`Ollama at ${url} could not be reached (${code ?? message})`, {
+        url,
+        code,
+      });
+    }
+    return err;
+  }
+
+  /**
+   * One Ollama call under EMBED_TIMEOUT and the caller's signal. The client has no per-call
+   * signal, so a fresh client per call gets a fetch that carries both; it is only a small object.
+   */
+  async function call<T>(fn: (client: Ollama) => Promise<T>, caller: AbortSignal | undefined): Promise<T> {
+    caller?.throwIfAborted();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
+    const client = new Ollama({
+      host: url,
+      fetch: (input, init) =>
+        fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+    });
+    try {
+      return await fn(client);
+    } catch (err) {
+      throw translate(err, caller, timeout);
+    }
+  }
+
+  async function embedBatch(inputs: string[], signal: AbortSignal | undefined): Promise<number[][]> {
+    const res = await call((c) => c.embed({ model, input: inputs, truncate: true }), signal);
+    if (!Array.isArray(res.embeddings) || res.embeddings.length !== inputs.length) {
+      throw new OllamaServerError(
+        `Ollama at ${url} returned ${res.embeddings?.length ?? 0} embeddings for ${inputs.length} inputs`,
+      );
+    }
+    for (const e of res.embeddings) {
+      if (e.length !== config.EMBED_DIM)
+        throw new EmbedDimensionMismatchError(model, config.EMBED_DIM, e.length);
+    }
+    return res.embeddings;
+  }
+
+  async function embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
+    const size = config.EMBED_BATCH_SIZE;
+    const batches: string[][] = [];
+    for (let i = 0; i < texts.length; i += size) {
+      batches.push(texts.slice(i, i + size).map((t) => config.EMBED_DOCUMENT_PREFIX + t));
+    }
+    const results: number[][][] = new Array(batches.length);
+    // First failure stops the other lanes: no point embedding the rest of a document that fails.
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    let next = 0;
+    let failure: { err: unknown } | undefined;
+    const lane = async () => {
+      while (!failure && next < batches.length) {
+        const i = next++;
+        try {
+          results[i] = await embedBatch(batches[i]!, signal);
+        } catch (err) {
+          if (!failure) {
+            failure = { err: options.signal?.aborted ? options.signal.reason : err };
+            stop.abort(err);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(config.EMBED_CONCURRENCY, batches.length) }, lane));
+    if (failure) throw failure.err;
+    return results.flat();
+  }
+
+  async function embedQuery(text: string, options: EmbedOptions = {}): Promise<number[]> {
+    const [vector] = await embedBatch([config.EMBED_QUERY_PREFIX + text], options.signal);
+    return vector!;
+  }
+
+  async function checkModel(options: EmbedOptions = {}) {
+    await call((c) => c.show({ model }), options.signal);
+    const probe = await call(
+      (c) => c.embed({ model, input: [config.EMBED_QUERY_PREFIX + 'dimension check'] }),
+      options.signal,
+    );
+    const dimension = probe.embeddings[0]?.length ?? 0;
+    if (dimension !== config.EMBED_DIM)
+      throw new EmbedDimensionMismatchError(model, config.EMBED_DIM, dimension);
+    return { model, dimension };
+  }
+
+  return { model, dimension: config.EMBED_DIM, embedDocuments, embedQuery, checkModel };
+}

@@ -1,0 +1,327 @@
+import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import type { Config } from '../config.js';
+import type { SparseVector } from '../sparse/bm25.js';
+import {
+  CollectionMismatchError,
+  QdrantRequestError,
+  QdrantUnavailableError,
+  VectorIndexError,
+} from './errors.js';
+import { chunkPointId } from './ids.js';
+
+export type VectorIndexConfig = Pick<
+  Config,
+  'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
+>;
+
+export const DENSE_VECTOR = 'dense';
+export const SPARSE_VECTOR = 'sparse';
+/** Payload fields with a keyword index: every query filters on them. */
+export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
+
+export interface ChunkPoint {
+  index: number;
+  text: string;
+  page?: number | null;
+  heading?: string | null;
+  dense: number[];
+  sparse: SparseVector;
+}
+
+export interface ChunkPayloadBase {
+  filename: string;
+  /** `org`, `user:<id>`, `group:<name>`: who may read the document. */
+  principals: string[];
+  tags?: string[];
+}
+
+/** What each point carries; field names are the stored payload keys. */
+export interface ChunkPayload {
+  document_id: string;
+  chunk_index: number;
+  text: string;
+  filename: string;
+  page: number | null;
+  heading: string | null;
+  principals: string[];
+  version: number;
+  tags?: string[];
+}
+
+export interface HybridSearchInput {
+  dense: number[];
+  sparse: SparseVector;
+  /** The asking user's principals. Empty → no results (never "no filter"). */
+  principals: string[];
+  limit: number;
+  documentIds?: string[];
+  tags?: string[];
+  /** Candidates each of dense and sparse contribute to the fusion (default max(limit·4, 20)). */
+  prefetchLimit?: number;
+}
+
+export interface SearchHit {
+  id: string;
+  /** RRF score: Σ 1/(rank + 2) over the dense and sparse candidate lists (Qdrant's default k). */
+  score: number;
+  /** Cosine similarity of the passage to the query, when it was among the dense candidates. */
+  denseScore?: number;
+  payload: ChunkPayload;
+}
+
+export interface VectorIndex {
+  readonly collection: string;
+  /** Create the collection and payload indexes if missing; fail clearly if the existing one does not fit. */
+  ensureCollection(): Promise<void>;
+  /** Write a document version's chunks (ids derived, `wait: true`), then drop that document's other points. Returns the point ids. */
+  upsertChunks(
+    documentId: string,
+    version: number,
+    chunks: ChunkPoint[],
+    base: ChunkPayloadBase,
+  ): Promise<string[]>;
+  deleteDocument(documentId: string): Promise<void>;
+  /** Rewrite who may read a document, without re-embedding. */
+  setPrincipals(documentId: string, principals: string[]): Promise<void>;
+  countDocumentPoints(documentId: string): Promise<number>;
+  hybridSearch(input: HybridSearchInput): Promise<SearchHit[]>;
+}
+
+type Filter = Schemas['Filter'];
+type Condition = Schemas['FieldCondition'];
+
+const keyword = (key: string, value: string): Condition => ({ key, match: { value } });
+const anyOf = (key: string, values: string[]): Condition => ({ key, match: { any: values } });
+
+function networkCodeOf(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function createVectorIndex(config: VectorIndexConfig): VectorIndex {
+  const url = config.QDRANT_URL.replace(/\/+$/, '');
+  const collection = config.QDRANT_COLLECTION;
+  const client = new QdrantClient({
+    url,
+    ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
+    // The version probe is an extra request at construction that logs a warning when it fails;
+    // ensureCollection is our real start-up check.
+    checkCompatibility: false,
+  });
+
+  /** Every client call goes through here so callers only ever see VectorIndexError subclasses. */
+  async function q<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof VectorIndexError) throw err;
+      const status = (err as { status?: unknown }).status;
+      if (typeof status === 'number') {
+        const data = (err as { data?: { status?: { error?: string } } }).data;
+        const reason = data?.status?.error ?? (err as Error).message;
+        throw new QdrantRequestError(
+          `Qdrant at ${url} refused to ${what}: ${reason} (HTTP ${status})`,
+          status,
+          {
+            url,
+            collection,
+          },
+        );
+      }
+      const name = (err as { name?: unknown }).name;
+      if (name === 'QdrantClientTimeoutError')
+        throw new QdrantUnavailableError(`Qdrant at ${url} timed out (${what})`, { url });
+      const code = networkCodeOf(err);
+      if (code === 'ECONNREFUSED')
+        throw new QdrantUnavailableError(`Qdrant at ${url} refused the connection`, { url, code });
+      if (code || err instanceof TypeError) {
+        throw new QdrantUnavailableError(
+          `Qdrant at ${url} could not be reached (${code ?? (err as Error).message})`,
+          {
+            url,
+            code,
+          },
+        );
+      }
+      throw err;
+    }
+  }
+
+  async function ensureCollection(): Promise<void> {
+    const { exists } = await q('check the collection', () => client.collectionExists(collection));
+    if (!exists) {
+      try {
+        await q('create the collection', () =>
+          client.createCollection(collection, {
+            vectors: { [DENSE_VECTOR]: { size: config.EMBED_DIM, distance: 'Cosine' } },
+            // BM25: documents carry term-frequency weights, Qdrant multiplies in the IDF at query time.
+            sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' } },
+          }),
+        );
+      } catch (err) {
+        // Another process (gateway vs ingestor) created it first: fine, check its shape below.
+        if (!(err instanceof QdrantRequestError && err.upstreamStatus === 409)) throw err;
+      }
+    }
+    const info = await q('read the collection', () => client.getCollection(collection));
+    const vectors = info.config.params.vectors as
+      Record<string, { size?: number; distance?: string }> | undefined;
+    const dense = vectors?.[DENSE_VECTOR];
+    if (!dense || typeof dense.size !== 'number') {
+      throw new CollectionMismatchError(
+        `Qdrant collection ${collection} has no named dense vector "${DENSE_VECTOR}"; ` +
+          `delete it or set QDRANT_COLLECTION to a new name`,
+        { collection },
+      );
+    }
+    if (dense.size !== config.EMBED_DIM) {
+      throw new CollectionMismatchError(
+        `Qdrant collection ${collection} holds ${dense.size}-dimensional vectors but EMBED_DIM is ${config.EMBED_DIM}; ` +
+          `use the embedding model the collection was built with, or set QDRANT_COLLECTION to a new name and re-index`,
+        { collection, expected: config.EMBED_DIM, actual: dense.size },
+      );
+    }
+    const sparse = info.config.params.sparse_vectors?.[SPARSE_VECTOR];
+    if (!sparse || sparse.modifier !== 'idf') {
+      throw new CollectionMismatchError(
+        `Qdrant collection ${collection} has no sparse vector "${SPARSE_VECTOR}" with modifier "idf"; ` +
+          `delete it or set QDRANT_COLLECTION to a new name and re-index`,
+        { collection },
+      );
+    }
+    for (const field of INDEXED_KEYWORDS) {
+      if (info.payload_schema[field]?.data_type === 'keyword') continue;
+      await q(`index ${field}`, () =>
+        client.createPayloadIndex(collection, { field_name: field, field_schema: 'keyword', wait: true }),
+      );
+    }
+  }
+
+  async function upsertChunks(
+    documentId: string,
+    version: number,
+    chunks: ChunkPoint[],
+    base: ChunkPayloadBase,
+  ): Promise<string[]> {
+    const ids: string[] = [];
+    const points = chunks.map((c) => {
+      const id = chunkPointId(documentId, c.index, c.text);
+      ids.push(id);
+      const payload: ChunkPayload = {
+        document_id: documentId,
+        chunk_index: c.index,
+        text: c.text,
+        filename: base.filename,
+        page: c.page ?? null,
+        heading: c.heading ?? null,
+        principals: base.principals,
+        version,
+        ...(base.tags ? { tags: base.tags } : {}),
+      };
+      return { id, vector: { [DENSE_VECTOR]: c.dense, [SPARSE_VECTOR]: c.sparse }, payload: { ...payload } };
+    });
+    // Bounded request size: a 500-page PDF must not become one 50 MB request body.
+    for (let i = 0; i < points.length; i += 128) {
+      const batch = points.slice(i, i + 128);
+      await q('store points', () => client.upsert(collection, { wait: true, points: batch }));
+    }
+    // Only after the new points are durable: remove what this version replaces (older versions
+    // and same-version leftovers of an earlier, differently chunked attempt), never newer versions.
+    const filter: Filter = {
+      must: [keyword('document_id', documentId), { key: 'version', range: { lte: version } }],
+      ...(ids.length ? { must_not: [{ has_id: ids }] } : {}),
+    };
+    await q('delete replaced points', () => client.delete(collection, { wait: true, filter }));
+    return ids;
+  }
+
+  async function deleteDocument(documentId: string): Promise<void> {
+    await q('delete points', () =>
+      client.delete(collection, { wait: true, filter: { must: [keyword('document_id', documentId)] } }),
+    );
+  }
+
+  async function setPrincipals(documentId: string, principals: string[]): Promise<void> {
+    await q('update access', () =>
+      client.setPayload(collection, {
+        wait: true,
+        payload: { principals },
+        filter: { must: [keyword('document_id', documentId)] },
+      }),
+    );
+  }
+
+  async function countDocumentPoints(documentId: string): Promise<number> {
+    const res = await q('count points', () =>
+      client.count(collection, { exact: true, filter: { must: [keyword('document_id', documentId)] } }),
+    );
+    return res.count;
+  }
+
+  async function hybridSearch(input: HybridSearchInput): Promise<SearchHit[]> {
+    // No principals means "may read nothing", never "no filter".
+    if (input.principals.length === 0 || input.limit < 1) return [];
+    const prefetchLimit = input.prefetchLimit ?? Math.max(input.limit * 4, 20);
+    const must: Condition[] = [anyOf('principals', input.principals)];
+    if (input.documentIds) {
+      if (input.documentIds.length === 0) return [];
+      must.push(anyOf('document_id', input.documentIds));
+    }
+    if (input.tags?.length) must.push(anyOf('tags', input.tags));
+    // The ACL is a root `must`: Qdrant pushes the root filter down into every prefetch, and `must`
+    // survives that merge as an AND (a root `should` is OR-merged with prefetch filters, qdrant#10594).
+    const filter: Filter = { must };
+    const fused: Schemas['QueryRequest'] = {
+      prefetch: [
+        { query: input.dense, using: DENSE_VECTOR, limit: prefetchLimit },
+        {
+          query: { indices: input.sparse.indices, values: input.sparse.values },
+          using: SPARSE_VECTOR,
+          limit: prefetchLimit,
+        },
+      ],
+      query: { fusion: 'rrf' },
+      filter,
+      limit: input.limit,
+      with_payload: true,
+    };
+    // The dense list again, in the same round trip, for its cosine scores (a usable score floor,
+    // unlike RRF's rank-only scores). Qdrant runs the two queries of a batch on one snapshot.
+    const denseOnly: Schemas['QueryRequest'] = {
+      query: input.dense,
+      using: DENSE_VECTOR,
+      filter,
+      limit: prefetchLimit,
+      with_payload: false,
+    };
+    const [fusedRes, denseRes] = await q('search', () =>
+      client.queryBatch(collection, { searches: [fused, denseOnly] }),
+    );
+    const denseScores = new Map((denseRes?.points ?? []).map((p) => [String(p.id), p.score]));
+    return (fusedRes?.points ?? []).map((p) => {
+      const id = String(p.id);
+      const denseScore = denseScores.get(id);
+      return {
+        id,
+        score: p.score,
+        ...(denseScore !== undefined ? { denseScore } : {}),
+        payload: p.payload as unknown as ChunkPayload,
+      };
+    });
+  }
+
+  return {
+    collection,
+    ensureCollection,
+    upsertChunks,
+    deleteDocument,
+    setPrincipals,
+    countDocumentPoints,
+    hybridSearch,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Test helpers: a Qdrant / Ollama for a suite. By default an in-process stand-in; when
+ * QDRANT_URL / OLLAMA_URL are set (`npm run test:live`), the real service at that address, and
+ * `standin` is null so fault-injection tests can skip themselves.
+ */
+import { randomBytes } from 'node:crypto';
+import { OllamaStandin, type OllamaStandinOptions } from './ollama.js';
+import { QdrantStandin } from './qdrant.js';
+
+export { OllamaStandin, fullModelName, type ChatScript, type OllamaStandinOptions } from './ollama.js';
+export { QdrantStandin } from './qdrant.js';
+export { lexicalEmbedding } from './lexical.js';
+
+export interface Service<S> {
+  url: string;
+  /** The stand-in, or null against a real service. */
+  standin: S | null;
+  /** Extra environment for parseConfig (e.g. the API key of a live Qdrant). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startQdrant(): Promise<Service<QdrantStandin>> {
+  const live = process.env.QDRANT_URL;
+  if (live) {
+    const env: Record<string, string> = { QDRANT_URL: live };
+    if (process.env.QDRANT_API_KEY) env.QDRANT_API_KEY = process.env.QDRANT_API_KEY;
+    return { url: live, standin: null, env, close: async () => {} };
+  }
+  const standin = await new QdrantStandin().start();
+  return { url: standin.url, standin, env: { QDRANT_URL: standin.url }, close: () => standin.close() };
+}
+
+export async function startOllama(options?: OllamaStandinOptions): Promise<Service<OllamaStandin>> {
+  const live = process.env.OLLAMA_URL;
+  if (live) return { url: live, standin: null, env: { OLLAMA_URL: live }, close: async () => {} };
+  const standin = await new OllamaStandin(options).start();
+  return { url: standin.url, standin, env: { OLLAMA_URL: standin.url }, close: () => standin.close() };
+}
+
+/** A collection name no other test (or earlier run against a live Qdrant) uses. */
+export function uniqueCollectionName(prefix = 'test'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
