@@ -10,6 +10,13 @@ import authPlugin from './plugins/app/auth.js';
 import jwtPlugin from './plugins/external/jwt.js';
 import rateLimitPlugin from './plugins/external/rate-limit.js';
 import swaggerPlugin from './plugins/external/swagger.js';
+import multipartPlugin from './plugins/external/multipart.js';
+import storagePlugin from './plugins/app/storage.js';
+import queuePlugin from './plugins/app/queue.js';
+import eventsPlugin from './plugins/app/events.js';
+import uploadRoutes from './routes/documents/upload.js';
+import documentRoutes from './routes/documents/index.js';
+import ingestRoutes from './routes/ingest/index.js';
 import healthRoutes from './routes/health.js';
 import authRoutes from './routes/auth/index.js';
 import userRoutes from './routes/users/index.js';
@@ -27,14 +34,21 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(swaggerPlugin);
   await fastify.register(rateLimitPlugin);
   await fastify.register(jwtPlugin);
+  await fastify.register(multipartPlugin);
   await fastify.register(dbPlugin);
   await fastify.register(repositories);
   await fastify.register(authPlugin);
+  await fastify.register(storagePlugin);
+  await fastify.register(queuePlugin);
+  await fastify.register(eventsPlugin);
 
   await fastify.register(healthRoutes);
   await fastify.register(authRoutes);
   await fastify.register(userRoutes);
   await fastify.register(apiKeyRoutes);
+  await fastify.register(uploadRoutes);
+  await fastify.register(documentRoutes);
+  await fastify.register(ingestRoutes);
 }
 
 // Not encapsulated, so the instance `buildApp` returns exposes `db`, `repos` and `config` to tests.

@@ -21,7 +21,12 @@ describe('API keys', () => {
     expect(res.statusCode).toBe(201);
     const created = res.json();
     expect(created.key).toMatch(/^rk_[a-z0-9]{8}_/);
-    expect(created).toMatchObject({ name: 'laptop script', roles: ['user'], userId: hank.id, lastUsedAt: null });
+    expect(created).toMatchObject({
+      name: 'laptop script',
+      roles: ['user'],
+      userId: hank.id,
+      lastUsedAt: null,
+    });
     const me = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(created.key) });
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ username: 'hank', via: 'api_key', groups: ['eng'] });
@@ -52,15 +57,29 @@ describe('API keys', () => {
 
   it('rejects a revoked key, an expired key and a tampered key', async () => {
     const key = (await createKey(hank.token, { name: 'to revoke' })).json();
-    const revoke = await app.inject({ method: 'DELETE', url: `/api-keys/${key.id}`, headers: bearer(hank.token) });
+    const revoke = await app.inject({
+      method: 'DELETE',
+      url: `/api-keys/${key.id}`,
+      headers: bearer(hank.token),
+    });
     expect(revoke.statusCode).toBe(204);
     const revoked = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(key.key) });
     expect(revoked.statusCode).toBe(401);
     expect(revoked.json().code).toBe('API_KEY_REVOKED');
 
-    const soon = (await createKey(hank.token, { name: 'short-lived', expiresAt: new Date(Date.now() + 1500).toISOString() })).json();
-    expect((await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(soon.key) })).statusCode).toBe(200);
-    await app.db('api_keys').where({ id: soon.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    const soon = (
+      await createKey(hank.token, {
+        name: 'short-lived',
+        expiresAt: new Date(Date.now() + 1500).toISOString(),
+      })
+    ).json();
+    expect((await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(soon.key) })).statusCode).toBe(
+      200,
+    );
+    await app
+      .db('api_keys')
+      .where({ id: soon.id })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     const expired = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(soon.key) });
     expect(expired.statusCode).toBe(401);
     expect(expired.json().code).toBe('API_KEY_EXPIRED');
@@ -83,10 +102,20 @@ describe('API keys', () => {
   it('another user’s key is 404 to revoke; admins may revoke any', async () => {
     const ivy = await createUser(app, adminToken, { username: 'ivy' });
     const key = (await createKey(hank.token, { name: 'hank only' })).json();
-    const byIvy = await app.inject({ method: 'DELETE', url: `/api-keys/${key.id}`, headers: bearer(ivy.token) });
+    const byIvy = await app.inject({
+      method: 'DELETE',
+      url: `/api-keys/${key.id}`,
+      headers: bearer(ivy.token),
+    });
     expect(byIvy.statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(key.key) })).statusCode).toBe(200);
-    const byAdmin = await app.inject({ method: 'DELETE', url: `/api-keys/${key.id}`, headers: bearer(adminToken) });
+    expect((await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(key.key) })).statusCode).toBe(
+      200,
+    );
+    const byAdmin = await app.inject({
+      method: 'DELETE',
+      url: `/api-keys/${key.id}`,
+      headers: bearer(adminToken),
+    });
     expect(byAdmin.statusCode).toBe(204);
   });
 
@@ -94,9 +123,19 @@ describe('API keys', () => {
     const jo = await createUser(app, adminToken, { username: 'jo', roles: ['admin'] });
     const key = (await createKey(jo.token, { name: 'admin key', roles: ['admin'] })).json().key as string;
     expect((await app.inject({ method: 'GET', url: '/users', headers: bearer(key) })).statusCode).toBe(200);
-    await app.inject({ method: 'PATCH', url: `/users/${jo.id}`, headers: bearer(adminToken), payload: { roles: ['user'] } });
+    await app.inject({
+      method: 'PATCH',
+      url: `/users/${jo.id}`,
+      headers: bearer(adminToken),
+      payload: { roles: ['user'] },
+    });
     expect((await app.inject({ method: 'GET', url: '/users', headers: bearer(key) })).statusCode).toBe(403);
-    await app.inject({ method: 'PATCH', url: `/users/${jo.id}`, headers: bearer(adminToken), payload: { disabled: true } });
+    await app.inject({
+      method: 'PATCH',
+      url: `/users/${jo.id}`,
+      headers: bearer(adminToken),
+      payload: { disabled: true },
+    });
     const res = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(key) });
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('ACCOUNT_DISABLED');

@@ -10,7 +10,11 @@ describe('user administration', () => {
   beforeAll(async () => {
     app = await startGateway();
     adminToken = await login(app, ADMIN.username, ADMIN.password);
-    carol = await createUser(app, adminToken, { username: 'carol', groups: ['hr'], email: 'Carol@Example.org' });
+    carol = await createUser(app, adminToken, {
+      username: 'carol',
+      groups: ['hr'],
+      email: 'Carol@Example.org',
+    });
   });
 
   it('lists users without password hashes', async () => {
@@ -53,19 +57,38 @@ describe('user administration', () => {
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(res.json().code).toBe('VALIDATION_ERROR');
     }
-    const dup = await app.inject({ method: 'POST', url: '/users', headers: bearer(adminToken), payload: { username: 'carol', password: 'password-123' } });
+    const dup = await app.inject({
+      method: 'POST',
+      url: '/users',
+      headers: bearer(adminToken),
+      payload: { username: 'carol', password: 'password-123' },
+    });
     expect(dup.statusCode).toBe(409);
     expect(dup.json().code).toBe('USERNAME_TAKEN');
-    const dupEmail = await app.inject({ method: 'POST', url: '/users', headers: bearer(adminToken), payload: { username: 'carol2', password: 'password-123', email: 'carol@EXAMPLE.org' } });
+    const dupEmail = await app.inject({
+      method: 'POST',
+      url: '/users',
+      headers: bearer(adminToken),
+      payload: { username: 'carol2', password: 'password-123', email: 'carol@EXAMPLE.org' },
+    });
     expect(dupEmail.statusCode).toBe(409);
     expect(dupEmail.json().code).toBe('EMAIL_TAKEN');
   });
 
   it('changes roles, groups and email; roles take effect on the next request', async () => {
     const dave = await createUser(app, adminToken, { username: 'dave' });
-    const patch = await app.inject({ method: 'PATCH', url: `/users/${dave.id}`, headers: bearer(adminToken), payload: { roles: ['user', 'admin'], groups: ['ops'], email: 'dave@example.org' } });
+    const patch = await app.inject({
+      method: 'PATCH',
+      url: `/users/${dave.id}`,
+      headers: bearer(adminToken),
+      payload: { roles: ['user', 'admin'], groups: ['ops'], email: 'dave@example.org' },
+    });
     expect(patch.statusCode).toBe(200);
-    expect(patch.json()).toMatchObject({ roles: ['user', 'admin'], groups: ['ops'], email: 'dave@example.org' });
+    expect(patch.json()).toMatchObject({
+      roles: ['user', 'admin'],
+      groups: ['ops'],
+      email: 'dave@example.org',
+    });
     // Same token as before the change: roles are read from the database, not the token.
     const list = await app.inject({ method: 'GET', url: '/users', headers: bearer(dave.token) });
     expect(list.statusCode).toBe(200);
@@ -73,7 +96,12 @@ describe('user administration', () => {
 
   it('resets a password', async () => {
     const erin = await createUser(app, adminToken, { username: 'erin', password: 'erin-password-1' });
-    const res = await app.inject({ method: 'PATCH', url: `/users/${erin.id}`, headers: bearer(adminToken), payload: { password: 'erin-password-2' } });
+    const res = await app.inject({
+      method: 'PATCH',
+      url: `/users/${erin.id}`,
+      headers: bearer(adminToken),
+      payload: { password: 'erin-password-2' },
+    });
     expect(res.statusCode).toBe(200);
     await login(app, 'erin', 'erin-password-2');
     await expect(login(app, 'erin', 'erin-password-1')).rejects.toThrow(/401/);
@@ -81,8 +109,15 @@ describe('user administration', () => {
 
   it('a disabled user cannot sign in and their token stops working at once', async () => {
     const frank = await createUser(app, adminToken, { username: 'frank' });
-    expect((await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(frank.token) })).statusCode).toBe(200);
-    await app.inject({ method: 'PATCH', url: `/users/${frank.id}`, headers: bearer(adminToken), payload: { disabled: true } });
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(frank.token) })).statusCode,
+    ).toBe(200);
+    await app.inject({
+      method: 'PATCH',
+      url: `/users/${frank.id}`,
+      headers: bearer(adminToken),
+      payload: { disabled: true },
+    });
     const me = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(frank.token) });
     expect(me.statusCode).toBe(401);
     expect(me.json().code).toBe('ACCOUNT_DISABLED');
@@ -93,24 +128,51 @@ describe('user administration', () => {
     const gina = await createUser(app, adminToken, { username: 'gina' });
     const del = await app.inject({ method: 'DELETE', url: `/users/${gina.id}`, headers: bearer(adminToken) });
     expect(del.statusCode).toBe(204);
-    expect((await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(gina.token) })).statusCode).toBe(401);
-    const again = await app.inject({ method: 'DELETE', url: `/users/${gina.id}`, headers: bearer(adminToken) });
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(gina.token) })).statusCode,
+    ).toBe(401);
+    const again = await app.inject({
+      method: 'DELETE',
+      url: `/users/${gina.id}`,
+      headers: bearer(adminToken),
+    });
     expect(again.statusCode).toBe(404);
     expect(again.json().code).toBe('USER_NOT_FOUND');
-    const bad = await app.inject({ method: 'PATCH', url: '/users/not-a-uuid', headers: bearer(adminToken), payload: { disabled: true } });
+    const bad = await app.inject({
+      method: 'PATCH',
+      url: '/users/not-a-uuid',
+      headers: bearer(adminToken),
+      payload: { disabled: true },
+    });
     expect(bad.statusCode).toBe(400);
-    const empty = await app.inject({ method: 'PATCH', url: `/users/${carol.id}`, headers: bearer(adminToken), payload: {} });
+    const empty = await app.inject({
+      method: 'PATCH',
+      url: `/users/${carol.id}`,
+      headers: bearer(adminToken),
+      payload: {},
+    });
     expect(empty.statusCode).toBe(400);
   });
 
   it('never removes the last active admin', async () => {
-    const list = (await app.inject({ method: 'GET', url: '/users', headers: bearer(adminToken) })).json().users as { id: string; username: string; roles: string[] }[];
+    const list = (await app.inject({ method: 'GET', url: '/users', headers: bearer(adminToken) })).json()
+      .users as { id: string; username: string; roles: string[] }[];
     // dave was made admin above; demote him so `admin` is the only one left.
     const dave = list.find((u) => u.username === 'dave')!;
-    await app.inject({ method: 'PATCH', url: `/users/${dave.id}`, headers: bearer(adminToken), payload: { roles: ['user'] } });
+    await app.inject({
+      method: 'PATCH',
+      url: `/users/${dave.id}`,
+      headers: bearer(adminToken),
+      payload: { roles: ['user'] },
+    });
     const adminId = list.find((u) => u.username === 'admin')!.id;
     for (const payload of [{ disabled: true }, { roles: ['user'] }]) {
-      const res = await app.inject({ method: 'PATCH', url: `/users/${adminId}`, headers: bearer(adminToken), payload });
+      const res = await app.inject({
+        method: 'PATCH',
+        url: `/users/${adminId}`,
+        headers: bearer(adminToken),
+        payload,
+      });
       expect(res.statusCode).toBe(409);
       expect(res.json().code).toBe('LAST_ADMIN');
     }

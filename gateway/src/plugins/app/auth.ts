@@ -26,6 +26,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler: requires a valid JWT or API key of an active user. */
     authenticate: preHandlerAsyncHookHandler;
+    /** preHandler for SSE: a Bearer header, or `?token=` holding a short-lived `sse` token. */
+    authenticateSse: preHandlerAsyncHookHandler;
     /** preHandler factory: requires one of the roles (after `authenticate`). */
     requireRole: (...roles: string[]) => preHandlerAsyncHookHandler;
   }
@@ -33,6 +35,9 @@ declare module 'fastify' {
     auth: AuthUser | null;
   }
 }
+
+export const SSE_SCOPE = 'sse';
+export const SSE_TOKEN_SECONDS = 60;
 
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
@@ -84,18 +89,42 @@ export default fp(
           throw new UnauthorizedError('Your session has expired; sign in again', 'TOKEN_EXPIRED');
         throw new UnauthorizedError('Invalid token', 'INVALID_TOKEN');
       }
+      // A narrow token (in a URL, short-lived) is not a session: it opens only what it was made for.
+      if (claims.scope) throw new UnauthorizedError('This token cannot be used here', 'INVALID_TOKEN');
       const user = activeUser(await fastify.repos.users.findById(claims.sub));
       // Roles come from the database, not the token, so a demotion takes effect at once.
       return toAuthUser(user, user.roles, 'jwt');
     }
 
+    async function authenticateHeader(request: FastifyRequest): Promise<AuthUser> {
+      const token = bearerToken(request);
+      return looksLikeApiKey(token) ? fromApiKey(token) : fromJwt(request);
+    }
+
     fastify.decorate(
       'authenticate',
       async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
-        const token = bearerToken(request);
-        request.auth = looksLikeApiKey(token) ? await fromApiKey(token) : await fromJwt(request);
+        request.auth = await authenticateHeader(request);
       },
     );
+
+    fastify.decorate('authenticateSse', async function authenticateSse(request: FastifyRequest) {
+      const token = (request.query as { token?: unknown } | undefined)?.token;
+      if (typeof token !== 'string' || !token) {
+        request.auth = await authenticateHeader(request);
+        return;
+      }
+      // EventSource cannot send headers; it gets a 60-second token made for this one purpose.
+      let claims: FastifyJWT['user'];
+      try {
+        claims = fastify.jwt.verify<FastifyJWT['user']>(token);
+      } catch {
+        throw new UnauthorizedError('Invalid or expired events token; request a new one', 'INVALID_TOKEN');
+      }
+      if (claims.scope !== SSE_SCOPE) throw new UnauthorizedError('Not an events token', 'INVALID_TOKEN');
+      const user = activeUser(await fastify.repos.users.findById(claims.sub));
+      request.auth = toAuthUser(user, user.roles, 'jwt');
+    });
 
     fastify.decorate(
       'requireRole',

@@ -14,7 +14,16 @@ const FASTIFY_CODES: Record<string, string> = {
 
 // Connection-level failures (Postgres down, restarting, out of connections): a 503 the client
 // may retry, not a 500 that looks like a bug.
-const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', '57P01', '57P03', '53300']);
+const DB_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  '57P01',
+  '57P03',
+  '53300',
+]);
 function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; name?: string };
   return e?.name === 'KnexTimeoutError' || (typeof e?.code === 'string' && DB_DOWN_CODES.has(e.code));

@@ -2,11 +2,13 @@ import fp from 'fastify-plugin';
 import { usersRepository, type UsersRepository } from './repositories/users.js';
 import { apiKeysRepository, type ApiKeysRepository } from './repositories/apiKeys.js';
 import { auditRepository, type AuditRepository } from './repositories/audit.js';
+import { documentsRepository, type DocumentsRepository } from './repositories/documents.js';
 
 export interface Repositories {
   users: UsersRepository;
   apiKeys: ApiKeysRepository;
   audit: AuditRepository;
+  documents: DocumentsRepository;
 }
 
 declare module 'fastify' {
@@ -22,6 +24,7 @@ export default fp(
       users: usersRepository(fastify.db),
       apiKeys: apiKeysRepository(fastify.db),
       audit: auditRepository(fastify.db),
+      documents: documentsRepository(fastify.db),
     });
   },
   { name: 'repositories', dependencies: ['db'] },

@@ -6,6 +6,8 @@ export interface AccessTokenClaims {
   sub: string;
   username: string;
   roles: string[];
+  /** Set on narrow tokens (e.g. `sse` for EventSource URLs); such tokens are not login sessions. */
+  scope?: string;
 }
 
 declare module '@fastify/jwt' {

@@ -1,0 +1,82 @@
+import { PgBoss, fromKnex } from 'pg-boss';
+import type { Knex } from 'knex';
+import type { Config } from './config.js';
+
+export { PgBoss };
+
+/** The durable jobs of rattgllm, in Postgres (pg-boss, schema `pgboss`). */
+export const JOBS = {
+  /** (Re-)index one document: parse, chunk, embed, upsert. `force` re-embeds unchanged content. */
+  ingest: 'ingest',
+  /** Remove a deleted document's vectors, chunks, object and row. */
+  delete: 'delete',
+  /** Rewrite a document's access principals in the index (no re-embedding), or, with `all`, reconcile everything. */
+  reindex: 'reindex',
+} as const;
+export type JobName = (typeof JOBS)[keyof typeof JOBS];
+
+export interface IngestJob {
+  documentId: string;
+  force?: boolean;
+}
+export interface DeleteJob {
+  documentId: string;
+}
+export interface ReindexJob {
+  /** One document's access changed: rewrite its principals. */
+  documentId?: string;
+  /** The reconcile pass over the folder, Postgres, storage and the index. */
+  all?: boolean;
+  force?: boolean;
+}
+
+/**
+ * A pg-boss instance for this process. `work: false` (the gateway) only sends jobs; the ingestor
+ * also supervises and runs the schedules.
+ */
+export async function startQueue(
+  config: Pick<Config, 'DATABASE_URL' | 'INGEST_MAX_ATTEMPTS'>,
+  options: { work: boolean; onError: (err: Error) => void },
+): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: config.DATABASE_URL,
+    schema: 'pgboss',
+    max: 4,
+    supervise: options.work,
+    schedule: options.work,
+    application_name: options.work ? 'rattgllm-ingestor' : 'rattgllm-gateway',
+  });
+  boss.on('error', options.onError);
+  await boss.start();
+  for (const name of Object.values(JOBS)) {
+    if (await boss.getQueue(name)) continue;
+    await boss
+      .createQueue(name, {
+        // stately + singletonKey = at most one queued and one active job per document, so a
+        // burst of triggers for one document makes one job, while a change that arrives during
+        // processing still gets its own run afterwards.
+        policy: 'stately',
+        retryLimit: config.INGEST_MAX_ATTEMPTS - 1,
+        retryDelay: 5,
+        retryBackoff: true,
+        retryDelayMax: 300,
+        expireInSeconds: 30 * 60,
+      })
+      // Two processes may create the same queue at once; the second one's error is harmless.
+      .catch(async (err: unknown) => {
+        if (!(await boss.getQueue(name))) throw err;
+      });
+  }
+  return boss;
+}
+
+/** Enqueue inside the caller's knex transaction, so the job exists exactly when the row does. */
+export function sendInTransaction(
+  boss: PgBoss,
+  trx: Knex.Transaction | Knex,
+  name: JobName,
+  data: IngestJob | DeleteJob | ReindexJob,
+): Promise<string | null> {
+  const key = 'documentId' in data && data.documentId ? data.documentId : 'all';
+  return boss.send(name, data, { singletonKey: key, db: fromKnex(trx) });
+}

@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Client } from 'minio';
+import type { Config } from './config.js';
+import { AppError, ServiceUnavailableError } from './errors.js';
+import { peekStream } from './streams.js';
+import { truncateFilename } from './files.js';
+
+/** One S3 part: a large upload holds at most this much of a file in memory at a time. */
+export const PART_SIZE = 16 * 1024 * 1024;
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(
+      413,
+      'FILE_TOO_LARGE',
+      `The file is larger than the limit of ${Math.round(limitBytes / 1048576)} MB`,
+      {
+        limitBytes,
+      },
+    );
+  }
+}
+
+/**
+ * Counts and hashes the bytes passing through, and fails the stream as soon as it passes `limit`
+ * bytes, so an oversized upload is stopped mid-stream instead of being stored first.
+ */
+export class HashingCounter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) return done(new PayloadTooLargeError(this.limit));
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ObjectStat {
+  size: number;
+  contentType?: string;
+}
+
+/** Object storage (MinIO or any S3 store, path-style). Objects: `documents/<id>/<file name>`. */
+export interface Storage {
+  readonly bucket: string;
+  ensureBucket(): Promise<void>;
+  /** Stream `source` into `key` while hashing it; rejects with PayloadTooLargeError past `limit`. */
+  put(key: string, source: Readable, options: { contentType: string; limit?: number }): Promise<StoredObject>;
+  get(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  stat(key: string): Promise<ObjectStat | null>;
+  remove(key: string): Promise<void>;
+  list(prefix: string): AsyncIterable<string>;
+}
+
+/**
+ * `documents/<id>/<file name>`. The name part is cut to 200 bytes (extension kept): file-backed
+ * stores (MinIO, s3rver) keep each key segment as a file name, which filesystems cap at 255 bytes.
+ */
+export function objectKey(documentId: string, filename: string): string {
+  return `documents/${documentId}/${truncateFilename(filename, 200)}`;
+}
+
+function unavailable(endpoint: string, err: unknown): never {
+  if (err instanceof AppError) throw err;
+  const code = (err as { code?: string }).code ?? '';
+  const reason = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT/.test(code)
+    ? `refused the connection (${code})`
+    : `failed: ${(err as Error).message}`;
+  throw new ServiceUnavailableError(`Object storage at ${endpoint} ${reason}`, 'STORAGE_UNAVAILABLE');
+}
+
+export function createStorage(
+  config: Pick<Config, 'S3_ENDPOINT' | 'S3_REGION' | 'S3_BUCKET' | 'MINIO_ROOT_USER' | 'MINIO_ROOT_PASSWORD'>,
+): Storage {
+  const url = new URL(config.S3_ENDPOINT);
+  const useSSL = url.protocol === 'https:';
+  const client = new Client({
+    endPoint: url.hostname,
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: config.MINIO_ROOT_USER,
+    secretKey: config.MINIO_ROOT_PASSWORD,
+    region: config.S3_REGION,
+    pathStyle: true,
+    partSize: PART_SIZE,
+  });
+  const bucket = config.S3_BUCKET;
+  const endpoint = config.S3_ENDPOINT;
+
+  return {
+    bucket,
+    async ensureBucket() {
+      try {
+        if (!(await client.bucketExists(bucket))) await client.makeBucket(bucket, config.S3_REGION);
+      } catch (err) {
+        // Two processes starting together may both try to create it.
+        const code = (err as { code?: string }).code;
+        if (code === 'BucketAlreadyOwnedByYou' || code === 'BucketAlreadyExists') return;
+        unavailable(endpoint, err);
+      }
+    },
+    async put(key, source, { contentType, limit }) {
+      const counter = new HashingCounter(limit);
+      // If the source fails (client gone, limit hit), the counter fails too and the upload aborts.
+      source.on('error', (err) => counter.destroy(err));
+      source.pipe(counter);
+      const meta = { 'Content-Type': contentType };
+      try {
+        // Read up to one part. A file that fits goes up in one PUT; a larger one is streamed as a
+        // multipart upload of PART_SIZE parts. Either way at most about one part is in memory.
+        const { head, stream, complete } = await peekStream(counter, PART_SIZE);
+        if (complete) await client.putObject(bucket, key, head, head.length, meta);
+        else await client.putObject(bucket, key, stream, undefined, meta);
+      } catch (err) {
+        source.unpipe(counter);
+        source.resume();
+        // The counter's own error (e.g. too large) is the real cause, not the S3 client's echo of it.
+        const cause = (counter.errored as Error | null) ?? err;
+        await client.removeObject(bucket, key).catch(() => {});
+        if (cause instanceof AppError) throw cause;
+        unavailable(endpoint, cause);
+      }
+      return { key, size: counter.bytes, sha256: counter.digest() };
+    },
+    async get(key, range) {
+      try {
+        return range
+          ? await client.getPartialObject(bucket, key, range.start, range.end - range.start + 1)
+          : await client.getObject(bucket, key);
+      } catch (err) {
+        unavailable(endpoint, err);
+      }
+    },
+    async stat(key) {
+      try {
+        const s = await client.statObject(bucket, key);
+        return { size: s.size, contentType: s.metaData?.['content-type'] as string | undefined };
+      } catch (err) {
+        if ((err as { code?: string }).code === 'NotFound' || (err as { code?: string }).code === 'NoSuchKey')
+          return null;
+        unavailable(endpoint, err);
+      }
+    },
+    async remove(key) {
+      try {
+        await client.removeObject(bucket, key);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'NoSuchKey') return;
+        unavailable(endpoint, err);
+      }
+    },
+    async *list(prefix) {
+      const stream = client.listObjectsV2(bucket, prefix, true);
+      for await (const item of stream as AsyncIterable<{ name?: string }>) if (item.name) yield item.name;
+    },
+  };
+}

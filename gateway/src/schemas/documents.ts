@@ -1,0 +1,26 @@
+import { Type } from 'typebox';
+
+export const Document = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    ownerId: Type.Union([Type.String(), Type.Null()]),
+    filename: Type.String(),
+    mime: Type.String(),
+    size: Type.Integer(),
+    sha256: Type.String(),
+    source: Type.String({ description: 'upload or drop' }),
+    sourcePath: Type.Union([Type.String(), Type.Null()]),
+    access: Type.String({ description: 'private, org or group:<name>' }),
+    tags: Type.Array(Type.String()),
+    status: Type.String({ description: 'pending, processing, indexed, failed' }),
+    progress: Type.Number({ minimum: 0, maximum: 1 }),
+    error: Type.Union([Type.String(), Type.Null()]),
+    chunkCount: Type.Integer(),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+    indexedAt: Type.Union([Type.String(), Type.Null()]),
+    contentUrl: Type.String(),
+    duplicate: Type.Optional(Type.Boolean()),
+  },
+  { $id: 'Document' },
+);
