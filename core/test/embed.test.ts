@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   EmbedDimensionMismatchError,
   EmbedModelNotFoundError,
@@ -13,7 +13,6 @@ import { startOllama } from '../../test/standins/index.js';
 
 const ollama = await startOllama({ dimension: 768 });
 const standin = ollama.standin;
-const live = standin === null;
 
 function config(overrides: Record<string, string> = {}) {
   return parseConfig({ JWT_SECRET: 'test-secret-0123456789', ...ollama.env, ...overrides });
