@@ -1,0 +1,49 @@
+/**
+ * Markdown → sections, headings from marked's block lexer (ATX and setext headings, and it knows
+ * that a "# comment" inside a fenced code block is not one). Inline markup is left as written:
+ * only block tokens are needed, which keeps this fast.
+ */
+import { Lexer, type Token } from 'marked';
+import type { ParsedDocument } from '../types.js';
+import { decodeText, normalizeNewlines, type ParserEnv } from './env.js';
+
+export function parseMarkdown(data: Uint8Array, env: ParserEnv): ParsedDocument {
+  const source = normalizeNewlines(decodeText(data, 'Markdown file'));
+  env.checkpoint();
+  const tokens: Token[] = new Lexer({ gfm: true }).blockTokens(source);
+  env.checkpoint();
+  const levels: string[] = [];
+  let headingPath: string[] = [];
+  let paragraphs: string[] = [];
+  const flush = (): void => {
+    if (paragraphs.length > 0) env.out.push({ text: paragraphs.join('\n\n'), headingPath });
+    paragraphs = [];
+  };
+  for (const token of tokens) {
+    if (token.type === 'heading') {
+      flush();
+      const depth = (token as { depth: number }).depth;
+      const title = plainInline((token as { text: string }).text);
+      if (title.length > 0) {
+        levels.length = depth;
+        levels[depth - 1] = title;
+        headingPath = levels.filter((x) => typeof x === 'string' && x.length > 0);
+      }
+      continue;
+    }
+    if (token.type === 'space' || token.type === 'hr' || token.type === 'def') continue;
+    const text = token.raw.trim();
+    if (text.length > 0) paragraphs.push(text);
+  }
+  flush();
+  return { sections: env.out.sections, parser: 'md:marked', warnings: env.warnings };
+}
+
+/** Heading text without the commonest inline markup: emphasis, code ticks, link targets. */
+function plainInline(text: string): string {
+  return text
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/[*_`~]+/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
