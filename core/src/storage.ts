@@ -3,7 +3,6 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Client } from 'minio';
 import type { Config } from './config.js';
 import { AppError, ServiceUnavailableError } from './errors.js';
-import { peekStream } from './streams.js';
 import { truncateFilename } from './files.js';
 
 /** One S3 part: a large upload holds at most this much of a file in memory at a time. */
@@ -41,6 +40,32 @@ export class HashingCounter extends Transform {
   digest(): string {
     return this.hash.digest('hex');
   }
+}
+
+/**
+ * Cut a stream into parts of exactly `size` bytes (the last one shorter, possibly empty), copying
+ * into one preallocated buffer per part. `final` marks the part that ends the stream.
+ */
+async function* readParts(
+  stream: AsyncIterable<Buffer>,
+  size: number,
+): AsyncGenerator<{ data: Buffer; final: boolean }> {
+  let part = Buffer.allocUnsafe(size);
+  let filled = 0;
+  for await (const chunk of stream) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = chunk.copy(part, filled, offset, offset + (size - filled));
+      filled += n;
+      offset += n;
+      if (filled === size) {
+        yield { data: part, final: false };
+        part = Buffer.allocUnsafe(size);
+        filled = 0;
+      }
+    }
+  }
+  yield { data: part.subarray(0, filled), final: true };
 }
 
 export interface StoredObject {
@@ -119,13 +144,32 @@ export function createStorage(
       source.on('error', (err) => counter.destroy(err));
       source.pipe(counter);
       const meta = { 'Content-Type': contentType };
+      let uploadId: string | undefined;
       try {
-        // Read up to one part. A file that fits goes up in one PUT; a larger one is streamed as a
-        // multipart upload of PART_SIZE parts. Either way at most about one part is in memory.
-        const { head, stream, complete } = await peekStream(counter, PART_SIZE);
-        if (complete) await client.putObject(bucket, key, head, head.length, meta);
-        else await client.putObject(bucket, key, stream, undefined, meta);
+        // A file that fits in one part goes up in one PUT; a larger one as a multipart upload, one
+        // part at a time. We read the next part only after the previous one is stored, so the
+        // client is held back (TCP backpressure) and one part is all we hold. (The minio client's
+        // own putObject for streams of unknown size queues up to 16 parts in its chunker.)
+        const etags: { part: number; etag: string }[] = [];
+        let partNumber = 1;
+        for await (const { data, final } of readParts(counter, PART_SIZE)) {
+          if (!uploadId) {
+            if (final) {
+              await client.putObject(bucket, key, data, data.length, meta);
+              break;
+            }
+            uploadId = await client.initiateNewMultipartUpload(bucket, key, meta);
+          }
+          if (data.length === 0) break;
+          const { etag } = await client.uploadPart(
+            { bucketName: bucket, objectName: key, uploadID: uploadId, partNumber, headers: {} },
+            data,
+          );
+          etags.push({ part: partNumber++, etag });
+        }
+        if (uploadId) await client.completeMultipartUpload(bucket, key, uploadId, etags);
       } catch (err) {
+        if (uploadId) await client.abortMultipartUpload(bucket, key, uploadId).catch(() => {});
         source.unpipe(counter);
         source.resume();
         // The counter's own error (e.g. too large) is the real cause, not the S3 client's echo of it.

@@ -39,6 +39,24 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * s3rver implements multipart uploads (initiate, parts, complete) but not ListMultipartUploads,
+ * which the minio client calls first to resume an interrupted upload. Answer it with "none in
+ * progress" (what a real S3 store says for a fresh key), so large uploads run the real multipart path.
+ */
+function addListMultipartUploads(s3: S3rver): void {
+  s3.middleware.unshift(async (ctx, next) => {
+    const isBucketPath = ctx.path.split('/').filter(Boolean).length === 1;
+    if (ctx.method !== 'GET' || !('uploads' in ctx.query) || !isBucketPath) return next();
+    ctx.type = 'application/xml';
+    ctx.body =
+      '<?xml version="1.0" encoding="UTF-8"?>' +
+      '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      `<Bucket>${ctx.path.slice(1)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>` +
+      '<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>';
+  });
+}
+
 export default async function setup(project: TestProject) {
   const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -99,6 +117,7 @@ export default async function setup(project: TestProject) {
   if (!s3Endpoint) {
     const dir = await mkdtemp(join(tmpdir(), 'rattg-s3-'));
     const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir });
+    addListMultipartUploads(s3);
     const { port } = await s3.run();
     s3Endpoint = `http://127.0.0.1:${port}`;
     s3AccessKey = 'S3RVER';

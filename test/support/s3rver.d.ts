@@ -10,5 +10,10 @@ declare module 's3rver' {
     });
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    /** Koa's middleware stack (s3rver is a Koa app). */
+    middleware: ((
+      ctx: { method: string; path: string; query: Record<string, unknown>; type: string; body: unknown },
+      next: () => Promise<void>,
+    ) => Promise<void>)[];
   }
 }
