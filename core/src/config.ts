@@ -11,6 +11,8 @@ export const INSECURE_DEFAULTS = {
   ADMIN_PASSWORD: 'admin',
   MINIO_ROOT_USER: 'minioadmin',
   MINIO_ROOT_PASSWORD: 'minioadmin',
+  OPENWEBUI_API_KEY: 'change-me-openwebui-service-key',
+  OPENWEBUI_USER_JWT_SECRET: 'change-me-openwebui-user-jwt-secret',
 } as const;
 
 const bool = z
@@ -90,6 +92,23 @@ const schema = z
     CHUNK_TOKENS: z.coerce.number().int().min(64).max(1800).default(400),
     CHUNK_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.15),
     DOCLING_URL: z.url().optional(),
+
+    // RAG over /v1 (pipelines, Open WebUI)
+    PIPELINES_DIR: z.string().min(1).default('./pipelines'),
+    /** Also list (and pass through, without retrieval) the upstream's own models. */
+    EXPOSE_OLLAMA_MODELS: bool.default(false),
+    /** What chat does when vector search fails: answer without context, or fail the request. */
+    RAG_ON_RETRIEVAL_ERROR: z.enum(['continue', 'fail']).default('continue'),
+    /** Open WebUI's API key; the gateway keeps a `service` key with this secret. */
+    OPENWEBUI_API_KEY: z.string().min(16).optional(),
+    /** Verifies Open WebUI's signed `X-OpenWebUI-User-Jwt` (its FORWARD_USER_INFO_HEADER_JWT_SECRET). */
+    OPENWEBUI_USER_JWT_SECRET: z.string().min(16).optional(),
+    /** A forwarded user without a valid header or a known email reads `org` documents, or nothing. */
+    OPENWEBUI_UNKNOWN_USER: z.enum(['org', 'deny']).default('org'),
+    /** Trust unsigned X-OpenWebUI-User-* headers (only on a network where nobody else reaches the gateway). */
+    OPENWEBUI_TRUST_PLAIN_HEADERS: bool.default(false),
+    /** Where the gateway finds the built widget (served at /widget/). */
+    WIDGET_DIR: z.string().min(1).default('./widget/dist'),
   })
   .transform((env) => ({
     ...env,
