@@ -26,11 +26,16 @@ export function principalsOf(user: Principal): string[] {
   return [`user:${user.id}`, 'org', ...user.groups.map((g) => `group:${g}`)];
 }
 
-/** Principals that may read a document with this owner and access. */
-export function documentPrincipals(ownerId: string, access: Access): string[] {
-  if (access === 'org') return ['org', `user:${ownerId}`];
-  if (access.startsWith('group:')) return [access, `user:${ownerId}`];
-  return [`user:${ownerId}`];
+/**
+ * Principals that may read a document with this owner and access. A document without an owner
+ * (shared drop-folder files, or a deleted user's) is read through its access alone; a private one
+ * without an owner has no readers but admins.
+ */
+export function documentPrincipals(ownerId: string | null, access: Access): string[] {
+  const owner = ownerId ? [`user:${ownerId}`] : [];
+  if (access === 'org') return ['org', ...owner];
+  if (access.startsWith('group:')) return [access, ...owner];
+  return owner;
 }
 
 export function parseAccess(value: string): Access | null {
@@ -39,7 +44,7 @@ export function parseAccess(value: string): Access | null {
   return null;
 }
 
-export function canRead(user: Principal, doc: { ownerId: string; access: Access }): boolean {
+export function canRead(user: Principal, doc: { ownerId: string | null; access: Access }): boolean {
   if (isAdmin(user)) return true;
   const mine = new Set(principalsOf(user));
   return documentPrincipals(doc.ownerId, doc.access).some((p) => mine.has(p));

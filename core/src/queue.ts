@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Config } from './config.js';
 
 export { PgBoss };
+export type { JobWithMetadata } from 'pg-boss';
 
 /** The durable jobs of rattgllm, in Postgres (pg-boss, schema `pgboss`). */
 export const JOBS = {
@@ -61,6 +62,9 @@ export async function startQueue(
         retryBackoff: true,
         retryDelayMax: 300,
         expireInSeconds: 30 * 60,
+        // A worker that dies (kill -9, OOM, lost host) stops sending heartbeats; its job is
+        // handed to another worker within about a minute instead of after the 30-minute expiry.
+        heartbeatSeconds: 30,
       })
       // Two processes may create the same queue at once; the second one's error is harmless.
       .catch(async (err: unknown) => {

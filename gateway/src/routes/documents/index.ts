@@ -149,8 +149,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       res.write(`retry: 3000\n: connected\n\n`);
       let seq = 0;
       const onEvent = (event: DocumentEvent) => {
-        if (!event.ownerId && !isAdmin(me)) return;
-        if (!canRead(me, { ownerId: event.ownerId ?? '', access: event.access as Access })) return;
+        if (!canRead(me, { ownerId: event.ownerId, access: event.access as Access })) return;
         // Backpressure: a client that cannot keep up gets the next event later, not a growing buffer.
         if (res.writableNeedDrain) return;
         res.write(`id: ${++seq}\nevent: document\ndata: ${JSON.stringify(event)}\n\n`);
@@ -267,7 +266,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         details: {
           ...patch,
           principals: patch.access
-            ? documentPrincipals(row.owner_id ?? '', patch.access as Access)
+            ? documentPrincipals(row.owner_id, patch.access as Access)
             : undefined,
         },
       });

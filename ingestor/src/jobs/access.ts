@@ -1,0 +1,13 @@
+import type { DocumentRecord, IngestorDeps } from '../deps.js';
+import { principalsFor } from './ingest.js';
+
+/** Rewrite who may read a document's passages in the index (PATCH /documents/:id), no re-embedding. */
+export async function syncAccess(deps: IngestorDeps, documentId: string): Promise<void> {
+  const doc = await deps.db<DocumentRecord>('documents').where({ id: documentId }).first();
+  if (!doc) return;
+  if (doc.status === 'deleted') {
+    await deps.index.deleteDocument(documentId);
+    return;
+  }
+  await deps.index.setPrincipals(documentId, principalsFor(doc));
+}

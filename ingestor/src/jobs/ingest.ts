@@ -1,0 +1,177 @@
+import { documentPrincipals, encodeDocument, type Access } from '@rattgllm/core';
+import type { DocumentRecord, IngestorDeps } from '../deps.js';
+import { parseDocument } from '../pipeline/parse/index.js';
+import { chunkDocument, CHUNKER_VERSION } from '../pipeline/chunk.js';
+
+/** What an index is built from; a change makes every document's index stale. */
+export function indexSignature(config: IngestorDeps['config']): string {
+  return [
+    CHUNKER_VERSION,
+    config.EMBED_MODEL,
+    config.EMBED_DIM,
+    config.CHUNK_TOKENS,
+    config.CHUNK_OVERLAP,
+  ].join('|');
+}
+
+export function principalsFor(doc: Pick<DocumentRecord, 'owner_id' | 'access'>): string[] {
+  return documentPrincipals(doc.owner_id, doc.access as Access);
+}
+
+async function readObject(deps: IngestorDeps, key: string, signal: AbortSignal): Promise<Buffer> {
+  // Parsers need the whole file (PDF, OOXML zip); uploads are capped at MAX_UPLOAD_MB.
+  const stream = await deps.storage.get(key);
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) {
+    signal.throwIfAborted();
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+export interface IngestResult {
+  status: 'indexed' | 'skipped' | 'gone';
+  chunks: number;
+}
+
+/**
+ * Parse → chunk → embed → index one document. Idempotent: the point ids derive from (document,
+ * chunk index, text), and the version is the row's version + 1 until the run commits, so a retry
+ * after a crash writes exactly the same points.
+ */
+export async function ingestDocument(
+  deps: IngestorDeps,
+  documentId: string,
+  options: { force?: boolean; signal: AbortSignal },
+): Promise<IngestResult> {
+  const { db, config, log, signal } = { ...deps, signal: options.signal };
+  const doc = await db<DocumentRecord>('documents').where({ id: documentId }).first();
+  if (!doc || doc.status === 'deleted') return { status: 'gone', chunks: 0 };
+  const signature = indexSignature(config);
+
+  // Nothing changed since the last run, and the points are all there: no work.
+  if (!options.force && doc.indexed_sha256 === doc.sha256 && doc.index_signature === signature) {
+    const points = await deps.index.countDocumentPoints(doc.id);
+    if (points === doc.chunk_count) {
+      await db('documents')
+        .where({ id: doc.id })
+        .whereNot({ status: 'deleted' })
+        .update({ status: 'indexed', progress: 1, error: null, updated_at: db.fn.now() });
+      return { status: 'skipped', chunks: doc.chunk_count };
+    }
+  }
+
+  await db('documents')
+    .where({ id: doc.id })
+    .whereNot({ status: 'deleted' })
+    .update({ status: 'processing', progress: 0, error: null, updated_at: db.fn.now() });
+
+  const data = await readObject(deps, doc.storage_key, signal);
+  const parsed = await parseDocument(
+    { data, filename: doc.filename, mime: doc.mime },
+    { signal, log, limits: { maxBytes: config.MAX_UPLOAD_MB * 1024 * 1024 } },
+  );
+  const chunks = await chunkDocument(
+    parsed,
+    { targetTokens: config.CHUNK_TOKENS, overlap: config.CHUNK_OVERLAP },
+    { signal, log },
+  );
+
+  // The passage is embedded with its heading path: "Install > On Linux" says what a bare
+  // "Run the script." is about. The stored text stays the passage itself.
+  const embedTexts = chunks.map((c) => (c.heading ? `${c.heading}\n\n${c.text}` : c.text));
+  const vectors = await embedWithProgress(deps, doc.id, embedTexts, signal);
+  const version = doc.version + 1;
+  const principals = principalsFor(doc);
+  const pointIds = await deps.index.upsertChunks(
+    doc.id,
+    version,
+    chunks.map((c, i) => ({
+      index: c.index,
+      text: c.text,
+      page: c.page ?? null,
+      heading: c.heading || null,
+      dense: vectors[i]!,
+      sparse: encodeDocument(embedTexts[i]!),
+    })),
+    { filename: doc.filename, principals, tags: doc.tags },
+  );
+
+  const committed = await db.transaction(async (trx) => {
+    // The row may have changed while we worked: deleted, or given new content / access.
+    const current = await trx<DocumentRecord>('documents').where({ id: doc.id }).forUpdate().first();
+    if (!current || current.status === 'deleted') return false;
+    await trx('chunks').where({ document_id: doc.id }).delete();
+    for (let i = 0; i < chunks.length; i += 500) {
+      await trx('chunks').insert(
+        chunks.slice(i, i + 500).map((c, j) => ({
+          document_id: doc.id,
+          index: c.index,
+          text: c.text,
+          page: c.page ?? null,
+          heading: c.heading || null,
+          token_count: c.tokenCount,
+          point_id: pointIds[i + j],
+        })),
+      );
+    }
+    await trx('documents')
+      .where({ id: doc.id })
+      .update({
+        status: 'indexed',
+        progress: 1,
+        error: null,
+        chunk_count: chunks.length,
+        version,
+        indexed_at: trx.fn.now(),
+        updated_at: trx.fn.now(),
+        indexed_sha256: doc.sha256,
+        index_signature: signature,
+        parser: parsed.parser,
+        warnings: parsed.warnings.slice(0, 20),
+      });
+    return current.access === doc.access && current.owner_id === doc.owner_id;
+  });
+  if (!committed) {
+    // Deleted meanwhile (its delete job may have run before our upsert): make sure nothing stays.
+    const now = await db<DocumentRecord>('documents').where({ id: doc.id }).first();
+    if (!now || now.status === 'deleted') {
+      await deps.index.deleteDocument(doc.id);
+      return { status: 'gone', chunks: 0 };
+    }
+    // Access changed while we embedded: write the current principals.
+    await deps.index.setPrincipals(doc.id, principalsFor(now));
+  }
+  log.info({ documentId: doc.id, chunks: chunks.length, parser: parsed.parser }, 'indexed document');
+  return { status: 'indexed', chunks: chunks.length };
+}
+
+/**
+ * Embed in groups of (batch size × concurrency) so the embedder always has a full pipeline, and
+ * report progress between groups (the NOTIFY trigger moves the widget's progress bar).
+ */
+async function embedWithProgress(
+  deps: IngestorDeps,
+  documentId: string,
+  chunks: string[],
+  signal: AbortSignal,
+): Promise<number[][]> {
+  const group = deps.config.EMBED_BATCH_SIZE * deps.config.EMBED_CONCURRENCY;
+  const vectors: number[][] = [];
+  let lastReport = 0;
+  for (let i = 0; i < chunks.length; i += group) {
+    const texts = chunks.slice(i, i + group);
+    vectors.push(...(await deps.embedder.embedDocuments(texts, { signal })));
+    const now = Date.now();
+    if (now - lastReport > 250 && i + group < chunks.length) {
+      lastReport = now;
+      // Embedding is most of the work; keep 5% for writing the index.
+      await deps
+        .db('documents')
+        .where({ id: documentId })
+        .whereNot({ status: 'deleted' })
+        .update({ progress: Math.min(0.95, (0.95 * (i + group)) / chunks.length) });
+    }
+  }
+  return vectors;
+}

@@ -1,0 +1,130 @@
+/**
+ * The ingestor process: takes jobs from the queue, watches the drop folder, and runs the
+ * reconcile pass at start and every REINDEX_INTERVAL. Stops gracefully on SIGTERM/SIGINT.
+ */
+import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import {
+  ConfigError,
+  EmbedDimensionMismatchError,
+  EmbedModelNotFoundError,
+  JOBS,
+  createDb,
+  createEmbedder,
+  createLogger,
+  createStorage,
+  createVectorIndex,
+  loadConfig,
+  sendInTransaction,
+  startQueue,
+  warnInsecureDefaults,
+} from '@rattgllm/core';
+import type { IngestorDeps } from './deps.js';
+import { IngestWorker } from './worker.js';
+import { DropWatcher } from './drop/watcher.js';
+
+export interface Ingestor {
+  deps: IngestorDeps;
+  worker: IngestWorker;
+  watcher: DropWatcher | null;
+  /** Queue a reconcile pass now (what the schedule does). */
+  scheduleReconcile(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Start everything; tests call this with their own configuration. */
+export async function startIngestor(
+  config: IngestorDeps['config'],
+  options: {
+    watch?: boolean;
+    renameGraceMs?: number;
+    stabilityMs?: number;
+    pollingIntervalSeconds?: number;
+  } = {},
+): Promise<Ingestor> {
+  const log = createLogger(config, 'ingestor');
+  warnInsecureDefaults(log, config);
+  const db = createDb(config, log);
+  const storage = createStorage(config);
+  const embedder = createEmbedder(config);
+  const index = createVectorIndex(config);
+  await storage.ensureBucket();
+  await index.ensureCollection();
+  try {
+    const model = await embedder.checkModel();
+    log.info(model, 'embedding model ready');
+  } catch (err) {
+    // A wrong model or dimension would index garbage: refuse to start. A service that is down
+    // is different: jobs wait and retry until it is back.
+    if (err instanceof EmbedModelNotFoundError || err instanceof EmbedDimensionMismatchError) throw err;
+    log.error({ err }, 'embedding service not ready; documents will wait and retry');
+  }
+  const boss = await startQueue(config, {
+    work: true,
+    onError: (err) => log.error({ err }, 'job queue error'),
+  });
+  const deps: IngestorDeps = { config, db, storage, embedder, index, boss, log };
+
+  const root = resolve(config.DROP_DIR);
+  await mkdir(root, { recursive: true });
+  const worker = new IngestWorker(deps, {
+    dropRoot: root,
+    ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}),
+  });
+  await worker.start();
+  const watcher = options.watch === false ? null : new DropWatcher(deps, root, options);
+  await watcher?.start();
+
+  const scheduleReconcile = async () => {
+    await sendInTransaction(boss, db, JOBS.reindex, { all: true });
+  };
+  await scheduleReconcile(); // the pass at start
+  const timer = setInterval(() => {
+    scheduleReconcile().catch((err: unknown) => log.error({ err }, 'could not schedule the reconcile pass'));
+  }, config.REINDEX_INTERVAL * 1000);
+  timer.unref();
+
+  let stopping: Promise<void> | null = null;
+  return {
+    deps,
+    worker,
+    watcher,
+    scheduleReconcile,
+    stop: () =>
+      (stopping ??= (async () => {
+        clearInterval(timer);
+        await watcher?.stop();
+        await worker.stop();
+        await db.destroy();
+      })()),
+  };
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const ingestor = await startIngestor(config).catch((err: unknown) => {
+    console.error(`ingestor could not start: ${(err as Error).message}`);
+    process.exit(1);
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+      ingestor.deps.log.info({ signal }, 'stopping: finishing the jobs in hand');
+      ingestor.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          ingestor.deps.log.error({ err }, 'error while stopping');
+          process.exit(1);
+        },
+      );
+    });
+}
