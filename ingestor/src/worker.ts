@@ -24,6 +24,10 @@ export interface WorkerOptions {
  */
 export class IngestWorker {
   state: WorkerState = 'idle';
+  /** Handlers running now; stop() waits for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Aborted when stop() gives up waiting: the jobs in hand are handed back. */
+  private readonly handBack = new AbortController();
 
   constructor(
     private readonly deps: IngestorDeps,
@@ -38,70 +42,87 @@ export class IngestWorker {
       pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5,
       includeMetadata: true,
     } as const;
-    await boss.work<IngestJob, void, typeof common>(JOBS.ingest, common, ([job]) => this.runIngest(job!));
-    await boss.work<DeleteJob, void, typeof common>(JOBS.delete, common, async ([job]) => {
-      await removeDocument(this.deps, job!.data.documentId);
-    });
+    await boss.work<IngestJob, void, typeof common>(JOBS.ingest, common, ([job]) =>
+      this.track(this.runIngest(job!)),
+    );
+    await boss.work<DeleteJob, void, typeof common>(JOBS.delete, common, ([job]) =>
+      this.track(removeDocument(this.deps, job!.data.documentId)),
+    );
     await boss.work<ReindexJob, void, typeof common>(
       JOBS.reindex,
       { ...common, localConcurrency: 1 },
-      async ([job]) => {
+      ([job]) => {
         const data = job!.data;
+        const signal = AbortSignal.any([job!.signal, this.handBack.signal]);
         if (data.all)
-          await reconcile(this.deps, {
-            root: this.options.dropRoot,
-            force: Boolean(data.force),
-            signal: job!.signal,
-          });
-        else if (data.documentId) await syncAccess(this.deps, data.documentId);
+          return this.track(
+            reconcile(this.deps, { root: this.options.dropRoot, force: Boolean(data.force), signal }),
+          );
+        if (data.documentId) return this.track(syncAccess(this.deps, data.documentId));
+        return Promise.resolve();
       },
     );
     this.state = 'running';
   }
 
+  private track(work: Promise<unknown>): Promise<void> {
+    const p = work.then(() => undefined);
+    this.inFlight.add(p);
+    void p.catch(() => {}).finally(() => this.inFlight.delete(p));
+    return p;
+  }
+
   private async runIngest(job: JobWithMetadata<IngestJob>): Promise<void> {
     const { db, log } = this.deps;
     const { documentId, force } = job.data;
+    const signal = AbortSignal.any([job.signal, this.handBack.signal]);
+    const live = () => db('documents').where({ id: documentId }).whereNot({ status: 'deleted' });
     try {
-      await ingestDocument(this.deps, documentId, { force: Boolean(force), signal: job.signal });
+      await ingestDocument(this.deps, documentId, { force: Boolean(force), signal });
     } catch (err) {
-      const lastTry = job.retryCount >= job.retryLimit;
       const message = errorMessage(err);
-      if (job.signal.aborted && this.state === 'stopping') {
-        // Handed back on shutdown: back to pending; pg-boss gives the job to the next worker.
-        await db('documents')
-          .where({ id: documentId })
-          .whereNot({ status: 'deleted' })
-          .update({ status: 'pending', progress: 0 });
+      if (this.handBack.signal.aborted) {
+        // Handed back on shutdown: pending again; pg-boss gives the job to the next worker.
+        await live().update({ status: 'pending', progress: 0 });
         throw err;
       }
-      if (isPermanent(err) || lastTry) {
+      if (isPermanent(err) || job.retryCount >= job.retryLimit) {
         log.warn({ documentId, err, attempt: job.retryCount + 1 }, 'document failed');
-        await db('documents')
-          .where({ id: documentId })
-          .whereNot({ status: 'deleted' })
-          .update({ status: 'failed', progress: 0, error: message, updated_at: db.fn.now() });
-        return; // settled: no retry will change the answer
+        await live().update({ status: 'failed', progress: 0, error: message, updated_at: db.fn.now() });
+        return; // settled: another try would give the same answer
       }
       log.info({ documentId, err: message, attempt: job.retryCount + 1 }, 'document will be retried');
-      await db('documents')
-        .where({ id: documentId })
-        .whereNot({ status: 'deleted' })
-        .update({
-          status: 'pending',
-          progress: 0,
-          error: `Attempt ${job.retryCount + 1} of ${job.retryLimit + 1} failed (${message}); retrying`,
-          updated_at: db.fn.now(),
-        });
+      await live().update({
+        status: 'pending',
+        progress: 0,
+        error: `Attempt ${job.retryCount + 1} of ${job.retryLimit + 1} failed (${message}); retrying`,
+        updated_at: db.fn.now(),
+      });
       throw err;
     }
   }
 
-  /** Let the jobs in hand finish (or hand them back after the timeout) and stop taking new ones. */
+  /** Take no new jobs, let the jobs in hand finish (or hand them back after the timeout), stop. */
   async stop(): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'stopping';
-    await this.deps.boss.stop({ graceful: true, close: true, timeout: this.options.stopTimeoutMs ?? 20_000 });
+    const { boss } = this.deps;
+    for (const name of Object.values(JOBS)) await boss.offWork(name);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.stopTimeoutMs ?? 20_000);
+    });
+    const outcome = await Promise.race([
+      Promise.allSettled([...this.inFlight]).then(() => 'done' as const),
+      timeout,
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      // Their handlers abort and fail this attempt, so pg-boss gives the jobs to another worker.
+      this.handBack.abort(new Error('worker stopping'));
+      await Promise.allSettled([...this.inFlight]);
+    }
+    await boss.stop({ graceful: false, close: true });
     this.state = 'stopped';
   }
 }

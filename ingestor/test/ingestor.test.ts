@@ -2,7 +2,6 @@ import { rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeQuery, JOBS, sendInTransaction } from '@rattgllm/core';
-import { lexicalEmbedding } from '../../test/standins/index.js';
 import type { Ingestor } from '../src/main.js';
 import {
   addUser,
