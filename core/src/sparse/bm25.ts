@@ -1,5 +1,6 @@
-import { x86 } from 'murmurhash3js-revisited';
-import { newStemmer } from 'snowball-stemmers';
+// CommonJS without static named exports: Node's ESM loader only offers its default export.
+import murmur from 'murmurhash3js-revisited';
+import snowball from 'snowball-stemmers';
 import { ENGLISH_STOPWORDS } from './stopwords.js';
 
 /**
@@ -36,7 +37,7 @@ export const BM25_B = 0.75;
 export const BM25_AVG_LEN = 256;
 const TOKEN_MAX_LENGTH = 40;
 
-const stemmer = newStemmer('english');
+const stemmer = snowball.newStemmer('english');
 const utf8 = new TextEncoder();
 /** Python's `\w` for str: letters, digits (all Unicode numbers) and underscore. */
 const NON_WORD = /[^\p{L}\p{N}_]+/u;
@@ -56,7 +57,7 @@ export function bm25Tokens(text: string): string[] {
 
 /** `abs(mmh3.hash(token))`: the sparse index FastEmbed gives a token. */
 export function bm25TokenId(token: string): number {
-  return Math.abs(x86.hash32(utf8.encode(token), 0) | 0);
+  return Math.abs(murmur.x86.hash32(utf8.encode(token), 0) | 0);
 }
 
 /** Sparse vector of a passage to store: BM25 term-frequency weights. Empty text → empty vector. */
