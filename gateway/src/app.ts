@@ -21,6 +21,11 @@ import healthRoutes from './routes/health.js';
 import authRoutes from './routes/auth/index.js';
 import userRoutes from './routes/users/index.js';
 import apiKeyRoutes from './routes/api-keys/index.js';
+import ragPlugin from './plugins/app/rag.js';
+import pipelinesPlugin from './plugins/app/pipelines.js';
+import openwebuiPlugin from './plugins/app/openwebui.js';
+import searchRoutes from './routes/search/index.js';
+import v1Routes from './routes/v1/index.js';
 
 export interface AppOptions {
   config: Config;
@@ -41,6 +46,9 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(storagePlugin);
   await fastify.register(queuePlugin);
   await fastify.register(eventsPlugin);
+  await fastify.register(ragPlugin);
+  await fastify.register(pipelinesPlugin);
+  await fastify.register(openwebuiPlugin);
 
   await fastify.register(healthRoutes);
   await fastify.register(authRoutes);
@@ -49,6 +57,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(uploadRoutes);
   await fastify.register(documentRoutes);
   await fastify.register(ingestRoutes);
+  await fastify.register(searchRoutes);
+  await fastify.register(v1Routes, { prefix: '/v1' });
 }
 
 // Not encapsulated, so the instance `buildApp` returns exposes `db`, `repos` and `config` to tests.

@@ -4,12 +4,14 @@ import {
   ForbiddenError,
   UnauthorizedError,
   apiKeyMatches,
+  hashApiKey,
   looksLikeApiKey,
   parseApiKey,
   type Principal,
 } from '@rattgllm/core';
 import type { FastifyJWT } from '@fastify/jwt';
 import type { UserRow } from './repositories/users.js';
+import type { ApiKeyRow } from './repositories/apiKeys.js';
 
 /** Who is calling, as established by `fastify.authenticate`. */
 export interface AuthUser extends Principal {
@@ -37,6 +39,7 @@ declare module 'fastify' {
 }
 
 export const SSE_SCOPE = 'sse';
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export const SSE_TOKEN_SECONDS = 60;
 
 function bearerToken(request: FastifyRequest): string {
@@ -67,6 +70,20 @@ export default fp(
       const row = parsed ? await fastify.repos.apiKeys.findByPrefix(parsed.prefix) : undefined;
       if (!row || !apiKeyMatches(token, row.hash))
         throw new UnauthorizedError('Invalid API key', 'INVALID_API_KEY');
+      return keyUser(row);
+    }
+
+    /**
+     * A key whose secret came from the environment (OPENWEBUI_API_KEY) need not look like
+     * `rk_…`: such a token is found by its SHA-256, the way it is stored.
+     */
+    async function fromFreeFormKey(token: string): Promise<AuthUser> {
+      const row = await fastify.repos.apiKeys.findByHash(hashApiKey(token));
+      if (!row) throw new UnauthorizedError('Invalid token', 'INVALID_TOKEN');
+      return keyUser(row);
+    }
+
+    async function keyUser(row: ApiKeyRow): Promise<AuthUser> {
       if (row.revoked_at) throw new UnauthorizedError('This API key has been revoked', 'API_KEY_REVOKED');
       if (row.expires_at && row.expires_at.getTime() <= Date.now())
         throw new UnauthorizedError('This API key has expired', 'API_KEY_EXPIRED');
@@ -98,7 +115,8 @@ export default fp(
 
     async function authenticateHeader(request: FastifyRequest): Promise<AuthUser> {
       const token = bearerToken(request);
-      return looksLikeApiKey(token) ? fromApiKey(token) : fromJwt(request);
+      if (looksLikeApiKey(token)) return fromApiKey(token);
+      return JWT_SHAPE.test(token) ? fromJwt(request) : fromFreeFormKey(token);
     }
 
     fastify.decorate(

@@ -48,6 +48,10 @@ export function apiKeysRepository(db: Knex) {
     findByPrefix(prefix: string): Promise<ApiKeyRow | undefined> {
       return db<ApiKeyRow>('api_keys').where({ prefix }).first();
     },
+    /** For keys whose secret came from the environment in a free format (OPENWEBUI_API_KEY). */
+    findByHash(hash: string): Promise<ApiKeyRow | undefined> {
+      return db<ApiKeyRow>('api_keys').where({ hash }).first();
+    },
     findById(id: string): Promise<ApiKeyRow | undefined> {
       return db<ApiKeyRow>('api_keys').where({ id }).first();
     },
