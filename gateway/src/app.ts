@@ -59,6 +59,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
   await fastify.register(v1Routes, { prefix: '/v1' });
+  await fastify.register(import('./routes/widget/index.js'));
 }
 
 // Not encapsulated, so the instance `buildApp` returns exposes `db`, `repos` and `config` to tests.

@@ -1,0 +1,362 @@
+import { LitElement, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { ApiError, type ApiClient, type ApiKeyInfo, type Me, type UserInfo } from '../../lib/api.js';
+import { emit } from '../../lib/emit.js';
+import { sharedStyles } from '../../styles/shared.styles.js';
+import { adminStyles } from './admin.styles.js';
+
+const ROLES = ['admin', 'user', 'service'] as const;
+
+function formValues(form: HTMLFormElement): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new FormData(form)) if (typeof v === 'string') out[k] = v.trim();
+  return out;
+}
+
+function checkedRoles(form: HTMLFormElement): string[] {
+  return [...form.querySelectorAll<HTMLInputElement>('input[name="role"]:checked')].map((i) => i.value);
+}
+
+function groupList(text: string | undefined): string[] {
+  return [
+    ...new Set(
+      (text ?? '')
+        .split(',')
+        .map((g) => g.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
+/**
+ * Administration: users (create, change roles/groups/email, reset password, disable, delete) and
+ * the caller's own API keys (create — the secret is shown once, with a copy button — list,
+ * revoke). Warns when the server runs with published demo secrets.
+ *
+ * @event rattg-admin-change - Users or keys changed. `detail: { kind: 'user' | 'api-key', op, id }`.
+ *
+ * @csspart warning - The insecure-defaults warning.
+ * @csspart users - The users table.
+ * @csspart keys - The API keys table.
+ * @csspart secret - The box that shows a new key's secret once.
+ *
+ * @cssproperty --rattg-color-warning - Warning text and border colour.
+ * @cssproperty --rattg-color-warning-bg - Warning background.
+ */
+export class RattgAdmin extends LitElement {
+  static override styles = [sharedStyles, adminStyles];
+
+  @property({ attribute: false }) accessor client: ApiClient | null = null;
+  /** `GET /auth/me` of the signed-in admin (for the insecure-defaults warning). */
+  @property({ attribute: false }) accessor me: Me | null = null;
+
+  @state() accessor users: UserInfo[] = [];
+  @state() accessor keys: ApiKeyInfo[] = [];
+  @state() accessor editing: string | null = null;
+  @state() accessor confirming: string | null = null;
+  @state() accessor secret: { name: string; key: string } | null = null;
+  @state() accessor message = '';
+  @state() accessor error = '';
+
+  override updated(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('client') && this.client) void this.load();
+  }
+
+  async load(): Promise<void> {
+    if (!this.client) return;
+    try {
+      const [u, k] = await Promise.all([
+        this.client.request<{ users: UserInfo[] }>('GET', '/users'),
+        this.client.request<{ keys: ApiKeyInfo[] }>('GET', '/api-keys'),
+      ]);
+      this.users = u.users;
+      this.keys = k.keys;
+    } catch (err) {
+      this.error = err instanceof ApiError ? err.message : 'Could not load users and keys';
+    }
+  }
+
+  private async run(what: () => Promise<unknown>, done: string): Promise<boolean> {
+    this.error = '';
+    try {
+      await what();
+      this.message = done;
+      return true;
+    } catch (err) {
+      this.error = err instanceof ApiError ? err.message : 'That did not work';
+      this.message = '';
+      return false;
+    }
+  }
+
+  private async createUser(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const v = formValues(form);
+    const roles = checkedRoles(form);
+    const ok = await this.run(async () => {
+      const user = await this.client!.request<UserInfo>('POST', '/users', {
+        username: v.username,
+        password: v.password,
+        ...(v.email ? { email: v.email } : {}),
+        roles: roles.length ? roles : ['user'],
+        groups: groupList(v.groups),
+      });
+      this.users = [...this.users, user];
+      emit(this, 'rattg-admin-change', { kind: 'user', op: 'create', id: user.id });
+    }, `User ${v.username} created`);
+    if (ok) form.reset();
+  }
+
+  private async saveUser(e: SubmitEvent, user: UserInfo): Promise<void> {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const v = formValues(form);
+    const disabled = (form.querySelector('input[name="disabled"]') as HTMLInputElement).checked;
+    const ok = await this.run(async () => {
+      const updated = await this.client!.request<UserInfo>('PATCH', `/users/${user.id}`, {
+        email: v.email ? v.email : null,
+        roles: checkedRoles(form),
+        groups: groupList(v.groups),
+        disabled,
+        ...(v.password ? { password: v.password } : {}),
+      });
+      this.users = this.users.map((u) => (u.id === user.id ? updated : u));
+      emit(this, 'rattg-admin-change', { kind: 'user', op: 'update', id: user.id });
+    }, `User ${user.username} saved`);
+    if (ok) this.editing = null;
+  }
+
+  private async deleteUser(user: UserInfo): Promise<void> {
+    this.confirming = null;
+    await this.run(async () => {
+      await this.client!.request('DELETE', `/users/${user.id}`);
+      this.users = this.users.filter((u) => u.id !== user.id);
+      emit(this, 'rattg-admin-change', { kind: 'user', op: 'delete', id: user.id });
+    }, `User ${user.username} deleted`);
+  }
+
+  private async createKey(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const v = formValues(form);
+    const ok = await this.run(async () => {
+      const created = await this.client!.request<ApiKeyInfo & { key: string }>('POST', '/api-keys', {
+        name: v.name,
+      });
+      const { key, ...info } = created;
+      this.keys = [...this.keys, info];
+      this.secret = { name: info.name, key };
+      emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'create', id: info.id });
+    }, `API key ${v.name} created: copy it now, it will not be shown again`);
+    if (ok) {
+      form.reset();
+      await this.updateComplete;
+      this.shadowRoot?.querySelector<HTMLElement>('.secret button')?.focus();
+    }
+  }
+
+  private async copySecret(): Promise<void> {
+    if (!this.secret) return;
+    try {
+      await navigator.clipboard.writeText(this.secret.key);
+      this.message = 'Copied to the clipboard';
+    } catch {
+      this.message = 'Copying is blocked here: select the key and copy it by hand';
+    }
+  }
+
+  private async revokeKey(key: ApiKeyInfo): Promise<void> {
+    await this.run(async () => {
+      await this.client!.request('DELETE', `/api-keys/${key.id}`);
+      this.keys = this.keys.map((k) => (k.id === key.id ? { ...k, revokedAt: new Date().toISOString() } : k));
+      emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'revoke', id: key.id });
+    }, `API key ${key.name} revoked`);
+  }
+
+  private roleBoxes(current: string[], idPrefix: string) {
+    return html`<fieldset>
+      <legend>Roles</legend>
+      ${ROLES.map(
+        (r) =>
+          html`<label class="check" for=${`${idPrefix}-${r}`}>
+            <input
+              type="checkbox"
+              id=${`${idPrefix}-${r}`}
+              name="role"
+              value=${r}
+              ?checked=${current.includes(r)}
+            />${r}
+          </label>`,
+      )}
+    </fieldset>`;
+  }
+
+  private renderUser(u: UserInfo) {
+    if (this.editing === u.id)
+      return html`<tr data-user=${u.username}>
+        <td colspan="5">
+          <form
+            class="row"
+            @submit=${(e: SubmitEvent) => this.saveUser(e, u)}
+            aria-label=${`Edit ${u.username}`}
+          >
+            <strong>${u.username}</strong>
+            <label>Email <input name="email" type="email" .value=${u.email ?? ''} /></label>
+            <label>Groups (comma-separated) <input name="groups" .value=${u.groups.join(', ')} /></label>
+            <label
+              >New password
+              <input
+                name="password"
+                type="password"
+                autocomplete="new-password"
+                minlength="8"
+                placeholder="unchanged"
+            /></label>
+            ${this.roleBoxes(u.roles, `edit-${u.id}`)}
+            <label class="check"
+              ><input type="checkbox" name="disabled" ?checked=${u.disabled} />Disabled</label
+            >
+            <button class="primary" type="submit">Save</button>
+            <button type="button" @click=${() => (this.editing = null)}>Cancel</button>
+          </form>
+        </td>
+      </tr>`;
+    return html`<tr data-user=${u.username}>
+      <td>${u.username}${u.disabled ? html` <span class="badge">disabled</span>` : nothing}</td>
+      <td>${u.email ?? ''}</td>
+      <td>${u.roles.join(', ')}</td>
+      <td>${u.groups.join(', ')}</td>
+      <td>
+        ${
+          this.confirming === u.id
+            ? html`<div class="row" role="group" aria-label=${`Confirm deletion of ${u.username}`}>
+                <button class="danger" type="button" @click=${() => this.deleteUser(u)}>
+                  Yes, delete ${u.username}
+                </button>
+                <button type="button" @click=${() => (this.confirming = null)}>Cancel</button>
+              </div>`
+            : html`<div class="row">
+                <button
+                  type="button"
+                  @click=${() => (this.editing = u.id)}
+                  aria-label=${`Edit ${u.username}`}
+                >
+                  Edit
+                </button>
+                <button
+                  class="danger"
+                  type="button"
+                  @click=${() => (this.confirming = u.id)}
+                  aria-label=${`Delete ${u.username}`}
+                >
+                  Delete
+                </button>
+              </div>`
+        }
+      </td>
+    </tr>`;
+  }
+
+  override render() {
+    const insecure = this.me?.security?.insecureDefaults ?? [];
+    return html`
+      ${
+        insecure.length
+          ? html`<div class="warning" part="warning" role="alert">
+              <strong>Insecure defaults:</strong> the server still uses the published demo values of
+              ${insecure.join(', ')}. Set your own secrets in <code>.env</code> and restart.
+            </div>`
+          : nothing
+      }
+      <div role="status" aria-live="polite" class="muted">${this.message}</div>
+      <div class="error" role="alert">${this.error}</div>
+
+      <section aria-labelledby="users-title">
+        <h2 id="users-title">Users</h2>
+        <table part="users">
+          <thead>
+            <tr>
+              <th scope="col">Username</th>
+              <th scope="col">Email</th>
+              <th scope="col">Roles</th>
+              <th scope="col">Groups</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${this.users.map((u) => this.renderUser(u))}
+          </tbody>
+        </table>
+        <h3>New user</h3>
+        <form class="row" @submit=${this.createUser} aria-label="New user">
+          <label>Username <input name="username" required autocomplete="off" /></label>
+          <label
+            >Password
+            <input name="password" type="password" required minlength="8" autocomplete="new-password"
+          /></label>
+          <label>Email <input name="email" type="email" autocomplete="off" /></label>
+          <label>Groups (comma-separated) <input name="groups" autocomplete="off" /></label>
+          ${this.roleBoxes(['user'], 'new')}
+          <button class="primary" type="submit">Create user</button>
+        </form>
+      </section>
+
+      <section aria-labelledby="keys-title">
+        <h2 id="keys-title">My API keys</h2>
+        ${
+          this.secret
+            ? html`<div class="secret" part="secret">
+                <span>Secret of <strong>${this.secret.name}</strong> — shown only now:</span>
+                <code>${this.secret.key}</code>
+                <span class="row">
+                  <button type="button" @click=${this.copySecret}>Copy</button>
+                  <button type="button" @click=${() => (this.secret = null)}>I have saved it</button>
+                </span>
+              </div>`
+            : nothing
+        }
+        <table part="keys">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Prefix</th>
+              <th scope="col">Roles</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${this.keys.map(
+              (k) =>
+                html`<tr data-key=${k.name}>
+                  <td>${k.name}</td>
+                  <td><code>${k.prefix}</code></td>
+                  <td>${k.roles.join(', ')}</td>
+                  <td>${k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
+                  <td>
+                    ${
+                      k.revokedAt
+                        ? html`<span class="badge">revoked</span>`
+                        : html`<button
+                            class="danger"
+                            type="button"
+                            @click=${() => this.revokeKey(k)}
+                            aria-label=${`Revoke ${k.name}`}
+                          >
+                            Revoke
+                          </button>`
+                    }
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+        <form class="row" @submit=${this.createKey} aria-label="New API key">
+          <label>Key name <input name="name" required maxlength="100" autocomplete="off" /></label>
+          <button class="primary" type="submit">Create API key</button>
+        </form>
+      </section>
+    `;
+  }
+}

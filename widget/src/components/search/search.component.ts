@@ -1,0 +1,179 @@
+import { LitElement, html, nothing } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import { ApiError, type ApiClient, type SearchResult } from '../../lib/api.js';
+import { emit } from '../../lib/emit.js';
+import { openOriginal, queryTerms, splitHighlights } from '../../lib/format.js';
+import { sharedStyles } from '../../styles/shared.styles.js';
+import { searchStyles } from './search.styles.js';
+
+/**
+ * Search the documents the user may read. Results show file name, page, heading, score and the
+ * passage with the query terms highlighted (as text: document content is never parsed as HTML).
+ * Selecting a result opens a preview panel with the passage in context and a link to the
+ * original at that page.
+ *
+ * @event rattg-result-select - A result was opened in the preview. `detail: { result }`.
+ *
+ * @csspart form - The search form.
+ * @csspart results - The result list.
+ * @csspart result - One result (a button).
+ * @csspart preview - The preview panel.
+ *
+ * @cssproperty --rattg-color-highlight - Background of highlighted query terms.
+ */
+export class RattgSearch extends LitElement {
+  static override styles = [sharedStyles, searchStyles];
+
+  @property({ attribute: false }) accessor client: ApiClient | null = null;
+  /** Results per search. */
+  @property({ type: Number }) accessor limit = 10;
+
+  @state() accessor results: SearchResult[] = [];
+  @state() accessor terms: string[] = [];
+  @state() accessor selected: SearchResult | null = null;
+  @state() accessor status = '';
+  @state() accessor error = '';
+  @state() accessor busy = false;
+
+  @query('#q') accessor input!: HTMLInputElement;
+  @query('aside') accessor preview!: HTMLElement | null;
+
+  private abort: AbortController | null = null;
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.abort?.abort();
+  }
+
+  /** Run a search (the host page may call this). */
+  async search(text: string): Promise<void> {
+    const q = text.trim();
+    if (!this.client || !q) return;
+    this.abort?.abort();
+    const abort = (this.abort = new AbortController());
+    this.busy = true;
+    this.error = '';
+    this.status = 'Searching…';
+    try {
+      const res = await this.client.request<{ results: SearchResult[]; tookMs?: number }>(
+        'POST',
+        '/search',
+        { query: q, limit: this.limit },
+        abort.signal,
+      );
+      this.results = res.results;
+      this.terms = queryTerms(q);
+      this.selected = null;
+      this.status = res.results.length
+        ? `${res.results.length} result${res.results.length === 1 ? '' : 's'}`
+        : 'Nothing found. Try other words, or check that your documents are indexed.';
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') return;
+      this.results = [];
+      this.status = '';
+      this.error = err instanceof ApiError ? err.message : 'Search failed';
+    } finally {
+      if (this.abort === abort) this.busy = false;
+    }
+  }
+
+  private async select(r: SearchResult): Promise<void> {
+    this.selected = r;
+    emit(this, 'rattg-result-select', { result: r });
+    await this.updateComplete;
+    this.preview?.focus();
+  }
+
+  private highlighted(text: string) {
+    return splitHighlights(text, this.terms).map((p) => (p.hit ? html`<mark>${p.text}</mark>` : p.text));
+  }
+
+  private where(r: SearchResult): string {
+    return [r.page ? `page ${r.page}` : '', r.heading ?? ''].filter(Boolean).join(' · ');
+  }
+
+  private renderPreview(r: SearchResult) {
+    // The passage in context: the neighbouring passages of the same document among the results.
+    const context = this.results
+      .filter((x) => x.documentId === r.documentId)
+      .sort((a, b) => a.chunkIndex - b.chunkIndex);
+    return html`<aside part="preview" tabindex="-1" aria-labelledby="preview-title">
+      <h3 id="preview-title">${r.filename}</h3>
+      <div class="meta">
+        ${this.where(r)}${this.where(r) ? ' · ' : ''}passage ${r.chunkIndex + 1} · score ${r.score.toFixed(3)}
+      </div>
+      <div class="context">
+        ${context.map(
+          (x) => html`<p class="passage ${x === r ? 'current' : ''}">${this.highlighted(x.text)}</p>`,
+        )}
+      </div>
+      <p class="row">
+        <button type="button" class="primary" @click=${() => this.openSource(r)}>
+          Open the original${r.page ? ` at page ${r.page}` : ''}
+        </button>
+        <button type="button" @click=${() => this.closePreview()}>Close preview</button>
+      </p>
+      <div class="error" role="alert">${this.error}</div>
+    </aside>`;
+  }
+
+  private async openSource(r: SearchResult): Promise<void> {
+    if (!this.client) return;
+    try {
+      const doc = await this.client.request<{ id: string; filename: string; mime: string }>(
+        'GET',
+        `/documents/${r.documentId}`,
+      );
+      await openOriginal(this.client, doc, { page: r.page });
+    } catch (err) {
+      this.error = err instanceof ApiError ? err.message : 'Could not open the original';
+    }
+  }
+
+  private async closePreview(): Promise<void> {
+    const current = this.selected;
+    this.selected = null;
+    await this.updateComplete;
+    const idx = current ? this.results.indexOf(current) : -1;
+    this.shadowRoot?.querySelector<HTMLElement>(`[data-index="${idx}"]`)?.focus();
+  }
+
+  override render() {
+    return html`
+      <form
+        part="form"
+        role="search"
+        @submit=${(e: Event) => (e.preventDefault(), void this.search(this.input.value))}
+      >
+        <label for="q">Search your documents <input id="q" type="search" autocomplete="off" /></label>
+        <button class="primary" type="submit" ?disabled=${this.busy}>Search</button>
+      </form>
+      <div class="muted" role="status" aria-live="polite">${this.status}</div>
+      <div class="error" role="alert">${this.selected ? '' : this.error}</div>
+      <div class="layout ${this.selected ? '' : 'no-preview'}">
+        <ol part="results" aria-label="Search results">
+          ${this.results.map(
+            (r, i) =>
+              html`<li>
+                <button
+                  type="button"
+                  class="result"
+                  part="result"
+                  data-index=${i}
+                  aria-current=${this.selected === r ? 'true' : 'false'}
+                  @click=${() => this.select(r)}
+                >
+                  <strong>${r.filename}</strong>
+                  <span class="meta"
+                    >${this.where(r)}${this.where(r) ? ' · ' : ''}score ${r.score.toFixed(3)}</span
+                  >
+                  <span class="passage">${this.highlighted(r.text)}</span>
+                </button>
+              </li>`,
+          )}
+        </ol>
+        ${this.selected ? this.renderPreview(this.selected) : nothing}
+      </div>
+    `;
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * rattgllm widget: one ES module that defines every rattg-* element. Embed with
+ *   <script type="module" src="/widget/rattg-widget.js"></script>
+ *   <rattg-widget api-base="/api"></rattg-widget>
+ */
+export { RattgWidget } from './components/widget/widget.js';
+export { RattgLogin } from './components/login/login.js';
+export { RattgUpload } from './components/upload/upload.js';
+export { RattgDocuments } from './components/documents/documents.js';
+export { RattgSearch } from './components/search/search.js';
+export { RattgAdmin } from './components/admin/admin.js';
+export { ApiClient, ApiError } from './lib/api.js';
+export type { DocumentInfo, DocumentEvent, SearchResult, SessionUser, Me } from './lib/api.js';

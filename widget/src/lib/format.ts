@@ -1,0 +1,66 @@
+import type { ApiClient, DocumentInfo } from './api.js';
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function accessLabel(access: string): string {
+  if (access === 'private') return 'Only me';
+  if (access === 'org') return 'Everyone';
+  if (access.startsWith('group:')) return `Group ${access.slice(6)}`;
+  return access;
+}
+
+/** Query terms worth highlighting: words of 2+ letters, longest first so overlaps prefer them. */
+export function queryTerms(query: string): string[] {
+  const words = query.toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) ?? [];
+  return [...new Set(words)].sort((a, b) => b.length - a.length);
+}
+
+/** Split text into plain and matching pieces; the caller renders them as text, never as HTML. */
+export function splitHighlights(text: string, terms: string[]): { text: string; hit: boolean }[] {
+  if (!terms.length) return [{ text, hit: false }];
+  const escaped = terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const re = new RegExp(`(${escaped.join('|')})`, 'giu');
+  return text
+    .split(re)
+    .filter((piece) => piece !== '')
+    .map((piece) => ({ text: piece, hit: terms.includes(piece.toLowerCase()) }));
+}
+
+// Types the browser shows itself; the Blob gets a harmless type, so an uploaded HTML or SVG file
+// can never run as this page's origin (blob: URLs inherit it).
+const VIEWABLE: Record<string, string> = {
+  'application/pdf': 'application/pdf',
+  'text/plain': 'text/plain;charset=utf-8',
+  'text/csv': 'text/plain;charset=utf-8',
+  'text/markdown': 'text/plain;charset=utf-8',
+  'application/json': 'text/plain;charset=utf-8',
+};
+
+/** Open the original in a new tab (PDF at a page, text as text), or download anything else. */
+export async function openOriginal(
+  client: ApiClient,
+  doc: Pick<DocumentInfo, 'id' | 'filename' | 'mime'>,
+  opts: { download?: boolean; page?: number | null } = {},
+): Promise<void> {
+  const blob = await client.content(doc.id);
+  const viewAs = VIEWABLE[doc.mime.split(';')[0]!.trim()];
+  if (!opts.download && viewAs) {
+    const url = URL.createObjectURL(new Blob([blob], { type: viewAs }));
+    window.open(url + (opts.page && viewAs === 'application/pdf' ? `#page=${opts.page}` : ''), '_blank');
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    return;
+  }
+  const url = URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = doc.filename;
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
