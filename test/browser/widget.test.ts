@@ -109,8 +109,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       const page = adminPage;
       await open(page);
       await page.locator('rattg-widget [part="banner"]', { hasText: 'rattgllm – RAG + JWT + LLM' }).waitFor();
-      expect(await page.locator('#snippet').textContent()).toMatch(
-        /<script type="module" src="\/widget\/rattg-widget\.[0-9a-f]{12}\.js"><\/script>/,
+      expect(await page.locator('#snippet').textContent()).toContain(
+        '<script type="module" src="/widget/rattg-widget.js"></script>',
+      );
+      expect(await page.locator('script[type="module"]').getAttribute('src')).toMatch(
+        /^\/widget\/rattg-widget\.[0-9a-f]{12}\.js$/,
       );
       expect(await page.getByRole('link', { name: 'open the chat', exact: true }).getAttribute('href')).toBe(
         '/openwebui',
@@ -402,6 +405,35 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
         await page.getByRole('button', { name: 'Refresh' }).click();
         await page.getByRole('status').filter({ hasText: 'This account is disabled' }).waitFor();
         await page.getByLabel('Username').waitFor();
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('the live status stream reconnects after a drop, with a fresh token', async () => {
+      const context = await browser.newContext();
+      context.setDefaultTimeout(8000);
+      const page = await context.newPage();
+      try {
+        const token = await login(app, ADMIN.username, ADMIN.password);
+        await context.addInitScript(
+          `sessionStorage.setItem('rattg-widget-token:', ${JSON.stringify(token)})`,
+        );
+        // The first connection drops; later ones go through to the real gateway.
+        const streams: string[] = [];
+        await context.route('**/documents/events?**', async (route) => {
+          streams.push(new URL(route.request().url()).searchParams.get('token') ?? '');
+          if (streams.length === 1) await route.abort('connectionreset');
+          else await route.continue();
+        });
+        await open(page);
+        await page.getByRole('tab', { name: 'Documents' }).click();
+        await page.locator('rattg-documents [part="live"][data-live="live"]').waitFor();
+        expect(streams.length).toBeGreaterThanOrEqual(2);
+        expect(streams[1]).not.toBe(streams[0]);
+        const { id } = await app.db('documents').where({ filename: 'notes.md' }).first('id');
+        await app.db('documents').where({ id }).update({ status: 'processing', progress: 0.7 });
+        await row(page, 'notes.md').locator('[part="badge"]', { hasText: 'Indexing' }).waitFor();
       } finally {
         await context.close();
       }

@@ -17,8 +17,10 @@ export interface DemoPageOptions {
 }
 
 export function demoPage({ scriptSrc, apiBase, chatUrl, version }: DemoPageOptions): string {
+  // Embedders get the stable name (revalidated, so they follow new builds); this page itself
+  // loads the hashed one.
   const snippet =
-    `<script type="module" src="${scriptSrc}"></script>\n` +
+    `<script type="module" src="/widget/rattg-widget.js"></script>\n` +
     `<rattg-widget api-base="${apiBase}" chat-url="${chatUrl}"></rattg-widget>`;
   const e = escapeHtml;
   return `<!doctype html>
