@@ -141,6 +141,11 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
                 ...(pipeline.retrieval.tags.length ? { tags: pipeline.retrieval.tags } : {}),
                 signal: client.signal,
               });
+              // Lets a client (and the benchmark) tell retrieval time from proxy overhead.
+              reply.header(
+                'server-timing',
+                `embed;dur=${timings.embedMs.toFixed(2)}, search;dur=${timings.searchMs.toFixed(2)}, acl;dur=${timings.checkMs.toFixed(2)}`,
+              );
               const chosen = selectPassages(passages, pipeline.retrieval.maxContextTokens);
               context = contextText(chosen);
               sources = toSources(chosen);

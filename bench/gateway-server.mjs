@@ -1,0 +1,25 @@
+/**
+ * The gateway as its own process for `npm run bench:gateway`, run from the compiled output
+ * (gateway/dist, as in production: no TypeScript loader in memory), so its RSS and event loop are
+ * its own. Configuration arrives as environment variables; it reports its URL over IPC and
+ * answers `rss` with its current and peak resident set size.
+ */
+import { setInterval } from 'node:timers';
+import { parseConfig } from '@rattgllm/core';
+import { buildApp } from '../gateway/dist/build.js';
+
+const app = await buildApp(parseConfig(process.env));
+const url = await app.listen({ port: 0, host: '127.0.0.1' });
+let peak = process.memoryUsage().rss;
+setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+}, 10).unref();
+process.on('message', (msg) => {
+  if (msg === 'rss') process.send({ rss: process.memoryUsage().rss, peak });
+  if (msg === 'reset-peak') {
+    peak = process.memoryUsage().rss;
+    process.send({ reset: true, rss: peak });
+  }
+  if (msg === 'close') void app.close().then(() => process.exit(0));
+});
+process.send({ url });
