@@ -109,7 +109,7 @@ describe('POST /search', () => {
     try {
       const res = await search(bob.token, { query: 'travel' });
       expect(res.statusCode, res.body).toBe(503);
-      // (The shared error handler lets details.code override `code`; the message is reliable.)
+      expect(res.json().code).toBe('QDRANT_UNAVAILABLE');
       expect(res.json().message).toMatch(/Qdrant .* refused the connection/);
     } finally {
       await standin.setDown(false);
@@ -123,6 +123,7 @@ describe('POST /search', () => {
     try {
       const res = await search(bob.token, { query: 'travel' });
       expect(res.statusCode, res.body).toBe(503);
+      expect(res.json().code).toBe('OLLAMA_UNAVAILABLE');
       expect(res.json().message).toMatch(/Ollama .* refused the connection/);
     } finally {
       await standin.setDown(false);

@@ -40,3 +40,18 @@ export function lexicalEmbedding(text: string, dimension: number): number[] {
   }
   return Array.from(v, (x) => x / norm);
 }
+
+/** A cheap bag of lower-cased words, L2-normalised (benchmarks: see OllamaStandinOptions.vectors). */
+export function fastEmbedding(text: string, dimension: number): number[] {
+  const v = new Float64Array(dimension);
+  for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
+    if (!word) continue;
+    const h = fnv1a(word);
+    v[h % dimension]! += h & 0x80000000 ? -1 : 1;
+  }
+  let norm = 0;
+  for (const x of v) norm += x * x;
+  norm = Math.sqrt(norm) || 1;
+  if (norm === 1 && v.every((x) => x === 0)) v[0] = 1;
+  return Array.from(v, (x) => x / norm);
+}

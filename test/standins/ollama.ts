@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { lexicalEmbedding } from './lexical.js';
+import { fastEmbedding, lexicalEmbedding } from './lexical.js';
 import { JsonError, StandinServer } from './server.js';
 
 export interface OllamaStandinOptions {
@@ -20,6 +20,12 @@ export interface OllamaStandinOptions {
   batchCostMs?: number;
   /** Context length in whitespace words; longer inputs are cut (truncate) or refused. */
   contextLength?: number;
+  /**
+   * `lexical` (default): stemmed words and trigrams, good enough to rank relevant passages first.
+   * `fast`: unstemmed words only — for benchmarks, where the stand-in's own CPU time must not
+   * stand in for the GPU's.
+   */
+  vectors?: 'lexical' | 'fast';
 }
 
 export interface ChatScript {
@@ -51,6 +57,7 @@ export class OllamaStandin extends StandinServer {
   dimension: number;
   batchCostMs: number;
   contextLength: number;
+  vectors: 'lexical' | 'fast';
   /** Answers to /v1/chat/completions; change it per test. */
   chat: ChatScript = { tokens: ['The', ' answer', ' is', ' in', ' the', ' documents', '.'], intervalMs: 0 };
   /** Faults specific to Ollama (the shared ones are on `faults`). */
@@ -66,6 +73,7 @@ export class OllamaStandin extends StandinServer {
     this.dimension = options.dimension ?? 768;
     this.batchCostMs = options.batchCostMs ?? 0;
     this.contextLength = options.contextLength ?? 2048;
+    this.vectors = options.vectors ?? 'lexical';
     for (const m of options.models ?? ['nomic-embed-text', 'llama3.1:8b']) this.addModel(m);
   }
 
@@ -233,7 +241,9 @@ export class OllamaStandin extends StandinServer {
     });
     if (texts.length > 0) await this.runOnDevice();
     const dim = this.ollamaFaults.wrongDimension ?? this.dimension;
-    const embeddings = texts.map((t) => lexicalEmbedding(t, dim));
+    const embeddings = texts.map((t) =>
+      this.vectors === 'fast' ? fastEmbedding(t, dim) : lexicalEmbedding(t, dim),
+    );
     this.counters.embedCalls++;
     this.counters.embedInputs += texts.length;
     this.sendJson(res, 200, {

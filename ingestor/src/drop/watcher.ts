@@ -28,7 +28,7 @@ export class DropWatcher {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    const stability = this.options.stabilityMs ?? 1000;
+    const stability = this.options.stabilityMs ?? 500;
     this.watcher = watch(this.root, {
       ignoreInitial: true, // the reconcile pass at start covers what is already there
       persistent: true,

@@ -66,21 +66,32 @@ export async function ingestDocument(
     .whereNot({ status: 'deleted' })
     .update({ status: 'processing', progress: 0, error: null, updated_at: db.fn.now() });
 
+  const t: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    t[name] = Math.round(now - mark);
+    mark = now;
+  };
   const data = await readObject(deps, doc.storage_key, signal);
+  lap('readMs');
   const parsed = await parseDocument(
     { data, filename: doc.filename, mime: doc.mime },
     { signal, log, limits: { maxBytes: config.MAX_UPLOAD_MB * 1024 * 1024 } },
   );
+  lap('parseMs');
   const chunks = await chunkDocument(
     parsed,
     { targetTokens: config.CHUNK_TOKENS, overlap: config.CHUNK_OVERLAP },
     { signal, log },
   );
 
+  lap('chunkMs');
   // The passage is embedded with its heading path: "Install > On Linux" says what a bare
   // "Run the script." is about. The stored text stays the passage itself.
   const embedTexts = chunks.map((c) => (c.heading ? `${c.heading}\n\n${c.text}` : c.text));
   const vectors = await embedWithProgress(deps, doc.id, embedTexts, signal);
+  lap('embedMs');
   const version = doc.version + 1;
   const principals = principalsFor(doc);
   const pointIds = await deps.index.upsertChunks(
@@ -97,6 +108,7 @@ export async function ingestDocument(
     { filename: doc.filename, principals, tags: doc.tags },
   );
 
+  lap('indexMs');
   const committed = await db.transaction(async (trx) => {
     // The row may have changed while we worked: deleted, or given new content / access.
     const current = await trx<DocumentRecord>('documents').where({ id: doc.id }).forUpdate().first();
@@ -142,7 +154,8 @@ export async function ingestDocument(
     // Access changed while we embedded: write the current principals.
     await deps.index.setPrincipals(doc.id, principalsFor(now));
   }
-  log.info({ documentId: doc.id, chunks: chunks.length, parser: parsed.parser }, 'indexed document');
+  lap('commitMs');
+  log.info({ documentId: doc.id, chunks: chunks.length, parser: parsed.parser, ...t }, 'indexed document');
   return { status: 'indexed', chunks: chunks.length };
 }
 

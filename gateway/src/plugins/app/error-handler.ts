@@ -66,12 +66,14 @@ export default fp(
       if (statusCode >= 500) request.log.error({ err }, 'request failed');
       else request.log.info({ code, statusCode }, message);
 
+      // Details first: they add facts (e.g. `supported`, `limitBytes`) but never replace the
+      // four fields every client reads.
       return reply.code(statusCode).send({
+        ...extra,
         statusCode,
         error: STATUS_CODES[statusCode] ?? 'Error',
         message,
         code,
-        ...extra,
       });
     });
 

@@ -265,9 +265,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         ip: request.ip,
         details: {
           ...patch,
-          principals: patch.access
-            ? documentPrincipals(row.owner_id, patch.access as Access)
-            : undefined,
+          principals: patch.access ? documentPrincipals(row.owner_id, patch.access as Access) : undefined,
         },
       });
       return toPublicDocument(updated ?? notFound());

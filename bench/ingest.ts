@@ -1,0 +1,247 @@
+/**
+ * `npm run bench:ingest` — ingest a generated mixed corpus through the real ingestor (real
+ * Postgres, in-process S3, Qdrant and Ollama stand-ins; the embedder costs a fixed time per batch)
+ * and report throughput, the embedder's busy ratio, peak RSS and drop-to-searchable latency.
+ *
+ * Corpus text is real English prose: the README files of the installed npm packages.
+ */
+import { readdir, readFile, mkdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import setup, { TEMPLATE_DB } from '../test/support/global-setup.js';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { makeDocx, makePdf } from '../ingestor/test/fixtures.js';
+import { spawn } from 'node:child_process';
+import { createDb, createEmbedder, createVectorIndex, encodeQuery, parseConfig } from '@rattgllm/core';
+import { parseDocument } from '../ingestor/src/pipeline/parse/index.js';
+import { chunkDocument } from '../ingestor/src/pipeline/chunk.js';
+
+const FILES = Number(process.env.BENCH_FILES ?? 220);
+const TARGET_BYTES = Number(process.env.BENCH_MB ?? 22) * 1024 * 1024;
+// nomic-embed-text on one mid-range GPU: ~32 passages of ~400 tokens in about 150 ms.
+const BATCH_COST_MS = Number(process.env.BENCH_BATCH_COST_MS ?? 150);
+const MB = 1024 * 1024;
+
+async function readmeText(limit: number): Promise<string> {
+  const parts: string[] = [];
+  let size = 0;
+  const dirs = (await readdir('node_modules', { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  for (const d of dirs) {
+    const candidates = d.startsWith('@')
+      ? (await readdir(join('node_modules', d))).map((n) => join(d, n))
+      : [d];
+    for (const c of candidates) {
+      const text = await readFile(join('node_modules', c, 'README.md'), 'utf8').catch(() => '');
+      if (text.length < 2000) continue;
+      parts.push(text);
+      size += text.length;
+      if (size > limit) return parts.join('\n\n');
+    }
+  }
+  return parts.join('\n\n').repeat(Math.ceil(limit / Math.max(1, size)));
+}
+
+async function main() {
+  const provided: Record<string, string> = {};
+  const teardown = await setup({ provide: (k: string, v: string) => (provided[k] = v) } as never);
+  const adminUrl = provided.databaseAdminUrl!;
+  const dbName = `rattg_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+
+  const standins = new Worker(new URL('./standins-worker.ts', import.meta.url), {
+    workerData: { batchCostMs: BATCH_COST_MS },
+    execArgv: ['--import', 'tsx', '--conditions=development'],
+  });
+  const [urls] = (await once(standins, 'message')) as [{ ollama: string; qdrant: string }];
+  const ask = async <T>(msg: string, key: string): Promise<T> => {
+    standins.postMessage(msg);
+    for (;;) {
+      const [reply] = (await once(standins, 'message')) as [Record<string, T>];
+      if (key in reply) return reply[key]!;
+    }
+  };
+  const counters = () => ask<{ busyMs: number; embedCalls: number }>('counters', 'counters');
+  const ollama = { url: urls.ollama };
+  const qdrant = { url: urls.qdrant };
+  const drop = await mkdtemp(join(tmpdir(), 'rattg-bench-drop-'));
+  const env: Record<string, string> = {
+    JWT_SECRET: 'bench-secret-0123456789abcdef',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: dbUrl.toString(),
+    S3_ENDPOINT: provided.s3Endpoint,
+    MINIO_ROOT_USER: provided.s3AccessKey,
+    MINIO_ROOT_PASSWORD: provided.s3SecretKey,
+    S3_BUCKET: `bench-${randomBytes(4).toString('hex')}`,
+    QDRANT_URL: qdrant.url,
+    OLLAMA_URL: ollama.url,
+    DROP_DIR: drop,
+    // Tuning knobs may be set from the environment for experiments.
+    ...Object.fromEntries(
+      ['INGEST_CONCURRENCY', 'EMBED_BATCH_SIZE', 'EMBED_CONCURRENCY', 'CHUNK_TOKENS', 'LOG_LEVEL']
+        .filter((k) => process.env[k])
+        .map((k) => [k, process.env[k]!]),
+    ),
+  };
+  const config = parseConfig(env);
+
+  // ---- corpus
+  console.log(`generating ${FILES} files, ~${TARGET_BYTES / MB} MB of text ...`);
+  const text = await readmeText(TARGET_BYTES);
+  const per = Math.floor(TARGET_BYTES / FILES);
+  let offset = 0;
+  let textBytes = 0;
+  const slice = () => {
+    const s = text.slice(offset % text.length, (offset % text.length) + per);
+    offset += per;
+    textBytes += Buffer.byteLength(s);
+    return s;
+  };
+  for (let i = 0; i < FILES; i++) {
+    const kind = i % 11;
+    const dir = join(drop, 'shared', `batch${i % 10}`);
+    await mkdir(dir, { recursive: true });
+    if (kind === 0) {
+      const body = slice();
+      const paragraphs = body.split(/\n\s*\n/).filter((p) => p.trim());
+      await writeFile(
+        join(dir, `doc${i}.pdf`),
+        await makePdf([
+          { paragraphs: paragraphs.slice(0, Math.ceil(paragraphs.length / 2)) },
+          { paragraphs: paragraphs.slice(Math.ceil(paragraphs.length / 2)) },
+        ]),
+      );
+    } else if (kind === 1) {
+      await writeFile(join(dir, `doc${i}.docx`), await makeDocx());
+    } else if (kind === 2) {
+      const rows = slice()
+        .split('\n')
+        .filter(Boolean)
+        .map((l, n) => `${n},"${l.replace(/"/g, '""')}"`);
+      await writeFile(join(dir, `doc${i}.csv`), `line,text\n${rows.join('\n')}\n`);
+    } else if (kind === 3) {
+      await writeFile(
+        join(dir, `doc${i}.html`),
+        `<html><body><h1>Doc ${i}</h1>${slice()
+          .split(/\n\s*\n/)
+          .map((p) => `<p>${p.replace(/</g, '&lt;')}</p>`)
+          .join('')}</body></html>`,
+      );
+    } else if (kind === 4) {
+      await writeFile(join(dir, `doc${i}.txt`), slice());
+    } else {
+      await writeFile(join(dir, `doc${i}.md`), slice());
+    }
+  }
+  console.log(`corpus: ${FILES} files, ${(textBytes / MB).toFixed(1)} MB of text`);
+
+  // ---- parse + chunk alone, one core
+  const sample = text.slice(0, 8 * MB);
+  const t0 = performance.now();
+  const parsed = await parseDocument(
+    { data: Buffer.from(sample), filename: 'sample.md' },
+    { signal: new AbortController().signal, log: console as never },
+  );
+  await chunkDocument(
+    parsed,
+    { targetTokens: config.CHUNK_TOKENS, overlap: config.CHUNK_OVERLAP },
+    { signal: new AbortController().signal, log: { debug() {}, info() {}, warn() {} } },
+  );
+  const parseChunkMBs = Buffer.byteLength(sample) / MB / ((performance.now() - t0) / 1000);
+
+  // ---- full ingest: the built ingestor, as production runs it, in a process of its own
+  const start = performance.now();
+  // INGESTOR_NODE_OPTIONS: e.g. --max-old-space-size=256, as the ingestor image sets it.
+  const nodeArgs = (process.env.INGESTOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'ingestor/dist/main.js'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const peakRssOf = async () => {
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  };
+  const db = createDb(config);
+  const embedder = createEmbedder(config);
+  const index = createVectorIndex(config);
+  for (;;) {
+    const r = await db('documents')
+      .select(
+        db.raw(
+          `count(*) filter (where status in ('indexed','failed')) as done, count(*) as total, sum(chunk_count) as chunks, count(*) filter (where status = 'failed') as failed`,
+        ),
+      )
+      .first();
+    if (Number(r.total) >= FILES && Number(r.done) === Number(r.total)) {
+      const wall = (performance.now() - start) / 1000;
+      const peakRss = await peakRssOf();
+      const chunks = Number(r.chunks);
+      console.log('\n=== bench:ingest ===');
+      console.log(`files                 ${r.total} (${r.failed} failed)`);
+      console.log(`wall time             ${wall.toFixed(1)} s`);
+      console.log(`files/s               ${(Number(r.total) / wall).toFixed(1)}`);
+      console.log(`chunks/s              ${(chunks / wall).toFixed(0)} (${chunks} chunks)`);
+      console.log(`MB/s (text)           ${(textBytes / MB / wall).toFixed(2)}`);
+      console.log(`parse+chunk MB/s/core ${parseChunkMBs.toFixed(1)} (markdown, one core, 8 MB)`);
+      const c = await counters();
+      console.log(
+        `embedder busy ratio   ${(c.busyMs / 1000 / wall).toFixed(2)} (${c.embedCalls} calls × ${BATCH_COST_MS} ms)`,
+      );
+      console.log(`peak RSS              ${(peakRss / MB).toFixed(0)} MB (the ingestor process, VmHWM)`);
+      break;
+    }
+    await new Promise((res) => setTimeout(res, 200));
+  }
+
+  // ---- drop-to-searchable for a one-page file
+  const latencies: number[] = [];
+  for (let n = 0; n < 5; n++) {
+    const word = `zebracorn${n}${randomBytes(3).toString('hex')}`;
+    const t = performance.now();
+    const busy0 = (await counters()).busyMs;
+    await mkdir(join(drop, 'shared', 'latency'), { recursive: true });
+    await writeFile(
+      join(drop, 'shared', 'latency', `${word}.txt`),
+      `One page about ${word}.\n\n${text.slice(0, 2500)}`,
+    );
+    for (;;) {
+      const hits = await index.hybridSearch({
+        dense: await embedder.embedQuery(word),
+        sparse: encodeQuery(word),
+        principals: ['org'],
+        limit: 3,
+      });
+      if (hits.some((h) => h.payload.filename === `${word}.txt`)) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    const elapsed = (performance.now() - t) / 1000;
+    latencies.push(elapsed - ((await counters()).busyMs - busy0) / 1000);
+  }
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `drop-to-searchable    median ${latencies[2]!.toFixed(2)} s, max ${latencies[4]!.toFixed(2)} s (1-page file, minus embedding time; awaitWriteFinish 300 ms)`,
+  );
+  console.log(`machine               ${cpus().length} cores`);
+
+  console.log(`peak RSS after drops   ${((await peakRssOf()) / MB).toFixed(0)} MB`);
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  await db.destroy();
+  await ask('close', 'closed');
+  await standins.terminate();
+  await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
+  await admin.end();
+  await rm(drop, { recursive: true, force: true });
+  await teardown();
+}
+
+await main();
