@@ -160,8 +160,8 @@ async function main() {
 
   // ---- full ingest: the built ingestor, as production runs it, in a process of its own
   const start = performance.now();
-  // INGESTOR_NODE_OPTIONS: e.g. --max-old-space-size=256, as the ingestor image sets it.
-  const nodeArgs = (process.env.INGESTOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  // The same heap cap as the ingestor image (ingestor/Dockerfile); INGESTOR_NODE_OPTIONS overrides.
+  const nodeArgs = (process.env.INGESTOR_NODE_OPTIONS ?? '--max-old-space-size=384').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, 'ingestor/dist/main.js'], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
