@@ -161,7 +161,9 @@ async function main() {
   // ---- full ingest: the built ingestor, as production runs it, in a process of its own
   const start = performance.now();
   // The same heap cap as the ingestor image (ingestor/Dockerfile); INGESTOR_NODE_OPTIONS overrides.
-  const nodeArgs = (process.env.INGESTOR_NODE_OPTIONS ?? '--max-old-space-size=384').split(' ').filter(Boolean);
+  const nodeArgs = (process.env.INGESTOR_NODE_OPTIONS ?? '--max-old-space-size=384')
+    .split(' ')
+    .filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, 'ingestor/dist/main.js'], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
