@@ -19,6 +19,7 @@
  */
 import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { CL100K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
+import cl100kRanks from 'gpt-tokenizer/bpeRanks/cl100k_base';
 
 /** Ollama's context for nomic-embed-text; input beyond it is cut off without an error. */
 export const EMBED_CONTEXT_TOKENS = 2048;
@@ -33,20 +34,144 @@ export const HARD_MAX_TOKENS = Math.floor(
 
 /** Conservative token count of `text` for the embedding model (see the module comment). */
 export function countTokens(text: string): number {
-  if (text.length === 0) return 0;
-  const bpe = countBpe(text);
-  // The lower bound can only win when the text has more "units" than BPE tokens, which needs at
-  // least as many characters as the BPE count; skip the scan when it cannot matter.
-  if (text.length < bpe) return bpe;
-  const floor = wordPieceLowerBound(text);
-  return floor > bpe ? floor : bpe;
+  const n = text.length;
+  if (n === 0) return 0;
+  // Cut the text into segments that pre-tokenization never crosses (see `isNonSpace`), count each
+  // one — cached by its text, which is nearly always one word with its leading space — and add up.
+  // Both counts are exact sums: cl100k BPE never merges across its pre-tokens, and the WordPiece
+  // floor restarts at every whitespace, which is where every cut is. So the result is exactly
+  // max(cl100k(text), wordPieceLowerBound(text)), without running the Unicode split regex or
+  // scanning characters again for text made of words seen before.
+  sumBpe = 0;
+  sumFloor = 0;
+  let start = 0;
+  let prev = text.charCodeAt(0);
+  let hash = Math.imul(FNV_OFFSET ^ prev, FNV_PRIME);
+  for (let i = 1; i < n; i++) {
+    const c = text.charCodeAt(i);
+    // A cut before a single space between two non-space characters, or after a line feed that
+    // is followed by a non-space character.
+    if (
+      c === 32
+        ? i + 1 < n && isNonSpace(prev) && isNonSpace(text.charCodeAt(i + 1))
+        : prev === 10 && isNonSpace(c)
+    ) {
+      addSegment(text, start, i, hash);
+      start = i;
+      hash = FNV_OFFSET;
+    }
+    hash = Math.imul(hash ^ c, FNV_PRIME);
+    prev = c;
+  }
+  addSegment(text, start, n, hash);
+  return sumFloor > sumBpe ? sumFloor : sumBpe;
+}
+
+/**
+ * Why the cuts are safe, against gpt-tokenizer's cl100k split pattern
+ * `'(?:s|t|re|ve|m|ll|d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s+$|\s*[\r\n]|\s+(?!\S)|\s`:
+ *  - No pre-token holds a non-space character followed by a space (letters, digits, punctuation
+ *    runs and their trailing line breaks, and runs of whitespace all stop there), nor a line feed
+ *    followed by a non-space (only a one-character prefix of a letter run can precede letters, and
+ *    it may not be a line break). So the pre-tokens of the whole text never straddle a cut.
+ *  - The pattern has no look-behind, so matching from a cut is the same in the segment as in the
+ *    text. At a segment's end the only look-ahead, `(?!\S)`, sees whitespace in the text and the
+ *    end in the segment: both pass. `\s+$` can match a segment's trailing whitespace where the text
+ *    has more after it, but a segment only ends in whitespace after a line feed, and there
+ *    `\s*[\r\n]` takes the very same characters in the text.
+ * "Non-space" is tested conservatively: an unsure character makes no cut, only a longer segment.
+ */
+function isNonSpace(c: number): boolean {
+  if (c < 0xa0) return c > 32 && c !== 0x85;
+  return !(
+    c === 0xa0 ||
+    c === 0x1680 ||
+    c === 0x180e || // a space in Unicode before 6.3: no cut, to be safe
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/** Running sums of the segments of the text being counted (countTokens is not re-entrant). */
+let sumBpe = 0;
+let sumFloor = 0;
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * Segment cache: open addressing on the FNV-1a hash the scan computes anyway, compared in place
+ * against the text, so a hit allocates nothing (a Map would need the segment sliced out and
+ * hashed again). Emptied when three quarters full. Values: cl100k × PACK + WordPiece floor.
+ */
+const PACK = 1024;
+/** Longer segments (URLs, code, blobs) are rarely repeated: counted, not cached. */
+const SEGMENT_CACHE_MAX_LENGTH = 64;
+const TABLE_BITS = 18;
+const TABLE_SIZE = 1 << TABLE_BITS;
+const TABLE_MASK = TABLE_SIZE - 1;
+const TABLE_LIMIT = (TABLE_SIZE * 3) / 4;
+const tableKeys: (string | undefined)[] = new Array<string | undefined>(TABLE_SIZE).fill(undefined);
+const tableHashes = new Int32Array(TABLE_SIZE);
+const tableValues = new Int32Array(TABLE_SIZE);
+let tableCount = 0;
+
+function addSegment(text: string, start: number, end: number, hash: number): void {
+  const length = end - start;
+  if (length > SEGMENT_CACHE_MAX_LENGTH) {
+    const segment = text.slice(start, end);
+    sumBpe += countBpe(segment);
+    sumFloor += wordPieceLowerBound(segment);
+    return;
+  }
+  let slot = (hash ^ (hash >>> TABLE_BITS)) & TABLE_MASK;
+  for (;;) {
+    const key = tableKeys[slot];
+    if (key === undefined) break;
+    if (tableHashes[slot] === hash && key.length === length && sameText(key, text, start)) {
+      const packed = tableValues[slot]!;
+      const bpe = (packed / PACK) | 0;
+      sumBpe += bpe;
+      sumFloor += packed - bpe * PACK;
+      return;
+    }
+    slot = (slot + 1) & TABLE_MASK;
+  }
+  const segment = start === 0 && end === text.length ? text : text.slice(start, end);
+  // At most 64 UTF-16 units: at most 3 × 64 cl100k tokens (one per UTF-8 byte at worst) and 64
+  // WordPiece units, so both fit the packed form.
+  const bpe = countBpe(segment);
+  const floor = wordPieceLowerBound(segment);
+  sumBpe += bpe;
+  sumFloor += floor;
+  if (tableCount >= TABLE_LIMIT) {
+    tableKeys.fill(undefined);
+    tableCount = 0;
+    slot = (hash ^ (hash >>> TABLE_BITS)) & TABLE_MASK;
+  }
+  tableKeys[slot] = segment;
+  tableHashes[slot] = hash;
+  tableValues[slot] = bpe * PACK + floor;
+  tableCount++;
+}
+
+function sameText(key: string, text: string, start: number): boolean {
+  for (let k = 0; k < key.length; k++) {
+    if (key.charCodeAt(k) !== text.charCodeAt(start + k)) return false;
+  }
+  return true;
 }
 
 /**
  * cl100k count, memoised per pre-token. BPE never merges across the pieces its split regex
  * makes, so the sum of per-piece counts is exactly the count of the whole text; words repeat
- * (Zipf), so most pieces are a Map hit instead of a byte-level BPE run — about 2-3× faster on
- * real documents. The memo is bounded and simply cleared when full.
+ * (Zipf), so most pieces are a Map hit instead of a byte-level BPE run. The memo is bounded and
+ * simply cleared when full.
  */
 const MEMO_LIMIT = 200_000;
 const memo = new Map<string, number>();
@@ -63,13 +188,72 @@ function countBpe(text: string): number {
     }
     let n = memo.get(piece);
     if (n === undefined) {
-      n = countCl100k(piece);
+      n = isAscii(piece) ? countAsciiPiece(piece) : countCl100k(piece);
       if (memo.size >= MEMO_LIMIT) memo.clear();
       memo.set(piece, n);
     }
     total += n;
   }
   return total;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
+}
+
+/**
+ * Ranks of the cl100k tokens that are ASCII text (their bytes are their characters), taken from
+ * the vocabulary gpt-tokenizer already holds in memory.
+ */
+const asciiRanks = new Map<string, number>();
+for (let rank = 0; rank < cl100kRanks.length; rank++) {
+  const token = cl100kRanks[rank];
+  if (typeof token === 'string' && isAscii(token)) asciiRanks.set(token, rank);
+}
+
+let starts = new Int32Array(64);
+let ranks = new Float64Array(64);
+
+/**
+ * gpt-tokenizer's byte-pair merge (`bytePairMerge`: repeatedly merge the adjacent pair of lowest
+ * rank, the leftmost on a tie) for one ASCII pre-token, counting the parts instead of encoding
+ * them. ASCII bytes are the string's characters, so pairs are looked up by substring: no
+ * UTF-8 encoding and decoding per pair, which is where gpt-tokenizer spends its time on new words.
+ */
+function countAsciiPiece(piece: string): number {
+  const n = piece.length;
+  if (n === 1 || asciiRanks.has(piece)) return 1;
+  if (starts.length < n + 1) {
+    starts = new Int32Array(2 * n + 2);
+    ranks = new Float64Array(2 * n + 2);
+  }
+  // Parts are piece[starts[i], starts[i+1]); ranks[i] is the rank of parts i and i+1 merged.
+  let parts = n;
+  for (let i = 0; i <= n; i++) starts[i] = i;
+  for (let i = 0; i < n - 1; i++) ranks[i] = pairRank(piece, i, i + 2);
+  while (parts > 1) {
+    let lowest = Infinity;
+    let at = -1;
+    for (let i = 0; i < parts - 1; i++) {
+      if (ranks[i]! < lowest) {
+        lowest = ranks[i]!;
+        at = i;
+      }
+    }
+    if (at === -1) break;
+    // Merge parts `at` and `at + 1`.
+    for (let i = at + 1; i < parts; i++) starts[i] = starts[i + 1]!;
+    for (let i = at + 1; i < parts - 1; i++) ranks[i] = ranks[i + 1]!;
+    parts--;
+    ranks[at] = at + 1 < parts ? pairRank(piece, starts[at]!, starts[at + 2]!) : Infinity;
+    if (at > 0) ranks[at - 1] = pairRank(piece, starts[at - 1]!, starts[at + 1]!);
+  }
+  return parts;
+}
+
+function pairRank(piece: string, start: number, end: number): number {
+  return asciiRanks.get(piece.slice(start, end)) ?? Infinity;
 }
 
 const PUNCT = /\p{P}|\p{S}/u;
