@@ -89,6 +89,8 @@ const schema = z
     REINDEX_INTERVAL: duration.default(2 * 3600),
     INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+    /** A job whose worker sends no heartbeat for this long (killed, host lost) goes to another worker. */
+    JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(600).default(30),
     CHUNK_TOKENS: z.coerce.number().int().min(64).max(1800).default(400),
     CHUNK_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.15),
     DOCLING_URL: z.url().optional(),

@@ -36,7 +36,7 @@ export interface ReindexJob {
  * also supervises and runs the schedules.
  */
 export async function startQueue(
-  config: Pick<Config, 'DATABASE_URL' | 'INGEST_MAX_ATTEMPTS'>,
+  config: Pick<Config, 'DATABASE_URL' | 'INGEST_MAX_ATTEMPTS' | 'JOB_HEARTBEAT_SECONDS'>,
   options: { work: boolean; onError: (err: Error) => void },
 ): Promise<PgBoss> {
   const boss = new PgBoss({
@@ -46,6 +46,10 @@ export async function startQueue(
     supervise: options.work,
     schedule: options.work,
     application_name: options.work ? 'rattgllm-ingestor' : 'rattgllm-gateway',
+    // Look for jobs with lapsed heartbeats a few times per heartbeat period (pg-boss checks a
+    // queue's heartbeats in its monitor pass, so both intervals matter; the default is 60 s).
+    superviseIntervalSeconds: Math.max(1, Math.floor(config.JOB_HEARTBEAT_SECONDS / 5)),
+    monitorIntervalSeconds: Math.max(1, Math.floor(config.JOB_HEARTBEAT_SECONDS / 5)),
   });
   boss.on('error', options.onError);
   await boss.start();
@@ -63,8 +67,8 @@ export async function startQueue(
         retryDelayMax: 300,
         expireInSeconds: 30 * 60,
         // A worker that dies (kill -9, OOM, lost host) stops sending heartbeats; its job is
-        // handed to another worker within about a minute instead of after the 30-minute expiry.
-        heartbeatSeconds: 30,
+        // handed to another worker after JOB_HEARTBEAT_SECONDS instead of the 30-minute expiry.
+        heartbeatSeconds: config.JOB_HEARTBEAT_SECONDS,
       })
       // Two processes may create the same queue at once; the second one's error is harmless.
       .catch(async (err: unknown) => {
