@@ -105,21 +105,24 @@ const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 
 /**
- * Segment cache: open addressing on the FNV-1a hash the scan computes anyway, compared in place
- * against the text, so a hit allocates nothing (a Map would need the segment sliced out and
- * hashed again). Emptied when three quarters full. Values: cl100k × PACK + WordPiece floor.
+ * Segment cache: open addressing on the FNV-1a hash the scan computes anyway, with the segment's
+ * characters kept in a pool and compared in place against the text, so a hit allocates nothing
+ * and touches two cache lines (a Map would need the segment sliced out and hashed again). Each
+ * slot is four int32s: hash, packed counts + 1 (0 = empty), pool offset, length. Emptied when
+ * three quarters full.
  */
+/** Packed counts: cl100k × PACK + WordPiece floor. */
 const PACK = 1024;
-/** Longer segments (URLs, code, blobs) are rarely repeated: counted, not cached. */
-const SEGMENT_CACHE_MAX_LENGTH = 64;
-const TABLE_BITS = 18;
+/** Longer segments (long URLs, code, blobs) are rarely repeated: counted, not cached. */
+const SEGMENT_CACHE_MAX_LENGTH = 256;
+const TABLE_BITS = 17;
 const TABLE_SIZE = 1 << TABLE_BITS;
 const TABLE_MASK = TABLE_SIZE - 1;
 const TABLE_LIMIT = (TABLE_SIZE * 3) / 4;
-const tableKeys: (string | undefined)[] = new Array<string | undefined>(TABLE_SIZE).fill(undefined);
-const tableHashes = new Int32Array(TABLE_SIZE);
-const tableValues = new Int32Array(TABLE_SIZE);
+const table = new Int32Array(TABLE_SIZE * 4);
 let tableCount = 0;
+let pool = new Uint16Array(1 << 20);
+let poolUsed = 0;
 
 function addSegment(text: string, start: number, end: number, hash: number): void {
   const length = end - start;
@@ -131,10 +134,11 @@ function addSegment(text: string, start: number, end: number, hash: number): voi
   }
   let slot = (hash ^ (hash >>> TABLE_BITS)) & TABLE_MASK;
   for (;;) {
-    const key = tableKeys[slot];
-    if (key === undefined) break;
-    if (tableHashes[slot] === hash && key.length === length && sameText(key, text, start)) {
-      const packed = tableValues[slot]!;
+    const at = slot << 2;
+    const value = table[at + 1]!;
+    if (value === 0) break;
+    if (table[at] === hash && table[at + 3] === length && samePooled(table[at + 2]!, text, start, length)) {
+      const packed = value - 1;
       const bpe = (packed / PACK) | 0;
       sumBpe += bpe;
       sumFloor += packed - bpe * PACK;
@@ -143,26 +147,36 @@ function addSegment(text: string, start: number, end: number, hash: number): voi
     slot = (slot + 1) & TABLE_MASK;
   }
   const segment = start === 0 && end === text.length ? text : text.slice(start, end);
-  // At most 64 UTF-16 units: at most 3 × 64 cl100k tokens (one per UTF-8 byte at worst) and 64
-  // WordPiece units, so both fit the packed form.
+  // At most 256 UTF-16 units: at most 3 × 256 cl100k tokens (one per UTF-8 byte at worst) and
+  // 256 WordPiece units, so both fit the packed form.
   const bpe = countBpe(segment);
   const floor = wordPieceLowerBound(segment);
   sumBpe += bpe;
   sumFloor += floor;
   if (tableCount >= TABLE_LIMIT) {
-    tableKeys.fill(undefined);
+    table.fill(0);
     tableCount = 0;
+    poolUsed = 0;
     slot = (hash ^ (hash >>> TABLE_BITS)) & TABLE_MASK;
   }
-  tableKeys[slot] = segment;
-  tableHashes[slot] = hash;
-  tableValues[slot] = bpe * PACK + floor;
+  if (poolUsed + length > pool.length) {
+    const grown = new Uint16Array(pool.length * 2);
+    grown.set(pool.subarray(0, poolUsed));
+    pool = grown;
+  }
+  for (let k = 0; k < length; k++) pool[poolUsed + k] = text.charCodeAt(start + k);
+  const at = slot << 2;
+  table[at] = hash;
+  table[at + 1] = bpe * PACK + floor + 1;
+  table[at + 2] = poolUsed;
+  table[at + 3] = length;
+  poolUsed += length;
   tableCount++;
 }
 
-function sameText(key: string, text: string, start: number): boolean {
-  for (let k = 0; k < key.length; k++) {
-    if (key.charCodeAt(k) !== text.charCodeAt(start + k)) return false;
+function samePooled(offset: number, text: string, start: number, length: number): boolean {
+  for (let k = 0; k < length; k++) {
+    if (pool[offset + k] !== text.charCodeAt(start + k)) return false;
   }
   return true;
 }
