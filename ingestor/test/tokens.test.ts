@@ -129,6 +129,8 @@ describe('countTokens', () => {
       'x'.repeat(300) + ' ' + 'y'.repeat(70),
       'http://example.com/a/very/long/path/that/is/over/sixty/four/characters/long?q=1 ok',
       '<|endoftext|> is text here',
+      "they'very 'reason 'llama 'Dog 'Tree 'marks 'sand 'VEry 'RElax 'LLM 'x",
+      '\rword \nword \tword \u000bword ,word  \r\n  word',
     ];
     for (const text of cases) expect(countTokens(text), JSON.stringify(text)).toBe(reference(text));
   });
@@ -138,6 +140,76 @@ describe('countTokens', () => {
     const first = countTokens(text);
     expect(countTokens(text)).toBe(first);
     expect(first).toBe(reference(text));
+  });
+});
+
+/** ASCII only: exercises the in-place pre-tokenizer and merge (control characters included). */
+function asciiFuzz(seed: number, length: number): string {
+  const alphabet = [
+    ' ',
+    ' ',
+    ' ',
+    '\n',
+    '\r',
+    '\t',
+    '\v',
+    '\f',
+    'a',
+    'Z',
+    'the',
+    'ing',
+    'Word',
+    "'",
+    "'s",
+    "'S",
+    "'ll",
+    "'lL",
+    "'Ve",
+    "'re",
+    "'d",
+    "'m",
+    "'t",
+    "'x",
+    '0',
+    '12',
+    '3456',
+    '.',
+    ',',
+    '-',
+    '--',
+    '_',
+    '(',
+    ')',
+    '"',
+    '`',
+    '#',
+    '|',
+    '/',
+    '\\',
+    '\u0000',
+    '\u0007',
+    '\u007f',
+    'internationalization',
+    'qzxv',
+  ];
+  let s = seed >>> 0 || 1;
+  let out = '';
+  while (out.length < length) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out += alphabet[(s >>> 8) % alphabet.length];
+  }
+  return out;
+}
+
+describe('countTokens ASCII path', () => {
+  it('splits and merges ASCII text exactly as gpt-tokenizer does', () => {
+    for (let seed = 1; seed <= 1500; seed++) {
+      const text = asciiFuzz(seed, 1 + (seed % 61) * 5);
+      expect(countTokens(text), JSON.stringify(text)).toBe(reference(text));
+    }
+    // Segments over the cache limit take the same path uncached.
+    const long = asciiFuzz(7, 5000).replace(/ /g, '_');
+    expect(countTokens(long)).toBe(reference(long));
   });
 });
 

@@ -47,6 +47,7 @@ export function countTokens(text: string): number {
   let start = 0;
   let prev = text.charCodeAt(0);
   let hash = Math.imul(FNV_OFFSET ^ prev, FNV_PRIME);
+  let bits = prev;
   for (let i = 1; i < n; i++) {
     const c = text.charCodeAt(i);
     // A cut before a single space between two non-space characters, or after a line feed that
@@ -56,14 +57,16 @@ export function countTokens(text: string): number {
         ? i + 1 < n && isNonSpace(prev) && isNonSpace(text.charCodeAt(i + 1))
         : prev === 10 && isNonSpace(c)
     ) {
-      addSegment(text, start, i, hash);
+      addSegment(text, start, i, hash, bits < 128);
       start = i;
       hash = FNV_OFFSET;
+      bits = 0;
     }
     hash = Math.imul(hash ^ c, FNV_PRIME);
+    bits |= c;
     prev = c;
   }
-  addSegment(text, start, n, hash);
+  addSegment(text, start, n, hash, bits < 128);
   return sumFloor > sumBpe ? sumFloor : sumBpe;
 }
 
@@ -124,11 +127,11 @@ let tableCount = 0;
 let pool = new Uint16Array(1 << 20);
 let poolUsed = 0;
 
-function addSegment(text: string, start: number, end: number, hash: number): void {
+function addSegment(text: string, start: number, end: number, hash: number, ascii: boolean): void {
   const length = end - start;
   if (length > SEGMENT_CACHE_MAX_LENGTH) {
     const segment = text.slice(start, end);
-    sumBpe += countBpe(segment);
+    sumBpe += ascii ? countBpeAscii(text, start, end) : countBpe(segment);
     sumFloor += wordPieceLowerBound(segment);
     return;
   }
@@ -149,7 +152,7 @@ function addSegment(text: string, start: number, end: number, hash: number): voi
   const segment = start === 0 && end === text.length ? text : text.slice(start, end);
   // At most 256 UTF-16 units: at most 3 × 256 cl100k tokens (one per UTF-8 byte at worst) and
   // 256 WordPiece units, so both fit the packed form.
-  const bpe = countBpe(segment);
+  const bpe = ascii ? countBpeAscii(text, start, end) : countBpe(segment);
   const floor = wordPieceLowerBound(segment);
   sumBpe += bpe;
   sumFloor += floor;
@@ -202,7 +205,7 @@ function countBpe(text: string): number {
     }
     let n = memo.get(piece);
     if (n === undefined) {
-      n = isAscii(piece) ? countAsciiPiece(piece) : countCl100k(piece);
+      n = countCl100k(piece);
       if (memo.size >= MEMO_LIMIT) memo.clear();
       memo.set(piece, n);
     }
@@ -211,19 +214,152 @@ function countBpe(text: string): number {
   return total;
 }
 
-function isAscii(s: string): boolean {
+/*
+ * ASCII fast path. Nearly all new segments of English text are ASCII; for them the split regex
+ * and gpt-tokenizer's byte-level merge are replaced by code that reads the string in place and
+ * allocates nothing. Both are checked against gpt-tokenizer in tokens.test.ts.
+ */
+
+/** Character classes of the split pattern, for ASCII: letter, digit, whitespace, other. */
+const L = 1;
+const N = 2;
+const S = 3;
+const P = 4;
+const ASCII_CLASS = new Uint8Array(128).map((_, c) => {
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return L;
+  if (c >= 48 && c <= 57) return N;
+  // JavaScript's \s in ASCII: tab, line feed, vertical tab, form feed, carriage return, space.
+  if ((c >= 9 && c <= 13) || c === 32) return S;
+  return P;
+});
+
+/**
+ * cl100k count of `text[start, end)`, all ASCII, as if it were a string of its own: the split
+ * pattern's alternatives tried in order at each position, then each pre-token counted.
+ */
+function countBpeAscii(text: string, start: number, end: number): number {
+  let total = 0;
+  let i = start;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    const cls = ASCII_CLASS[c]!;
+    const c1 = i + 1 < end ? text.charCodeAt(i + 1) : -1;
+    const cls1 = c1 >= 0 ? ASCII_CLASS[c1]! : 0;
+    let j: number;
+    if (c === 39 && isContraction(text, i, end)) {
+      // '(?:[sS]|[dD]|[mM]|[tT]|[lL][lL]|[vV][eE]|[rR][eE])
+      j = i + (isOneLetterContraction(c1) ? 2 : 3);
+    } else if (cls1 === L && cls !== L && cls !== N && c !== 10 && c !== 13) {
+      // [^\r\n\p{L}\p{N}]?\p{L}+ with its one-character prefix
+      j = i + 2;
+      while (j < end && ASCII_CLASS[text.charCodeAt(j)] === L) j++;
+    } else if (cls === L) {
+      j = i + 1;
+      while (j < end && ASCII_CLASS[text.charCodeAt(j)] === L) j++;
+    } else if (cls === N) {
+      // \p{N}{1,3}
+      j = i + 1;
+      while (j < end && j < i + 3 && ASCII_CLASS[text.charCodeAt(j)] === N) j++;
+    } else if (cls === P || (c === 32 && cls1 === P)) {
+      // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
+      j = cls === P ? i + 1 : i + 2;
+      while (j < end && ASCII_CLASS[text.charCodeAt(j)] === P) j++;
+      while (j < end && (text.charCodeAt(j) === 10 || text.charCodeAt(j) === 13)) j++;
+    } else {
+      // Whitespace: \s+$ | \s*[\r\n] | \s+(?!\S) | \s
+      let w = i + 1;
+      let lastBreak = c === 10 || c === 13 ? i : -1;
+      while (w < end && ASCII_CLASS[text.charCodeAt(w)] === S) {
+        const cw = text.charCodeAt(w);
+        if (cw === 10 || cw === 13) lastBreak = w;
+        w++;
+      }
+      if (w === end) j = end;
+      else if (lastBreak >= 0) j = lastBreak + 1;
+      else if (w - i >= 2) j = w - 1;
+      else j = i + 1;
+    }
+    total += countAsciiPiece(text, i, j);
+    i = j;
+  }
+  return total;
+}
+
+function isOneLetterContraction(c: number): boolean {
+  return isLetter(c, 115) || isLetter(c, 100) || isLetter(c, 109) || isLetter(c, 116); // s d m t
+}
+
+function isContraction(text: string, i: number, end: number): boolean {
+  if (i + 1 >= end) return false;
+  const a = text.charCodeAt(i + 1);
+  if (isOneLetterContraction(a)) return true;
+  if (i + 2 >= end) return false;
+  const b = text.charCodeAt(i + 2);
+  return (
+    (isLetter(a, 108) && isLetter(b, 108)) || // ll
+    (isLetter(a, 118) && isLetter(b, 101)) || // ve
+    (isLetter(a, 114) && isLetter(b, 101)) // re
+  );
+}
+
+/** `c` is the lower-case ASCII letter `lower` or its capital. */
+function isLetter(c: number, lower: number): boolean {
+  return c === lower || c === lower - 32;
+}
+
+/**
+ * Ranks of the cl100k tokens that are ASCII text (their bytes are their characters), from the
+ * vocabulary gpt-tokenizer already holds, in an open-addressing table on FNV-1a with the token
+ * characters in a pool, so a lookup reads the text in place. Slot: hash, rank + 1, offset, length.
+ */
+const RANK_BITS = 18;
+const RANK_MASK = (1 << RANK_BITS) - 1;
+const rankTable = new Int32Array((1 << RANK_BITS) * 4);
+const rankPool: number[] = [];
+for (let rank = 0; rank < cl100kRanks.length; rank++) {
+  const token = cl100kRanks[rank];
+  if (typeof token !== 'string' || !isAsciiString(token)) continue;
+  const hash = fnv(token, 0, token.length);
+  let slot = (hash ^ (hash >>> RANK_BITS)) & RANK_MASK;
+  while (rankTable[(slot << 2) + 1] !== 0) slot = (slot + 1) & RANK_MASK;
+  const at = slot << 2;
+  rankTable[at] = hash;
+  rankTable[at + 1] = rank + 1;
+  rankTable[at + 2] = rankPool.length;
+  rankTable[at + 3] = token.length;
+  for (let k = 0; k < token.length; k++) rankPool.push(token.charCodeAt(k));
+}
+const rankChars = Uint8Array.from(rankPool);
+rankPool.length = 0;
+
+function isAsciiString(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
   return true;
 }
 
-/**
- * Ranks of the cl100k tokens that are ASCII text (their bytes are their characters), taken from
- * the vocabulary gpt-tokenizer already holds in memory.
- */
-const asciiRanks = new Map<string, number>();
-for (let rank = 0; rank < cl100kRanks.length; rank++) {
-  const token = cl100kRanks[rank];
-  if (typeof token === 'string' && isAscii(token)) asciiRanks.set(token, rank);
+function fnv(text: string, start: number, end: number): number {
+  let hash = FNV_OFFSET;
+  for (let k = start; k < end; k++) hash = Math.imul(hash ^ text.charCodeAt(k), FNV_PRIME);
+  return hash;
+}
+
+/** Rank of `text[start, end)` as one cl100k token, or Infinity when it is not one. */
+function rankOf(text: string, start: number, end: number): number {
+  const hash = fnv(text, start, end);
+  const length = end - start;
+  let slot = (hash ^ (hash >>> RANK_BITS)) & RANK_MASK;
+  for (;;) {
+    const at = slot << 2;
+    const value = rankTable[at + 1]!;
+    if (value === 0) return Infinity;
+    if (rankTable[at] === hash && rankTable[at + 3] === length) {
+      const offset = rankTable[at + 2]!;
+      let k = 0;
+      while (k < length && rankChars[offset + k] === text.charCodeAt(start + k)) k++;
+      if (k === length) return value - 1;
+    }
+    slot = (slot + 1) & RANK_MASK;
+  }
 }
 
 let starts = new Int32Array(64);
@@ -231,21 +367,21 @@ let ranks = new Float64Array(64);
 
 /**
  * gpt-tokenizer's byte-pair merge (`bytePairMerge`: repeatedly merge the adjacent pair of lowest
- * rank, the leftmost on a tie) for one ASCII pre-token, counting the parts instead of encoding
- * them. ASCII bytes are the string's characters, so pairs are looked up by substring: no
- * UTF-8 encoding and decoding per pair, which is where gpt-tokenizer spends its time on new words.
+ * rank, the leftmost on a tie) for one ASCII pre-token `text[start, end)`, counting the parts
+ * instead of encoding them. ASCII bytes are the string's characters, so pairs are looked up in
+ * place: no UTF-8 encoding and decoding per pair, which is where gpt-tokenizer spends its time.
  */
-function countAsciiPiece(piece: string): number {
-  const n = piece.length;
-  if (n === 1 || asciiRanks.has(piece)) return 1;
+function countAsciiPiece(text: string, start: number, end: number): number {
+  const n = end - start;
+  if (n === 1 || rankOf(text, start, end) !== Infinity) return 1;
   if (starts.length < n + 1) {
     starts = new Int32Array(2 * n + 2);
     ranks = new Float64Array(2 * n + 2);
   }
-  // Parts are piece[starts[i], starts[i+1]); ranks[i] is the rank of parts i and i+1 merged.
+  // Parts are text[starts[i], starts[i+1]); ranks[i] is the rank of parts i and i+1 merged.
   let parts = n;
-  for (let i = 0; i <= n; i++) starts[i] = i;
-  for (let i = 0; i < n - 1; i++) ranks[i] = pairRank(piece, i, i + 2);
+  for (let i = 0; i <= n; i++) starts[i] = start + i;
+  for (let i = 0; i < n - 1; i++) ranks[i] = rankOf(text, start + i, start + i + 2);
   while (parts > 1) {
     let lowest = Infinity;
     let at = -1;
@@ -260,14 +396,10 @@ function countAsciiPiece(piece: string): number {
     for (let i = at + 1; i < parts; i++) starts[i] = starts[i + 1]!;
     for (let i = at + 1; i < parts - 1; i++) ranks[i] = ranks[i + 1]!;
     parts--;
-    ranks[at] = at + 1 < parts ? pairRank(piece, starts[at]!, starts[at + 2]!) : Infinity;
-    if (at > 0) ranks[at - 1] = pairRank(piece, starts[at - 1]!, starts[at + 1]!);
+    ranks[at] = at + 1 < parts ? rankOf(text, starts[at]!, starts[at + 2]!) : Infinity;
+    if (at > 0) ranks[at - 1] = rankOf(text, starts[at - 1]!, starts[at + 1]!);
   }
   return parts;
-}
-
-function pairRank(piece: string, start: number, end: number): number {
-  return asciiRanks.get(piece.slice(start, end)) ?? Infinity;
 }
 
 const PUNCT = /\p{P}|\p{S}/u;
