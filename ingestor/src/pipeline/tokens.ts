@@ -185,10 +185,9 @@ function samePooled(offset: number, text: string, start: number, length: number)
 }
 
 /**
- * cl100k count, memoised per pre-token. BPE never merges across the pieces its split regex
- * makes, so the sum of per-piece counts is exactly the count of the whole text; words repeat
- * (Zipf), so most pieces are a Map hit instead of a byte-level BPE run. The memo is bounded and
- * simply cleared when full.
+ * cl100k count of a segment with non-ASCII characters: gpt-tokenizer's split regex, then each
+ * piece — BPE never merges across pieces, so the sum is exactly the count of the whole — with
+ * the ASCII merge below, or gpt-tokenizer memoised per piece (bounded, cleared when full).
  */
 const MEMO_LIMIT = 200_000;
 const memo = new Map<string, number>();
@@ -201,6 +200,10 @@ function countBpe(text: string): number {
     const piece = m[0];
     if (piece.length === 0) {
       splitter.lastIndex++;
+      continue;
+    }
+    if (isAsciiString(piece)) {
+      total += countAsciiPiece(piece, 0, piece.length);
       continue;
     }
     let n = memo.get(piece);
