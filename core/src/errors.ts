@@ -51,3 +51,14 @@ export class ServiceUnavailableError extends AppError {
     super(503, code, message);
   }
 }
+
+/** The socket-level code under fetch's `TypeError: fetch failed` (ECONNREFUSED, ENOTFOUND, ...). */
+export function networkCodeOf(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,5 +1,6 @@
 import { Ollama } from 'ollama';
 import type { Config } from '../config.js';
+import { networkCodeOf } from '../errors.js';
 import {
   EmbedDimensionMismatchError,
   EmbedModelNotFoundError,
@@ -40,17 +41,6 @@ export interface Embedder {
 function httpStatusOf(err: unknown): number | undefined {
   const s = (err as { status_code?: unknown } | null)?.status_code;
   return typeof s === 'number' ? s : undefined;
-}
-
-/** The socket-level code under fetch's `TypeError: fetch failed` (ECONNREFUSED, ENOTFOUND, ...). */
-function networkCodeOf(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 export function createEmbedder(config: EmbedderConfig): Embedder {

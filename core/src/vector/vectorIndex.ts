@@ -1,5 +1,6 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import type { Config } from '../config.js';
+import { networkCodeOf } from '../errors.js';
 import type { SparseVector } from '../sparse/bm25.js';
 import {
   CollectionMismatchError,
@@ -92,16 +93,6 @@ type Condition = Schemas['FieldCondition'];
 
 const keyword = (key: string, value: string): Condition => ({ key, match: { value } });
 const anyOf = (key: string, values: string[]): Condition => ({ key, match: { any: values } });
-
-function networkCodeOf(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 export function createVectorIndex(config: VectorIndexConfig): VectorIndex {
   const url = config.QDRANT_URL.replace(/\/+$/, '');
