@@ -16,6 +16,11 @@
  *  2. The hard maximum leaves room for the WordPiece/cl100k ratio on ordinary prose, which is
  *     about 1.0-1.25 for English and other Latin-script languages (a 30k vocabulary splits rare
  *     words into more ##pieces than a 100k one): HARD_MAX_TOKENS = (2048 - 64) × 0.8 ≈ 1587.
+ *
+ * Speed (issue 4: parse + chunk ≥ 20 MB/s per core, `npm run bench:parse`): the counts are exact
+ * (tokens.test.ts compares them with gpt-tokenizer on the whole text), but computed per segment —
+ * about one word — from a cache, and new ASCII segments are split and merged in place without
+ * gpt-tokenizer's regex and UTF-8 round trips. Only non-ASCII pieces go through gpt-tokenizer.
  */
 import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { CL100K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
