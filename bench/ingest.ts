@@ -230,7 +230,7 @@ async function main() {
   }
   latencies.sort((a, b) => a - b);
   console.log(
-    `drop-to-searchable    median ${latencies[2]!.toFixed(2)} s, max ${latencies[4]!.toFixed(2)} s (1-page file, minus embedding time; awaitWriteFinish 300 ms)`,
+    `drop-to-searchable    median ${latencies[2]!.toFixed(2)} s, max ${latencies[4]!.toFixed(2)} s (1-page file, minus embedding time; the watcher waits 500 ms for writes to settle)`,
   );
   console.log(`machine               ${cpus().length} cores`);
 
