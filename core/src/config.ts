@@ -109,6 +109,14 @@ const schema = z
     OPENWEBUI_UNKNOWN_USER: z.enum(['org', 'deny']).default('org'),
     /** Trust unsigned X-OpenWebUI-User-* headers (only on a network where nobody else reaches the gateway). */
     OPENWEBUI_TRUST_PLAIN_HEADERS: bool.default(false),
+    /**
+     * Where browsers reach the gateway's API (e.g. https://rag.example.com/api): citation links in
+     * chat answers point there. Without it they are relative, which only works on the same site.
+     */
+    PUBLIC_API_URL: z
+      .string()
+      .optional()
+      .transform((v) => (v ? (/^https?:\/\//.test(v) ? v : `https://${v}`).replace(/\/+$/, '') : undefined)),
     /** Where the gateway finds the built widget (served at /widget/). */
     WIDGET_DIR: z.string().min(1).default('./widget/dist'),
   })

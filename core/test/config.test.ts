@@ -49,6 +49,17 @@ describe('parseConfig', () => {
     expect(parseConfig({ JWT_SECRET: 'x'.repeat(32) }).JWT_EXPIRES_IN).toBe(12 * 3600);
   });
 
+  it('normalises PUBLIC_API_URL (scheme added, trailing slash removed)', () => {
+    const secret = { JWT_SECRET: 'x'.repeat(32) };
+    expect(parseConfig({ ...secret, PUBLIC_API_URL: 'rag.example.com/api/' }).PUBLIC_API_URL).toBe(
+      'https://rag.example.com/api',
+    );
+    expect(parseConfig({ ...secret, PUBLIC_API_URL: 'http://localhost:8080/api' }).PUBLIC_API_URL).toBe(
+      'http://localhost:8080/api',
+    );
+    expect(parseConfig(secret).PUBLIC_API_URL).toBeUndefined();
+  });
+
   it('treats empty strings as unset', () => {
     expect(() => parseConfig({ JWT_SECRET: '' })).toThrow(/JWT_SECRET: required but not set/);
   });

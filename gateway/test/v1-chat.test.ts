@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
@@ -62,7 +63,11 @@ describe('/v1 chat completions', () => {
     expect(body.choices[0].message.content).toBe('The answer [1].');
     expect(body.sources).toHaveLength(1);
     expect(body.sources[0]).toMatchObject({
-      source: { id: docId, name: 'handbook.pdf', url: `/documents/${docId}/content#page=4` },
+      source: {
+        id: docId,
+        name: 'handbook.pdf',
+        url: expect.stringMatching(new RegExp(`^/documents/${docId}/content\\?token=[^#]+#page=4$`)),
+      },
       metadata: [
         { source: docId, name: 'handbook.pdf', page: 4 },
         { source: docId, name: 'handbook.pdf', page: 9 },
@@ -457,5 +462,38 @@ describe('/v1 chat completions', () => {
       const anon = await env.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { input: 'x' } });
       expect(anon.statusCode).toBe(401);
     });
+  });
+
+  it('a citation link opens its document for the asker, without a header, and nothing else', async () => {
+    const res = await chat({
+      model: 'rattgllm',
+      messages: [{ role: 'user', content: 'travel expenses reimbursed' }],
+    });
+    const url = res.json().sources[0].source.url as string;
+    const path = url.split('#')[0]!;
+    await env.app.storage.put(`documents/${docId}`, Readable.from([Buffer.from('the handbook')]), {
+      contentType: 'text/plain; charset=utf-8',
+    });
+    const open = await env.app.inject({ method: 'GET', url: path });
+    expect(open.statusCode, open.body).toBe(200);
+    expect(open.body).toBe('the handbook');
+    const token = new URL(`http://x${path}`).searchParams.get('token')!;
+    // The token opens only its own document, and is not a session.
+    const other = await env.app.inject({
+      method: 'GET',
+      url: path.replace(docId, '00000000-0000-4000-8000-000000000001'),
+    });
+    expect(other.statusCode).toBe(401);
+    expect(
+      (await env.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(token) })).statusCode,
+    ).toBe(401);
+    // The reader is checked on every click: once the document is someone else's private file, the link is dead.
+    const stranger = await createUser(env.app, env.adminToken, { username: 'link-stranger' });
+    await env.app.db('documents').where({ id: docId }).update({ owner_id: stranger.id });
+    try {
+      expect((await env.app.inject({ method: 'GET', url: path })).statusCode).toBe(404);
+    } finally {
+      await env.app.db('documents').where({ id: docId }).update({ owner_id: user.id });
+    }
   });
 });

@@ -92,18 +92,29 @@ export function renderSystemPrompt(template: string, context: string): string {
   return template.replace('{{context}}', () => context);
 }
 
-export function documentUrl(documentId: string, page: number | null): string {
-  return `/documents/${documentId}/content${page != null ? `#page=${page}` : ''}`;
+/** How a citation points at its document: base URL of the API and an optional link token. */
+export interface LinkOptions {
+  baseUrl?: string | undefined;
+  token?: ((documentId: string) => string) | undefined;
+}
+
+export function documentUrl(documentId: string, page: number | null, link: LinkOptions = {}): string {
+  const token = link.token?.(documentId);
+  return (
+    `${link.baseUrl ?? ''}/documents/${documentId}/content` +
+    (token ? `?token=${encodeURIComponent(token)}` : '') +
+    (page != null ? `#page=${page}` : '')
+  );
 }
 
 /** One source per cited document, passages in prompt order. */
-export function toSources(passages: NumberedPassage[]): OpenWebUISource[] {
+export function toSources(passages: NumberedPassage[], link: LinkOptions = {}): OpenWebUISource[] {
   const out = new Map<string, OpenWebUISource>();
   for (const p of passages) {
     let s = out.get(p.documentId);
     if (!s) {
       s = {
-        source: { id: p.documentId, name: p.filename, url: documentUrl(p.documentId, p.page) },
+        source: { id: p.documentId, name: p.filename, url: documentUrl(p.documentId, p.page, link) },
         document: [],
         metadata: [],
         distances: [],

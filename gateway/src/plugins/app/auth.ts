@@ -30,6 +30,10 @@ declare module 'fastify' {
     authenticate: preHandlerAsyncHookHandler;
     /** preHandler for SSE: a Bearer header, or `?token=` holding a short-lived `sse` token. */
     authenticateSse: preHandlerAsyncHookHandler;
+    /** preHandler for a document's content: a Bearer header, or `?token=` from `signDocumentLink`. */
+    authenticateDocumentLink: preHandlerAsyncHookHandler;
+    /** A token that opens one document's content for one user (citation links), for a day. */
+    signDocumentLink(userId: string, documentId: string): string;
     /** preHandler factory: requires one of the roles (after `authenticate`). */
     requireRole: (...roles: string[]) => preHandlerAsyncHookHandler;
   }
@@ -41,6 +45,9 @@ declare module 'fastify' {
 export const SSE_SCOPE = 'sse';
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export const SSE_TOKEN_SECONDS = 60;
+/** Citation links stay valid this long; the reader's access is checked again on every click. */
+export const DOCUMENT_LINK_SECONDS = 24 * 3600;
+export const documentLinkScope = (documentId: string) => `doc:${documentId}`;
 
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
@@ -126,23 +133,48 @@ export default fp(
       },
     );
 
-    fastify.decorate('authenticateSse', async function authenticateSse(request: FastifyRequest) {
-      const token = (request.query as { token?: unknown } | undefined)?.token;
-      if (typeof token !== 'string' || !token) {
-        request.auth = await authenticateHeader(request);
-        return;
-      }
-      // EventSource cannot send headers; it gets a 60-second token made for this one purpose.
-      let claims: FastifyJWT['user'];
-      try {
-        claims = fastify.jwt.verify<FastifyJWT['user']>(token);
-      } catch {
-        throw new UnauthorizedError('Invalid or expired events token; request a new one', 'INVALID_TOKEN');
-      }
-      if (claims.scope !== SSE_SCOPE) throw new UnauthorizedError('Not an events token', 'INVALID_TOKEN');
-      const user = activeUser(await fastify.repos.users.findById(claims.sub));
-      request.auth = toAuthUser(user, user.roles, 'jwt');
-    });
+    /**
+     * A Bearer header, or `?token=` holding a short-lived token made for exactly `scope` — for
+     * URLs a browser opens without our headers (EventSource, a citation link in Open WebUI).
+     */
+    function authenticateWithUrlToken(scopeOf: (request: FastifyRequest) => string) {
+      return async function authenticateUrlToken(request: FastifyRequest) {
+        const token = (request.query as { token?: unknown } | undefined)?.token;
+        if (typeof token !== 'string' || !token) {
+          request.auth = await authenticateHeader(request);
+          return;
+        }
+        let claims: FastifyJWT['user'];
+        try {
+          claims = fastify.jwt.verify<FastifyJWT['user']>(token);
+        } catch {
+          throw new UnauthorizedError(
+            'This link has expired or is invalid; open it again from its source',
+            'INVALID_TOKEN',
+          );
+        }
+        if (claims.scope !== scopeOf(request))
+          throw new UnauthorizedError('This link is not for this resource', 'INVALID_TOKEN');
+        // The person is checked now, not when the link was made: disabled or deleted users lose it.
+        const user = activeUser(await fastify.repos.users.findById(claims.sub));
+        request.auth = toAuthUser(user, user.roles, 'jwt');
+      };
+    }
+
+    fastify.decorate(
+      'authenticateSse',
+      authenticateWithUrlToken(() => SSE_SCOPE),
+    );
+    fastify.decorate(
+      'authenticateDocumentLink',
+      authenticateWithUrlToken((request) => documentLinkScope((request.params as { id?: string }).id ?? '')),
+    );
+    fastify.decorate('signDocumentLink', (userId: string, documentId: string) =>
+      fastify.jwt.sign(
+        { sub: userId, username: '', roles: [], scope: documentLinkScope(documentId) },
+        { expiresIn: DOCUMENT_LINK_SECONDS },
+      ),
+    );
 
     fastify.decorate(
       'requireRole',

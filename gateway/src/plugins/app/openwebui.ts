@@ -18,7 +18,8 @@ export const OPENWEBUI_KEY_NAME = 'Open WebUI (OPENWEBUI_API_KEY)';
 export const USER_JWT_HEADER = 'x-openwebui-user-jwt';
 export const PLAIN_EMAIL_HEADER = 'x-openwebui-user-email';
 /** Owns no document: the SQL side of "reads `org` documents only". */
-const NOBODY = '00000000-0000-0000-0000-000000000000';
+/** The reader behind an Open WebUI user rattgllm does not know: reads `org` at most, gets no links. */
+export const NOBODY = '00000000-0000-0000-0000-000000000000';
 
 /**
  * The API-key row an env-provided secret is stored under. A secret in our own `rk_<prefix>_…`

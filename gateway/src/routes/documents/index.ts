@@ -184,13 +184,18 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/documents/:id/content',
     {
-      onRequest: fastify.authenticate,
+      onRequest: fastify.authenticateDocumentLink,
       schema: {
         tags: ['documents'],
         summary: 'The original file (supports Range; `?download=1` forces a download)',
         security,
         params: IdParams,
-        querystring: Type.Object({ download: Type.Optional(Type.Boolean()) }),
+        querystring: Type.Object({
+          download: Type.Optional(Type.Boolean()),
+          token: Type.Optional(
+            Type.String({ description: 'a citation link token (instead of a Bearer header)' }),
+          ),
+        }),
         response: { ...errorResponses(401, 404, 416, 503) },
       },
     },

@@ -86,6 +86,7 @@ function abortOnClientClose(reply: FastifyReply, stats: { listeners: number }) {
 }
 
 import type { ChatStats } from '../../plugins/app/rag.js';
+import { NOBODY } from '../../plugins/app/openwebui.js';
 
 const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, { stats }) => {
   const config = fastify.config;
@@ -148,7 +149,13 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
               );
               const chosen = selectPassages(passages, pipeline.retrieval.maxContextTokens);
               context = contextText(chosen);
-              sources = toSources(chosen);
+              // Links that open in the asker's browser: the API's public address, and a token
+              // that opens just that document for just this person (access re-checked on click).
+              const reader = identity.principal.id === NOBODY ? null : identity.principal.id;
+              sources = toSources(chosen, {
+                baseUrl: config.PUBLIC_API_URL,
+                token: reader ? (documentId) => fastify.signDocumentLink(reader, documentId) : undefined,
+              });
               request.log.info(
                 { pipeline: pipeline.id, identity: identity.label, passages: chosen.length, ...timings },
                 'chat context retrieved',
