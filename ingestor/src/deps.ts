@@ -1,4 +1,5 @@
 import type { Config, Embedder, Knex, Logger, PgBoss, Storage, VectorIndex } from '@rattgllm/core';
+import type { DoclingClient } from './pipeline/parse/index.js';
 
 /** Everything the ingestor's stages talk to; built once in main.ts (tests build their own). */
 export interface IngestorDeps {
@@ -9,6 +10,8 @@ export interface IngestorDeps {
   index: VectorIndex;
   boss: PgBoss;
   log: Logger;
+  /** docling-serve when DOCLING_URL is set. */
+  docling?: DoclingClient | undefined;
 }
 
 /** The documents columns the ingestor reads and writes. */

@@ -22,6 +22,7 @@ import {
 import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
 import { DropWatcher } from './drop/watcher.js';
+import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
 
 export interface Ingestor {
   deps: IngestorDeps;
@@ -40,6 +41,7 @@ export async function startIngestor(
     renameGraceMs?: number;
     stabilityMs?: number;
     pollingIntervalSeconds?: number;
+    docling?: Partial<Omit<DoclingOptions, 'url'>>;
   } = {},
 ): Promise<Ingestor> {
   const log = createLogger(config, 'ingestor');
@@ -63,7 +65,10 @@ export async function startIngestor(
     work: true,
     onError: (err) => log.error({ err }, 'job queue error'),
   });
-  const deps: IngestorDeps = { config, db, storage, embedder, index, boss, log };
+  const docling = config.DOCLING_URL
+    ? createDoclingClient({ url: config.DOCLING_URL, ...options.docling })
+    : undefined;
+  const deps: IngestorDeps = { config, db, storage, embedder, index, boss, log, docling };
 
   const root = resolve(config.DROP_DIR);
   await mkdir(root, { recursive: true });

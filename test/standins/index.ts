@@ -6,9 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { OllamaStandin, type OllamaStandinOptions } from './ollama.js';
 import { QdrantStandin } from './qdrant.js';
+import { DoclingStandin } from './docling.js';
 
 export { OllamaStandin, fullModelName, type ChatScript, type OllamaStandinOptions } from './ollama.js';
 export { QdrantStandin } from './qdrant.js';
+export { DoclingStandin } from './docling.js';
 export { lexicalEmbedding } from './lexical.js';
 
 export interface Service<S> {
@@ -41,4 +43,11 @@ export async function startOllama(options?: OllamaStandinOptions): Promise<Servi
 /** A collection name no other test (or earlier run against a live Qdrant) uses. */
 export function uniqueCollectionName(prefix = 'test'): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+export async function startDocling(): Promise<Service<DoclingStandin>> {
+  const live = process.env.DOCLING_URL;
+  if (live) return { url: live, standin: null, env: { DOCLING_URL: live }, close: async () => {} };
+  const standin = await new DoclingStandin().start();
+  return { url: standin.url, standin, env: { DOCLING_URL: standin.url }, close: () => standin.close() };
 }

@@ -132,8 +132,11 @@ export abstract class StandinServer {
     try {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
-      const raw = Buffer.concat(chunks).toString('utf8');
-      if (raw) {
+      const rawBytes = Buffer.concat(chunks);
+      const raw = rawBytes.toString('utf8');
+      // Multipart uploads (docling-serve) stay bytes; every other body here is JSON.
+      if (String(req.headers['content-type'] ?? '').startsWith('multipart/')) entry.body = rawBytes;
+      else if (raw) {
         try {
           entry.body = JSON.parse(raw);
         } catch (err) {

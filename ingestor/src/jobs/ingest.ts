@@ -77,7 +77,7 @@ export async function ingestDocument(
   lap('readMs');
   const parsed = await parseDocument(
     { data, filename: doc.filename, mime: doc.mime },
-    { signal, log, limits: { maxBytes: config.MAX_UPLOAD_MB * 1024 * 1024 } },
+    { signal, log, limits: { maxBytes: config.MAX_UPLOAD_MB * 1024 * 1024 }, docling: deps.docling },
   );
   lap('parseMs');
   const chunks = await chunkDocument(

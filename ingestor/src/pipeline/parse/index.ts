@@ -43,12 +43,13 @@ export interface ParseInput {
 
 export interface ParseContext extends StageContext {
   limits?: Partial<Omit<ParseLimits, 'zip'>> & { zip?: Partial<ParseLimits['zip']> };
+  /** docling-serve, when DOCLING_URL is set: tried first for PDF, DOCX and PPTX. */
+  docling?: DoclingClient | undefined;
 }
 
 /**
  * Optional high-fidelity parser (docling-serve, DOCLING_URL) for PDF/DOCX/PPTX: layout, tables,
- * OCR. TODO(issue 4): implement against docling-serve's /v1/convert/file (async API for large
- * files) and fall back to the built-in parsers when it is down, recording that on the document.
+ * OCR (see docling.ts). When it fails the built-in parser takes over and says so in the warnings.
  */
 export interface DoclingClient {
   parse(
@@ -136,6 +137,26 @@ export async function parseDocument(input: ParseInput, ctx: ParseContext): Promi
     );
   }
 
+  let fallback: string | undefined;
+  if (ctx.docling && (format === 'pdf' || format === 'docx' || format === 'pptx')) {
+    try {
+      const doc = await ctx.docling.parse(
+        { data, filename: input.filename, ...(input.mime ? { mime: input.mime } : {}) },
+        ctx,
+      );
+      if (doc.sections.length > 0) return doc;
+      fallback = 'docling-serve found no text';
+    } catch (err) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      fallback = (err as Error).message;
+    }
+    ctx.log.warn(
+      { filename: input.filename, reason: fallback },
+      'docling-serve failed; using the built-in parser',
+    );
+    fallback = `${fallback}; parsed with the built-in ${format.toUpperCase()} parser instead`;
+  }
+
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = AbortSignal.any([ctx.signal, timeout]);
   const deadline = performance.now() + limits.timeoutMs;
@@ -148,7 +169,7 @@ export async function parseDocument(input: ParseInput, ctx: ParseContext): Promi
     signal,
     log: ctx.log,
     limits,
-    warnings: [],
+    warnings: fallback ? [fallback] : [],
     out: new SectionSink(limits.maxChars, `${input.filename}`),
   };
   const started = performance.now();
