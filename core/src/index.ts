@@ -14,3 +14,4 @@ export * from './streams.js';
 export * from './embed/index.js';
 export * from './sparse/index.js';
 export * from './vector/index.js';
+export * from './documents.js';

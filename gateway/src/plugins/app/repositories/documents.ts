@@ -1,29 +1,7 @@
 import type { Knex } from '@rattgllm/core';
-import { isAdmin, type Principal } from '@rattgllm/core';
+import { isAdmin, type DocumentRow, type DocumentStatus, type Principal } from '@rattgllm/core';
 
-export type DocumentStatus = 'pending' | 'processing' | 'indexed' | 'failed' | 'deleted';
-
-export interface DocumentRow {
-  id: string;
-  owner_id: string | null;
-  filename: string;
-  mime: string;
-  size: number;
-  sha256: string;
-  storage_key: string;
-  source: 'upload' | 'drop';
-  source_path: string | null;
-  access: string;
-  tags: string[];
-  status: DocumentStatus;
-  progress: number;
-  error: string | null;
-  chunk_count: number;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-  indexed_at: Date | null;
-}
+export type { DocumentRow, DocumentStatus } from '@rattgllm/core';
 
 export function toPublicDocument(row: DocumentRow) {
   return {

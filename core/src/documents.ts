@@ -1,0 +1,33 @@
+/** A row of `documents` (migrations/), as the gateway and the ingestor read it. */
+export type DocumentStatus = 'pending' | 'processing' | 'indexed' | 'failed' | 'deleted';
+
+export interface DocumentRow {
+  id: string;
+  /** Null for shared drop-folder files and documents of deleted users. */
+  owner_id: string | null;
+  filename: string;
+  mime: string;
+  size: number;
+  sha256: string;
+  /** '' for a drop-folder refusal entry (nothing stored). */
+  storage_key: string;
+  source: 'upload' | 'drop';
+  source_path: string | null;
+  /** `private`, `org` or `group:<name>`. */
+  access: string;
+  tags: string[];
+  status: DocumentStatus;
+  progress: number;
+  error: string | null;
+  chunk_count: number;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  indexed_at: Date | null;
+  /** sha256 of the content the current points were made from. */
+  indexed_sha256: string | null;
+  /** Chunker version, embedding model and dimension, chunk size and overlap of the current index. */
+  index_signature: string | null;
+  parser: string | null;
+  warnings: string[];
+}
