@@ -72,6 +72,14 @@ describe('ingestor faults', () => {
     async () => {
       const ingestor = await env.start({ watch: false });
       try {
+        // The reconcile pass at start retries the earlier test's failed document; the one 5xx
+        // must hit our document, so wait until the queue is empty first.
+        await waitFor('queue idle', async () => {
+          const r = await env.db.raw(
+            `select count(*)::int as n from pgboss.job where state in ('created', 'retry', 'active')`,
+          );
+          return r.rows[0].n === 0;
+        });
         env.ollama.standin!.failWith(500, 'model runner crashed', 1);
         const id = await uploadDocument(ingestor, {
           ownerId: owner,

@@ -166,11 +166,24 @@ describe('Caddy in front of the gateway', () => {
   });
 
   it('refuses request bodies larger than MAX_UPLOAD_MB before the gateway reads them', async () => {
-    const big = new Uint8Array(1024 * 1024 + 4096);
+    // Signed in, so the gateway keeps reading the upload (an anonymous request would get its 401
+    // before Caddy noticed the size, and the test would prove nothing).
+    const login = await fetch(`${site}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const form = new FormData();
+    form.append(
+      'file',
+      new Blob([new Uint8Array(1024 * 1024 + 4096).fill(97)], { type: 'text/plain' }),
+      'big.txt',
+    );
     const res = await fetch(`${site}/api/upload`, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: big,
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
     });
     // Caddy 2.7+ answers 413; Debian's 2.6 reports the cut-off body as a failed upstream read (502).
     // Either way the upload never reaches the gateway whole.

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
 // The gateway's decorators (config, db, repos, auth) typed for tests that use them.
@@ -16,7 +17,9 @@ export const ADMIN = { username: 'admin', password: 'admin-test-password' };
 /** The real gateway on a database of this file's own; closed and dropped after the file. */
 export async function startGateway(overrides: Record<string, string> = {}): Promise<FastifyInstance> {
   const database = await createTestDatabase();
-  const app = await buildApp(testConfig({ DATABASE_URL: database.url, ...overrides }));
+  // A bucket of its own too: tests list and count stored objects.
+  const bucket = `t-${randomBytes(6).toString('hex')}`;
+  const app = await buildApp(testConfig({ DATABASE_URL: database.url, S3_BUCKET: bucket, ...overrides }));
   afterAll(async () => {
     await app.close();
     await database.drop();
