@@ -5,7 +5,8 @@
  *
  * Corpus text is real English prose: the README files of the installed npm packages.
  */
-import { readdir, readFile, mkdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, mkdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { readmes } from './corpus.js';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,25 +27,8 @@ const BATCH_COST_MS = Number(process.env.BENCH_BATCH_COST_MS ?? 150);
 const MB = 1024 * 1024;
 
 async function readmeText(limit: number): Promise<string> {
-  const parts: string[] = [];
-  let size = 0;
-  const dirs = (await readdir('node_modules', { withFileTypes: true }))
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort();
-  for (const d of dirs) {
-    const candidates = d.startsWith('@')
-      ? (await readdir(join('node_modules', d))).map((n) => join(d, n))
-      : [d];
-    for (const c of candidates) {
-      const text = await readFile(join('node_modules', c, 'README.md'), 'utf8').catch(() => '');
-      if (text.length < 2000) continue;
-      parts.push(text);
-      size += text.length;
-      if (size > limit) return parts.join('\n\n');
-    }
-  }
-  return parts.join('\n\n').repeat(Math.ceil(limit / Math.max(1, size)));
+  const text = (await readmes(limit)).map((b) => b.toString('utf8')).join('\n\n');
+  return text.repeat(Math.ceil(limit / Math.max(1, text.length)));
 }
 
 async function main() {

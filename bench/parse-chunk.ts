@@ -14,11 +14,10 @@
  * Env: BENCH_PARSE_MB (corpus cap, default 8), BENCH_PARSE_PASSES (warm passes, default 5).
  */
 import { fork } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from '../ingestor/src/pipeline/parse/index.js';
 import { chunkSections } from '../ingestor/src/pipeline/chunk.js';
+import { readmes } from './corpus.js';
 
 const MB = 1024 * 1024;
 const LIMIT = Number(process.env.BENCH_PARSE_MB ?? 8) * MB;
@@ -38,29 +37,6 @@ interface Result {
   files: number;
   cold: Pass;
   warm: Pass[];
-}
-
-/** README.md files of node_modules packages (≥ 2000 chars), sorted by name, up to `limit` bytes. */
-async function readmes(limit: number): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  let size = 0;
-  const dirs = (await readdir('node_modules', { withFileTypes: true }))
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort();
-  for (const d of dirs) {
-    const candidates = d.startsWith('@')
-      ? (await readdir(join('node_modules', d))).sort().map((n) => join(d, n))
-      : [d];
-    for (const c of candidates) {
-      const data = await readFile(join('node_modules', c, 'README.md')).catch(() => undefined);
-      if (!data || data.length < 2000) continue;
-      out.push(data);
-      size += data.length;
-      if (size >= limit) return out;
-    }
-  }
-  return out;
 }
 
 async function pass(files: Buffer[], format: Format): Promise<Pass> {

@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EmbedModelNotFoundError } from '@rattgllm/core';
+import { EmbedModelNotFoundError, type DocumentRow } from '@rattgllm/core';
 import {
   addUser,
   ingestEnv,
@@ -12,14 +12,8 @@ import {
   type IngestEnv,
 } from './support.js';
 
-type Doc = {
-  id: string;
-  status: string;
-  error: string | null;
-  chunk_count: number;
-  version: number;
-  source_path: string | null;
-};
+/** A documents row, as the tests read it. */
+type Doc = DocumentRow;
 
 describe('ingestor faults', () => {
   let env: IngestEnv;

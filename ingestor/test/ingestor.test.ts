@@ -1,7 +1,7 @@
 import { rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeQuery, JOBS, sendInTransaction } from '@rattgllm/core';
+import { encodeQuery, JOBS, sendInTransaction, type DocumentRow } from '@rattgllm/core';
 import type { Ingestor } from '../src/main.js';
 import {
   addUser,
@@ -13,18 +13,8 @@ import {
   type IngestEnv,
 } from './support.js';
 
-type Doc = {
-  id: string;
-  status: string;
-  error: string | null;
-  chunk_count: number;
-  version: number;
-  progress: number;
-  access: string;
-  owner_id: string | null;
-  source_path: string | null;
-  storage_key: string;
-};
+/** A documents row, as the tests read it. */
+type Doc = DocumentRow;
 
 describe('ingestor', () => {
   let env: IngestEnv;
