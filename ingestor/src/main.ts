@@ -40,6 +40,9 @@ export async function startIngestor(
     watch?: boolean;
     renameGraceMs?: number;
     stabilityMs?: number;
+    /** Backoff of the drop folder's outage probe (ms); tests shorten it. */
+    retryMinMs?: number;
+    retryMaxMs?: number;
     pollingIntervalSeconds?: number;
     docling?: Partial<Omit<DoclingOptions, 'url'>>;
   } = {},
@@ -77,12 +80,15 @@ export async function startIngestor(
     ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}),
   });
   await worker.start();
-  const watcher = options.watch === false ? null : new DropWatcher(deps, root, options);
-  await watcher?.start();
-
   const scheduleReconcile = async () => {
     await sendInTransaction(boss, db, JOBS.reindex, { all: true });
   };
+  const watcher =
+    options.watch === false
+      ? null
+      : new DropWatcher(deps, root, { ...options, requestReconcile: scheduleReconcile });
+  await watcher?.start();
+
   await scheduleReconcile(); // the pass at start
   const timer = setInterval(() => {
     scheduleReconcile().catch((err: unknown) => log.error({ err }, 'could not schedule the reconcile pass'));

@@ -76,12 +76,28 @@ async function recordRefusal(deps: IngestorDeps, relPath: string, error: string,
   });
 }
 
+/** Another process (the reconcile pass, a second ingestor) registered the same path first. */
+function isDropPathRace(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e.code === '23505' && e.constraint === 'documents_drop_path_key';
+}
+
 /**
  * Bring one drop-folder file into the index: store it and queue an ingest when it is new or
  * its content changed; recognise a moved file by its hash (no re-embedding); refuse what is
  * unsafe or not ours to index, with a logged reason.
  */
 export async function syncDropFile(deps: IngestorDeps, root: string, relPath: string): Promise<SyncOutcome> {
+  try {
+    return await syncOnce(deps, root, relPath);
+  } catch (err) {
+    // The watcher and the reconcile pass may meet on a new file: the loser sees the winner's row.
+    if (!isDropPathRace(err)) throw err;
+    return syncOnce(deps, root, relPath);
+  }
+}
+
+async function syncOnce(deps: IngestorDeps, root: string, relPath: string): Promise<SyncOutcome> {
   const { db, log, config } = deps;
   if (isIgnoredPath(relPath)) return 'skipped';
   if (Buffer.byteLength(relPath) > MAX_PATH_BYTES || relPath.split('/').some((s) => s === '..' || s === '')) {
