@@ -22,12 +22,15 @@ import {
 import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
 import { DropWatcher } from './drop/watcher.js';
+import { startHealth, type IngestorHealthService } from './health.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
 
 export interface Ingestor {
   deps: IngestorDeps;
   worker: IngestWorker;
   watcher: DropWatcher | null;
+  /** GET /health on 127.0.0.1 and the heartbeat row (health.ts). */
+  health: IngestorHealthService;
   /** Queue a reconcile pass now (what the schedule does). */
   scheduleReconcile(): Promise<void>;
   stop(): Promise<void>;
@@ -43,6 +46,8 @@ export async function startIngestor(
     /** Backoff of the drop folder's outage probe (ms); tests shorten it. */
     retryMinMs?: number;
     retryMaxMs?: number;
+    /** How often the heartbeat row is written (ms); tests shorten it. */
+    heartbeatMs?: number;
     pollingIntervalSeconds?: number;
     docling?: Partial<Omit<DoclingOptions, 'url'>>;
   } = {},
@@ -88,6 +93,7 @@ export async function startIngestor(
       ? null
       : new DropWatcher(deps, root, { ...options, requestReconcile: scheduleReconcile });
   await watcher?.start();
+  const health = await startHealth(deps, { worker, watcher }, { heartbeatMs: options.heartbeatMs });
 
   await scheduleReconcile(); // the pass at start
   const timer = setInterval(() => {
@@ -100,10 +106,12 @@ export async function startIngestor(
     deps,
     worker,
     watcher,
+    health,
     scheduleReconcile,
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);
+        await health.stop();
         await watcher?.stop();
         await worker.stop();
         await db.destroy();

@@ -46,7 +46,8 @@ describe('drop folder under a burst', () => {
       }, 20);
       const t0 = Date.now();
       try {
-        for (let f = 0; f < FOLDERS; f++) await mkdir(join(env.dropDir, `shared/burst-${f}`), { recursive: true });
+        for (let f = 0; f < FOLDERS; f++)
+          await mkdir(join(env.dropDir, `shared/burst-${f}`), { recursive: true });
         // Written as fast as the disk takes them, in slices so the test does not hold 5,000 fds.
         for (let i = 0; i < FILES; i += 250)
           await Promise.all(
@@ -61,7 +62,10 @@ describe('drop folder under a burst', () => {
         const registered = await waitFor(
           `${FILES} rows`,
           async () => {
-            const rows = await env.db('documents').where({ source: 'drop' }).count<{ n: string }[]>({ n: '*' });
+            const rows = await env
+              .db('documents')
+              .where({ source: 'drop' })
+              .count<{ n: string }[]>({ n: '*' });
             const n = Number(rows[0]?.n);
             return n === FILES ? n : undefined;
           },
@@ -79,7 +83,8 @@ describe('drop folder under a burst', () => {
             `failures ${status.failures}, replayed ${status.replayed}, last error ${status.lastError}`,
         );
         expect(registered).toBe(FILES);
-        const stored = await env.db('documents')
+        const stored = await env
+          .db('documents')
           .where({ source: 'drop' })
           .whereNot({ storage_key: '' })
           .count<{ n: string }[]>({ n: '*' });

@@ -48,9 +48,16 @@ describe('drop folder while Postgres is down', () => {
       url.port = String(proxy.port);
       ingestor = await startIngestor(
         { ...env.config, DATABASE_URL: url.toString() },
-        { renameGraceMs: 300, stabilityMs: 100, pollingIntervalSeconds: 0.5, retryMinMs: 200, retryMaxMs: 1000 },
+        {
+          renameGraceMs: 300,
+          stabilityMs: 100,
+          pollingIntervalSeconds: 0.5,
+          retryMinMs: 200,
+          retryMaxMs: 1000,
+        },
       );
-      const docs = () => env.db<DocumentRow>('documents').where({ source: 'drop' }).whereNot({ status: 'deleted' });
+      const docs = () =>
+        env.db<DocumentRow>('documents').where({ source: 'drop' }).whereNot({ status: 'deleted' });
       const content = new Map<string, string>();
       const put = async (rel: string, text: string) => {
         content.set(rel, text);
@@ -93,6 +100,15 @@ describe('drop folder while Postgres is down', () => {
         return s.paused && s.held + s.waiting === 26 && s.running === 0 ? s : undefined;
       });
       expect(kept.overflowed).toBe(false);
+      // Alive and waiting: /health says degraded (200, so the container is not restarted for
+      // nothing), and why.
+      const health = await fetch(`http://127.0.0.1:${ingestor.health.port}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        status: 'degraded',
+        checks: { postgres: { status: 'down' }, drop: { status: 'degraded' } },
+        drop: { paused: true },
+      });
       expect(await docs().whereIn('source_path', fresh)).toHaveLength(0);
       await new Promise((r) => setTimeout(r, 2000)); // a few probes fail meanwhile
 
@@ -107,21 +123,29 @@ describe('drop folder while Postgres is down', () => {
           const rows = await docs().whereIn('source_path', expected);
           return (
             rows.length === 20 &&
-            rows.every((r) => r.status === 'indexed' && r.indexed_sha256 === sha(content.get(r.source_path!)!))
+            rows.every(
+              (r) => r.status === 'indexed' && r.indexed_sha256 === sha(content.get(r.source_path!)!),
+            )
           );
         },
         60_000,
       );
       const recovered = Date.now() - back;
-      await waitFor('the deleted files removed', async () => (await docs().whereIn('source_path', gone)).length === 0);
+      await waitFor(
+        'the deleted files removed',
+        async () => (await docs().whereIn('source_path', gone)).length === 0,
+      );
       await ingestor.watcher!.idle();
       const rows = await docs();
       const lost = expected.filter((rel) => !rows.some((r) => r.source_path === rel)).length;
-      console.info(`Postgres outage: 26 paths kept; all 20 files indexed ${recovered} ms after it answered; lost ${lost}`);
+      console.info(
+        `Postgres outage: 26 paths kept; all 20 files indexed ${recovered} ms after it answered; lost ${lost}`,
+      );
       expect(lost).toBe(0);
       expect(rows.map((r) => r.source_path).sort()).toEqual([...expected].sort());
       expect(ingestor.watcher!.status()).toMatchObject({ held: 0, paused: false, gaveUp: 0 });
       expect(proxy.accepted).toBeGreaterThan(0); // the ingestor really went through the proxy
+      expect((await ingestor.health.report()).status).toBe('ok');
     },
     120_000,
   );

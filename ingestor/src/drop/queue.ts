@@ -120,7 +120,11 @@ export class DropQueue {
     this.timers.clear();
     while (this.running.size) await new Promise((r) => setTimeout(r, 20));
     const left = this.waiting.size + this.held.size + this.again.size;
-    if (left) this.o.log.warn({ paths: left }, 'drop folder: stopping with changes not recorded; the reconcile at start covers them');
+    if (left)
+      this.o.log.warn(
+        { paths: left },
+        'drop folder: stopping with changes not recorded; the reconcile at start covers them',
+      );
   }
 
   private size(): number {
@@ -193,7 +197,10 @@ export class DropQueue {
         this.held.delete(path);
         this.attempts.delete(path);
         this.counters.gaveUp++;
-        this.o.log.error({ path, attempts: n }, 'drop folder: giving up on a change; the reconcile pass retries it');
+        this.o.log.error(
+          { path, attempts: n },
+          'drop folder: giving up on a change; the reconcile pass retries it',
+        );
       } else this.later(this.backoff(n), () => this.replay([path]));
     }
     if (this.suspects.size) void this.check();
@@ -222,7 +229,10 @@ export class DropQueue {
       this.probeDelay = this.o.retryMinMs ?? 1000;
       this.paused = false;
       this.suspects.clear();
-      this.o.log.info({ held: this.held.size }, 'drop folder: dependencies answer again; replaying kept changes');
+      this.o.log.info(
+        { held: this.held.size },
+        'drop folder: dependencies answer again; replaying kept changes',
+      );
       this.replay([...this.held]);
       this.settleOverflow();
     });
