@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { basename, relative, resolve, sep } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   JOBS,
@@ -20,13 +20,6 @@ import { accessOf, isIgnoredPath, placementOf } from './layout.js';
 export type SyncOutcome = 'queued' | 'unchanged' | 'moved' | 'skipped' | 'failed';
 
 const MAX_PATH_BYTES = 1024;
-
-/** A path relative to the drop folder, with `/` separators, or null when it is not inside it. */
-export function relativeDropPath(root: string, absPath: string): string | null {
-  const rel = relative(root, absPath);
-  if (!rel || rel.startsWith('..') || resolve(root, rel) !== resolve(absPath)) return null;
-  return rel.split(sep).join('/');
-}
 
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');

@@ -2,9 +2,9 @@ import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { IngestorDeps } from '../deps.js';
-import { isIgnoredPath } from './layout.js';
+import { isIgnoredPath, relativeDropPath } from './layout.js';
 import { DropQueue, type DropQueueStats } from './queue.js';
-import { relativeDropPath, removeDropFile, syncDropFile } from './sync.js';
+import { removeDropFile, syncDropFile } from './sync.js';
 
 export interface DropWatcherOptions {
   /** How long an unlink waits for the matching add of a rename (ms). */
