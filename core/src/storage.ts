@@ -44,23 +44,31 @@ export class HashingCounter extends Transform {
 
 /**
  * Cut a stream into parts of exactly `size` bytes (the last one shorter, possibly empty), copying
- * into one preallocated buffer per part. `final` marks the part that ends the stream.
+ * into one buffer per part. `final` marks the part that ends the stream. The buffer starts small
+ * and doubles up to `size`: a 16 MB buffer for every 60-byte file made garbage collection take a
+ * quarter of the CPU when thousands of small files arrived at once.
  */
 async function* readParts(
   stream: AsyncIterable<Buffer>,
   size: number,
 ): AsyncGenerator<{ data: Buffer; final: boolean }> {
-  let part = Buffer.allocUnsafe(size);
+  const initial = Math.min(size, 64 * 1024);
+  let part = Buffer.allocUnsafe(initial);
   let filled = 0;
   for await (const chunk of stream) {
     let offset = 0;
     while (offset < chunk.length) {
-      const n = chunk.copy(part, filled, offset, offset + (size - filled));
+      if (filled === part.length && part.length < size) {
+        const grown = Buffer.allocUnsafe(Math.min(size, part.length * 2));
+        part.copy(grown, 0, 0, filled);
+        part = grown;
+      }
+      const n = chunk.copy(part, filled, offset, offset + (part.length - filled));
       filled += n;
       offset += n;
       if (filled === size) {
         yield { data: part, final: false };
-        part = Buffer.allocUnsafe(size);
+        part = Buffer.allocUnsafe(initial);
         filled = 0;
       }
     }
