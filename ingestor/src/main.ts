@@ -23,6 +23,7 @@ import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
 import { DropWatcher } from './drop/watcher.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
+import { requeueIndexed, startHealing } from './jobs/heal.js';
 
 export interface Ingestor {
   deps: IngestorDeps;
@@ -49,7 +50,16 @@ export async function startIngestor(
   const db = createDb(config, log);
   const storage = createStorage(config);
   const embedder = createEmbedder(config);
-  const index = createVectorIndex(config);
+  // Whoever finds the collection missing re-creates it (core/src/vector); the documents whose
+  // points it held are re-queued at once. `deps` exists by the time any job can find it missing.
+  let deps: IngestorDeps | undefined;
+  const index = createVectorIndex(config, {
+    onCollectionRecreated: async () => {
+      if (!deps) return;
+      const n = await requeueIndexed(deps, 'The search index was lost; re-indexing');
+      log.warn({ requeued: n }, 'Qdrant collection was missing: re-created it and re-queued its documents');
+    },
+  });
   await storage.ensureBucket();
   await index.ensureCollection();
   try {
@@ -68,7 +78,7 @@ export async function startIngestor(
   const docling = config.DOCLING_URL
     ? createDoclingClient({ url: config.DOCLING_URL, ...options.docling })
     : undefined;
-  const deps: IngestorDeps = { config, db, storage, embedder, index, boss, log, docling };
+  deps = { config, db, storage, embedder, index, boss, log, docling };
 
   const root = resolve(config.DROP_DIR);
   await mkdir(root, { recursive: true });
@@ -77,6 +87,7 @@ export async function startIngestor(
     ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}),
   });
   await worker.start();
+  const stopHealing = startHealing(deps);
   const watcher = options.watch === false ? null : new DropWatcher(deps, root, options);
   await watcher?.start();
 
@@ -98,6 +109,7 @@ export async function startIngestor(
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);
+        await stopHealing();
         await watcher?.stop();
         await worker.stop();
         await db.destroy();

@@ -84,7 +84,9 @@ export async function reconcile(
     .whereNot({ storage_key: '' });
   for (const doc of docs) {
     options.signal?.throwIfAborted();
-    if (doc.status === 'pending') await enqueue(doc.id, false);
+    // A `waiting` document's delayed job is normally queued already (then this is a no-op);
+    // re-queue it in case the job was lost with a restored database.
+    if (doc.status === 'pending' || doc.status === 'waiting') await enqueue(doc.id, false);
     else if (doc.status === 'failed') {
       report.retried++;
       await enqueue(doc.id, false);
