@@ -136,7 +136,7 @@ export function startHealing(deps: IngestorDeps): () => Promise<void> {
     return timer;
   };
   const timers = [
-    every(Math.max(1000, (config.JOB_HEARTBEAT_SECONDS * 1000) / 5), 'releasing lost jobs', () =>
+    every(Math.max(1000, (config.JOB_HEARTBEAT_SECONDS * 1000) / 10), 'releasing lost jobs', () =>
       releaseLostJobs(deps),
     ),
     every(config.CONSISTENCY_CHECK_INTERVAL * 1000, 'consistency check', () =>
