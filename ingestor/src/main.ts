@@ -52,11 +52,11 @@ export async function startIngestor(
   const embedder = createEmbedder(config);
   // Whoever finds the collection missing re-creates it (core/src/vector); the documents whose
   // points it held are re-queued at once. `deps` exists by the time any job can find it missing.
-  let deps: IngestorDeps | undefined;
+  const late: { deps?: IngestorDeps } = {};
   const index = createVectorIndex(config, {
     onCollectionRecreated: async () => {
-      if (!deps) return;
-      const n = await requeueIndexed(deps, 'The search index was lost; re-indexing');
+      if (!late.deps) return;
+      const n = await requeueIndexed(late.deps, 'The search index was lost; re-indexing');
       log.warn({ requeued: n }, 'Qdrant collection was missing: re-created it and re-queued its documents');
     },
   });
@@ -78,7 +78,8 @@ export async function startIngestor(
   const docling = config.DOCLING_URL
     ? createDoclingClient({ url: config.DOCLING_URL, ...options.docling })
     : undefined;
-  deps = { config, db, storage, embedder, index, boss, log, docling };
+  const deps: IngestorDeps = { config, db, storage, embedder, index, boss, log, docling };
+  late.deps = deps;
 
   const root = resolve(config.DROP_DIR);
   await mkdir(root, { recursive: true });

@@ -80,16 +80,13 @@ export async function ingestDocument(
     }
   }
 
-  await db('documents')
-    .where({ id: doc.id })
-    .whereNot({ status: 'deleted' })
-    .update({
-      status: 'processing',
-      progress: 0,
-      error: null,
-      next_attempt_at: null,
-      updated_at: db.fn.now(),
-    });
+  await db('documents').where({ id: doc.id }).whereNot({ status: 'deleted' }).update({
+    status: 'processing',
+    progress: 0,
+    error: null,
+    next_attempt_at: null,
+    updated_at: db.fn.now(),
+  });
 
   const t: Record<string, number> = {};
   let mark = performance.now();
