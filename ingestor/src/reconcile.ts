@@ -107,7 +107,10 @@ export async function reconcile(
   const deletedIds = new Set(
     (await db('documents').where({ status: 'deleted' }).select('id')).map((r: { id: string }) => r.id),
   );
-  for await (const key of deps.storage.list('documents/')) {
+  // Only objects older than an hour: an upload stores its object a moment before its row exists,
+  // and removing it in that moment lost the upload (seen in the fault tests).
+  const settledBefore = new Date(Date.now() - 3600_000);
+  for await (const key of deps.storage.list('documents/', { modifiedBefore: settledBefore })) {
     const id = key.split('/')[1] ?? '';
     if (ids.has(id) || deletedIds.has(id)) continue;
     await deps.storage.remove(key);

@@ -1,7 +1,14 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EmbedModelNotFoundError, JOBS, sendInTransaction, type DocumentRow } from '@rattgllm/core';
+import {
+  EmbedModelNotFoundError,
+  JOBS,
+  objectKey,
+  sendInTransaction,
+  type DocumentRow,
+} from '@rattgllm/core';
+import { reconcile } from '../src/reconcile.js';
 import {
   addUser,
   ingestEnv,
@@ -261,6 +268,23 @@ describe('ingestor faults', () => {
       await second.stop();
     }
   }, 45_000);
+
+  it('the reconcile pass leaves an upload in progress alone (object stored, row not yet)', async () => {
+    const ingestor = await env.start({ watch: false });
+    try {
+      const { Readable } = await import('node:stream');
+      const key = objectKey('6a1f8f5e-0f35-4c7e-9a59-0d7b9b7f00aa', 'arriving.txt');
+      await ingestor.deps.storage.put(key, Readable.from([Buffer.from('still uploading')]), {
+        contentType: 'text/plain',
+      });
+      const report = await reconcile(ingestor.deps, {});
+      expect(report.orphanObjects).toBe(0);
+      expect(await ingestor.deps.storage.stat(key)).not.toBeNull();
+      await ingestor.deps.storage.remove(key);
+    } finally {
+      await ingestor.stop();
+    }
+  });
 
   it('runs the reconcile pass on a schedule (shortened interval)', async () => {
     const fast = await ingestEnv({ REINDEX_INTERVAL: '1s' });

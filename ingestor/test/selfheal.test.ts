@@ -10,7 +10,7 @@ import {
   type Knex,
 } from '@rattgllm/core';
 import type { Ingestor } from '../src/main.js';
-import { addUser, ingestEnv, LONG_TEXT, uploadDocument, waitFor, type IngestEnv } from './support.js';
+import { addUser, ingestEnv, LONG_TEXT, uploadDocument, waitFor } from './support.js';
 
 /** Every status the `document_status` channel announced, with when (ms since the epoch). */
 async function recordStatuses(db: Knex) {
@@ -54,21 +54,6 @@ async function searchable(ingestor: Ingestor, doc: DocumentRow, word: string): P
   return hits.length === doc.chunk_count;
 }
 
-/**
- * The reconcile pass at start removes stored objects that have no row yet, which is what an
- * upload looks like between its two steps: let it finish before uploading (see the report).
- */
-async function startReconciled(env: IngestEnv): Promise<Ingestor> {
-  const ingestor = await env.start({ watch: false });
-  await waitFor('reconcile at start done', async () => {
-    const r = await env.db.raw(
-      `select count(*)::int as n from pgboss.job where name = 'reindex' and state in ('created', 'retry', 'active')`,
-    );
-    return r.rows[0].n === 0;
-  });
-  return ingestor;
-}
-
 describe('self-healing', () => {
   const running: Ingestor[] = [];
   afterEach(async () => {
@@ -77,9 +62,10 @@ describe('self-healing', () => {
 
   // Runs against a real Qdrant too: it removes its own collection through Qdrant's public API.
   it('collection deleted mid-run: re-created, every document searchable again, no restart', async () => {
-    const env = await ingestEnv({ CONSISTENCY_CHECK_INTERVAL: '2s' });
+    // The consistency check is set far off: the repair on finding the collection missing must do it alone.
+    const env = await ingestEnv({ CONSISTENCY_CHECK_INTERVAL: '1h' });
     const owner = await addUser(env.db, 'healer');
-    const ingestor = await startReconciled(env);
+    const ingestor = await env.start({ watch: false });
     running.push(ingestor);
     const words = Array.from({ length: 12 }, (_, i) => `topic${i}x`);
     const upload = (i: number) =>
@@ -135,7 +121,7 @@ describe('self-healing', () => {
   it('collection lost while idle: the consistency check re-creates it and re-queues', async () => {
     const env = await ingestEnv({ CONSISTENCY_CHECK_INTERVAL: '1s' });
     const owner = await addUser(env.db, 'idle');
-    const ingestor = await startReconciled(env);
+    const ingestor = await env.start({ watch: false });
     running.push(ingestor);
     const ids = await Promise.all(
       [0, 1, 2].map((i) =>
@@ -178,7 +164,7 @@ describe('self-healing', () => {
     async () => {
       const env = await ingestEnv({ RETRY_BASE_DELAY: '1s', RETRY_MAX_DELAY: '2s' });
       const owner = await addUser(env.db, 'patient');
-      const ingestor = await startReconciled(env);
+      const ingestor = await env.start({ watch: false });
       running.push(ingestor);
       const record = await recordStatuses(env.db);
       try {
