@@ -1,12 +1,8 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import type { Config } from '../config.js';
 import type { SparseVector } from '../sparse/bm25.js';
-import {
-  CollectionMismatchError,
-  CollectionMissingError,
-  QdrantRequestError,
-  translateQdrantError,
-} from './errors.js';
+import { DENSE_VECTOR, SPARSE_VECTOR, checkCollectionShape } from './shape.js';
+import { CollectionMissingError, QdrantRequestError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
 
 export type VectorIndexConfig = Pick<
@@ -14,8 +10,7 @@ export type VectorIndexConfig = Pick<
   'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
 >;
 
-export const DENSE_VECTOR = 'dense';
-export const SPARSE_VECTOR = 'sparse';
+export { DENSE_VECTOR, SPARSE_VECTOR };
 /** Payload fields with a keyword index: every query filters on them. */
 export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
 
@@ -174,31 +169,7 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
       }
     }
     const info = await q('read the collection', () => client.getCollection(collection), false);
-    const vectors = info.config.params.vectors as
-      Record<string, { size?: number; distance?: string }> | undefined;
-    const dense = vectors?.[DENSE_VECTOR];
-    if (!dense || typeof dense.size !== 'number') {
-      throw new CollectionMismatchError(
-        `Qdrant collection ${collection} has no named dense vector "${DENSE_VECTOR}"; ` +
-          `delete it or set QDRANT_COLLECTION to a new name`,
-        { collection },
-      );
-    }
-    if (dense.size !== config.EMBED_DIM) {
-      throw new CollectionMismatchError(
-        `Qdrant collection ${collection} holds ${dense.size}-dimensional vectors but EMBED_DIM is ${config.EMBED_DIM}; ` +
-          `use the embedding model the collection was built with, or set QDRANT_COLLECTION to a new name and re-index`,
-        { collection, expected: config.EMBED_DIM, actual: dense.size },
-      );
-    }
-    const sparse = info.config.params.sparse_vectors?.[SPARSE_VECTOR];
-    if (!sparse || sparse.modifier !== 'idf') {
-      throw new CollectionMismatchError(
-        `Qdrant collection ${collection} has no sparse vector "${SPARSE_VECTOR}" with modifier "idf"; ` +
-          `delete it or set QDRANT_COLLECTION to a new name and re-index`,
-        { collection },
-      );
-    }
+    checkCollectionShape(info, collection, config.EMBED_DIM);
     for (const field of INDEXED_KEYWORDS) {
       if (info.payload_schema[field]?.data_type === 'keyword') continue;
       await q(
