@@ -1,15 +1,5 @@
 import { classifyError } from '@rattgllm/core';
 
-/**
- * Which failures are worth another try, as core's one classifier says: retryable — a service
- * that is down, slow or answered 5xx (Ollama, Qdrant, storage, Postgres), a lost collection, or an
- * error nobody typed; permanent — the file itself (corrupt, encrypted, no text) or something a
- * person must fix (model not pulled, wrong dimension, a rejected request), so the document fails.
- */
-export function isPermanent(err: unknown): boolean {
-  return !classifyError(err).retryable;
-}
-
 /** The sentence stored in `documents.error`: the error's own message, which is written for people. */
 export function errorMessage(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
