@@ -39,9 +39,9 @@ export function retryPolicy(
 }
 
 /**
- * The pause before retry number `attempt`: capped exponential backoff with full jitter (AWS's
- * "full jitter": a uniform pick below the cap, so a fleet of workers that failed together does
- * not come back together), never shorter than the upstream's `retry-after`.
+ * The pause before retry number `attempt`: capped exponential backoff with "equal jitter" (half
+ * the step fixed, half random, so a fleet of workers that failed together does not come back
+ * together, yet the pause still grows), never shorter than the upstream's `retry-after`.
  */
 export function backoffDelay(
   policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
@@ -50,7 +50,6 @@ export function backoffDelay(
   random: () => number = Math.random,
 ): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt - 1, 30));
-  // Half fixed, half random: the pause still grows, and retries still spread out.
   const delay = ceiling / 2 + random() * (ceiling / 2);
   return Math.round(Math.max(delay, retryAfterMs ?? 0));
 }

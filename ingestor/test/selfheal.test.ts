@@ -213,6 +213,8 @@ describe('self-healing', () => {
           `embedder down 15 s: 30 documents, all indexed ${recoveryMs} ms after recovery, ever failed ${everFailed.size}, lost ${lost}`,
         );
         expect(everFailed.size).toBe(0);
+        // The lost-job check ran all along (every 3 s) and took no live job away from its worker.
+        expect(record.events.filter((e) => e.error?.startsWith('Its worker stopped'))).toEqual([]);
         expect(lost).toBe(0);
         expect(recoveryMs).toBeLessThan(60_000);
       } finally {
