@@ -225,73 +225,86 @@ describe('self-healing', () => {
     120_000,
   );
 
-  it.skipIf(!!process.env.OLLAMA_URL)(
-    'worker killed: its document is pending again within the heartbeat (the stand-in slows embedding)',
-    async () => {
-      const env = await ingestEnv({ JOB_HEARTBEAT_SECONDS: '10' });
-      const owner = await addUser(env.db, 'victim2');
-      env.ollama.standin!.batchCostMs = 400;
-      const child = spawn(process.execPath, ['ingestor/dist/main.js'], {
-        env: asEnv(env.config),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      await waitFor(
-        'worker 1 ready',
-        async () =>
-          output.includes('watching the drop folder') ||
-          (child.exitCode !== null && Promise.reject(new Error(output))),
-      );
-      // The document and its job, as the gateway writes them (only worker 1 runs yet).
-      const storage = createStorage(env.config);
-      const boss = await startQueue(env.config, { work: false, onError: () => {} });
-      const record = await recordStatuses(env.db);
-      try {
-        const gateway = { deps: { db: env.db, storage, boss } } as unknown as Ingestor;
-        const id = await uploadDocument(gateway, {
-          ownerId: owner,
-          filename: 'long.txt',
-          content: LONG_TEXT('heartbeat', 40),
-          access: 'org',
+  // Fault injection (a slowed or stopped stand-in): skipped against a real Ollama.
+  describe.skipIf(!!process.env.OLLAMA_URL)('worker killed', () => {
+    it.each(['processing', 'waiting'] as const)(
+      'while %s: its document is pending again within the heartbeat, then indexed by another worker',
+      async (phase) => {
+        const env = await ingestEnv({
+          JOB_HEARTBEAT_SECONDS: '10',
+          RETRY_BASE_DELAY: '1s',
+          RETRY_MAX_DELAY: '2s',
         });
-        await boss.stop({ graceful: false, close: true });
-        await waitFor('worker 1 embedding', async () => {
-          const d = await env.db('documents').where({ id }).first();
-          return d?.status === 'processing' && env.ollama.standin!.counters.embedCalls > 0;
+        const owner = await addUser(env.db, `victim-${phase}`);
+        const ollama = env.ollama.standin!;
+        ollama.batchCostMs = 400;
+        const child = spawn(process.execPath, ['ingestor/dist/main.js'], {
+          env: asEnv(env.config),
+          stdio: ['ignore', 'pipe', 'pipe'],
         });
-        const killedAt = Date.now();
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-        // Worker 2 (which also runs the lost-job check) starts right away, as a restarted container would.
-        const ingestor = await env.start({ watch: false });
-        running.push(ingestor);
-        const pending = await waitFor(
-          'pending again',
-          async () => record.events.find((e) => e.id === id && e.status === 'pending' && e.at >= killedAt),
-          30_000,
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        await waitFor(
+          'worker 1 ready',
+          async () =>
+            output.includes('watching the drop folder') ||
+            (child.exitCode !== null && Promise.reject(new Error(output))),
         );
-        const afterMs = pending.at - killedAt;
-        env.ollama.standin!.batchCostMs = 0;
-        const done = await waitFor(
-          'indexed by worker 2',
-          async () => {
-            const d = await env.db<DocumentRow>('documents').where({ id }).first();
-            return d?.status === 'indexed' ? d : undefined;
-          },
-          60_000,
-        );
-        console.info(
-          `worker killed: pending again after ${afterMs} ms (heartbeat 10 s), then indexed with ${done.chunk_count} chunks`,
-        );
-        expect(afterMs).toBeLessThanOrEqual(10_000 + 1_500);
-        expect(await ingestor.deps.index.countDocumentPoints(id)).toBe(done.chunk_count);
-      } finally {
-        child.kill('SIGKILL');
-        await record.stop();
-      }
-    },
-    90_000,
-  );
+        // `waiting`: worker 1 is retrying the embedder in place when it dies.
+        if (phase === 'waiting') await ollama.setDown(true);
+        // The document and its job, as the gateway writes them (only worker 1 runs yet).
+        const storage = createStorage(env.config);
+        const boss = await startQueue(env.config, { work: false, onError: () => {} });
+        const record = await recordStatuses(env.db);
+        try {
+          const gateway = { deps: { db: env.db, storage, boss } } as unknown as Ingestor;
+          const id = await uploadDocument(gateway, {
+            ownerId: owner,
+            filename: 'long.txt',
+            content: LONG_TEXT('heartbeat', 40),
+            access: 'org',
+          });
+          await boss.stop({ graceful: false, close: true });
+          await waitFor(`worker 1 ${phase}`, async () => {
+            const d = await env.db('documents').where({ id }).first();
+            return d?.status === phase && (phase === 'waiting' || ollama.counters.embedCalls > 0);
+          });
+          const killedAt = Date.now();
+          child.kill('SIGKILL');
+          await once(child, 'exit');
+          // Worker 2 (which runs the lost-job check) starts right away, as a restarted container would.
+          const ingestor = await env.start({ watch: false });
+          running.push(ingestor);
+          const pending = await waitFor(
+            'pending again',
+            async () => record.events.find((e) => e.id === id && e.status === 'pending' && e.at >= killedAt),
+            30_000,
+          );
+          const afterMs = pending.at - killedAt;
+          ollama.batchCostMs = 0;
+          await ollama.setDown(false);
+          const done = await waitFor(
+            'indexed by worker 2',
+            async () => {
+              const d = await env.db<DocumentRow>('documents').where({ id }).first();
+              return d?.status === 'indexed' ? d : undefined;
+            },
+            60_000,
+          );
+          console.info(
+            `worker killed while ${phase}: pending again after ${afterMs} ms (heartbeat 10 s), then indexed with ${done.chunk_count} chunks`,
+          );
+          expect(pending.error).toBe('Its worker stopped; waiting for another worker');
+          expect(afterMs).toBeLessThanOrEqual(10_000 + 1_500);
+          expect(await ingestor.deps.index.countDocumentPoints(id)).toBe(done.chunk_count);
+        } finally {
+          child.kill('SIGKILL');
+          await ollama.setDown(false);
+          await record.stop();
+        }
+      },
+      90_000,
+    );
+  });
 });

@@ -85,9 +85,11 @@ export async function checkIndexedPoints(
 }
 
 /**
- * Documents shown `processing` whose job has no live worker (killed, host lost): its heartbeat
- * lapsed, or pg-boss already took the job back. They are `pending` again, which is the truth:
- * pg-boss hands the job to the next worker. Returns how many were released.
+ * Documents shown `processing` (or `waiting` on a retry in hand) whose job has no live worker
+ * (killed, host lost): its heartbeat lapsed, or pg-boss already took the job back. They are
+ * `pending` again, which is the truth: pg-boss hands the job to the next worker. A `waiting`
+ * document whose next attempt is a delayed job of its own (`created`, starting later) stays so.
+ * Returns how many were released.
  */
 export async function releaseLostJobs(deps: IngestorDeps): Promise<number> {
   const { db } = deps;
@@ -95,14 +97,18 @@ export async function releaseLostJobs(deps: IngestorDeps): Promise<number> {
     `UPDATE documents d
         SET status = 'pending', progress = 0, next_attempt_at = NULL, updated_at = now(),
             error = 'Its worker stopped; waiting for another worker'
-      WHERE d.status = 'processing'
+      WHERE d.status IN ('processing', 'waiting')
         AND NOT EXISTS (
           SELECT 1 FROM pgboss.job j
-           WHERE j.name = ? AND j.singleton_key = d.id::text AND j.state = 'active'
+           WHERE j.name = :name AND j.singleton_key = d.id::text AND j.state = 'active'
              AND (j.heartbeat_on IS NULL OR j.heartbeat_seconds IS NULL
                   OR j.heartbeat_on + j.heartbeat_seconds * interval '1 second' >= now()))
+        AND (d.status = 'processing' OR NOT EXISTS (
+          SELECT 1 FROM pgboss.job j
+           WHERE j.name = :name AND j.singleton_key = d.id::text AND j.state = 'created'
+             AND j.start_after > now()))
       RETURNING d.id`,
-    [JOBS.ingest],
+    { name: JOBS.ingest },
   );
   const n = (res.rows as unknown[]).length;
   if (n) deps.log.warn({ released: n }, 'documents whose worker stopped are pending again');
