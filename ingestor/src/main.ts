@@ -24,6 +24,7 @@ import { IngestWorker } from './worker.js';
 import { DropWatcher } from './drop/watcher.js';
 import { startHealth, type IngestorHealthService } from './health.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
+import { requeueIndexed, startHealing } from './jobs/heal.js';
 
 export interface Ingestor {
   deps: IngestorDeps;
@@ -57,7 +58,16 @@ export async function startIngestor(
   const db = createDb(config, log);
   const storage = createStorage(config);
   const embedder = createEmbedder(config);
-  const index = createVectorIndex(config);
+  // Whoever finds the collection missing re-creates it (core/src/vector); the documents whose
+  // points it held are re-queued at once. `deps` exists by the time any job can find it missing.
+  const late: { deps?: IngestorDeps } = {};
+  const index = createVectorIndex(config, {
+    onCollectionRecreated: async () => {
+      if (!late.deps) return;
+      const n = await requeueIndexed(late.deps, 'The search index was lost; re-indexing');
+      log.warn({ requeued: n }, 'Qdrant collection was missing: re-created it and re-queued its documents');
+    },
+  });
   await storage.ensureBucket();
   await index.ensureCollection();
   try {
@@ -77,6 +87,7 @@ export async function startIngestor(
     ? createDoclingClient({ url: config.DOCLING_URL, ...options.docling })
     : undefined;
   const deps: IngestorDeps = { config, db, storage, embedder, index, boss, log, docling };
+  late.deps = deps;
 
   const root = resolve(config.DROP_DIR);
   await mkdir(root, { recursive: true });
@@ -85,6 +96,7 @@ export async function startIngestor(
     ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}),
   });
   await worker.start();
+  const stopHealing = startHealing(deps);
   const scheduleReconcile = async () => {
     await sendInTransaction(boss, db, JOBS.reindex, { all: true });
   };
@@ -111,6 +123,7 @@ export async function startIngestor(
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);
+        await stopHealing();
         await health.stop();
         await watcher?.stop();
         await worker.stop();
