@@ -21,8 +21,15 @@ describe('parseConfig', () => {
   it('flags the published demo values as insecure defaults', () => {
     const config = parseConfig({ JWT_SECRET: 'supersecretkey' });
     expect([...config.insecureDefaults].sort()).toEqual(
-      ['ADMIN_PASSWORD', 'JWT_SECRET', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER'].sort(),
+      ['ADMIN_PASSWORD', 'JWT_SECRET', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER', 'POSTGRES_PASSWORD'].sort(),
     );
+    // The compose stack's published Postgres password counts too, unless DATABASE_URL replaces it.
+    expect(
+      parseConfig({ JWT_SECRET: 'x'.repeat(32), POSTGRES_PASSWORD: 'changeme' }).insecureDefaults,
+    ).toContain('POSTGRES_PASSWORD');
+    expect(
+      parseConfig({ JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/x' }).insecureDefaults,
+    ).not.toContain('POSTGRES_PASSWORD');
   });
 
   it('has no insecure defaults when every secret is set', () => {
@@ -31,6 +38,7 @@ describe('parseConfig', () => {
       ADMIN_PASSWORD: 'correct horse',
       MINIO_ROOT_USER: 'rattg',
       MINIO_ROOT_PASSWORD: 'another-long-secret',
+      POSTGRES_PASSWORD: 'a-third-long-secret',
     });
     expect(config.insecureDefaults).toEqual([]);
   });
