@@ -176,6 +176,26 @@ describe('chat site sign-in (trusted-header SSO) through Caddy', () => {
     });
   });
 
+  it("the widget's hand-off ticket signs in through Caddy without the form", async () => {
+    const carol = await login(app, 'carol', PASSWORD);
+    const { ticket } = (
+      await app.inject({ method: 'POST', url: '/chat-sso/ticket', headers: bearer(carol) })
+    ).json() as { ticket: string };
+    const res = await fetch(`${chat}/chat-sso/handoff`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: chat },
+      body: new URLSearchParams({ ticket }).toString(),
+    });
+    expect(res.status).toBe(303);
+    const cookie = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('__Host-rattgllm-chat='))!
+      .split(';')[0]!;
+    expect((await open('/', cookie)).status).toBe(200);
+    expect(seen.at(-1)!.headers['x-rattgllm-email']).toBe('carol@example.com');
+  });
+
   it('a form posted from another site signs nobody in', async () => {
     const { res, setCookie } = await signIn('alice', '/', 'https://evil.example');
     expect(res.status).toBe(403);

@@ -12,19 +12,16 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { verifyPassword } from '@rattgllm/core';
-import type { UserRow } from '../../plugins/app/repositories/users.js';
 import { messagePage, PAGE_CSP, signInPage, signOutPage } from './pages.js';
+import handoff from './handoff.js';
+import {
+  CSRF_COOKIE,
+  isServiceOnly,
+  SESSION_COOKIE,
+  SESSION_COOKIE_OPTIONS,
+  TRUSTED_HEADERS,
+} from './session.js';
 
-/** `__Host-`: the browser keeps it for exactly this host, Secure, Path=/ (no Domain can widen it). */
-export const SESSION_COOKIE = '__Host-rattgllm-chat';
-export const CSRF_COOKIE = '__Host-rattgllm-csrf';
-/** What Caddy copies to Open WebUI; the Caddyfile and docker-compose.yml name the same four. */
-export const TRUSTED_HEADERS = {
-  email: 'X-Rattgllm-Email',
-  name: 'X-Rattgllm-Name',
-  groups: 'X-Rattgllm-Groups',
-  role: 'X-Rattgllm-Role',
-} as const;
 const CSRF_SECONDS = 3600;
 
 const SignInForm = Type.Object({
@@ -45,8 +42,6 @@ export function safeNext(next: string | undefined): string {
   return next.startsWith('/chat-sso/') ? '/' : next;
 }
 
-const isServiceOnly = (u: UserRow) => !u.roles.includes('user') && !u.roles.includes('admin');
-
 function sameString(a: string | undefined, b: string | undefined): boolean {
   if (!a || !b) return false;
   const x = Buffer.from(a);
@@ -56,6 +51,7 @@ function sameString(a: string | undefined, b: string | undefined): boolean {
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   await fastify.register(formbody, { bodyLimit: 16 * 1024 });
+  await fastify.register(handoff);
   const { chatSessions, users, audit } = fastify.repos;
   const limits = {
     max: fastify.config.LOGIN_RATE_LIMIT_MAX,
@@ -66,7 +62,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     keyGenerator: (req) =>
       `login-user:${String((req.body as { username?: unknown })?.username ?? '').toLowerCase()}`,
   });
-  const cookieBase = { path: '/', httpOnly: true, secure: true } as const;
+  const cookieBase = SESSION_COOKIE_OPTIONS;
 
   const html = (reply: FastifyReply, status: number, body: string) =>
     reply
