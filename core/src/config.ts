@@ -124,6 +124,23 @@ const schema = z
       .string()
       .optional()
       .transform((v) => (v ? (/^https?:\/\//.test(v) ? v : `https://${v}`).replace(/\/+$/, '') : undefined)),
+    /**
+     * The chat site's address (compose: CHAT_SITE_ADDRESS): the demo page's chat link, and where
+     * the widget hands a signed-in person over. An address without a host name (`http://:3000`)
+     * counts as not set.
+     */
+    CHAT_SITE_URL: z
+      .string()
+      .optional()
+      .transform((v) => {
+        if (!v) return undefined;
+        try {
+          const url = new URL(v);
+          return url.hostname ? url.origin : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
     /** Where the gateway finds the built widget (served at /widget/). */
     WIDGET_DIR: z.string().min(1).default('./widget/dist'),
   })

@@ -57,6 +57,15 @@ describe('parseConfig', () => {
     expect(parseConfig({ JWT_SECRET: 'x'.repeat(32) }).JWT_EXPIRES_IN).toBe(12 * 3600);
   });
 
+  it('CHAT_SITE_URL is an origin, or unset when the address names no host', () => {
+    const secret = { JWT_SECRET: 'x'.repeat(32) };
+    expect(parseConfig({ ...secret, CHAT_SITE_URL: 'https://chat.example.com/' }).CHAT_SITE_URL).toBe(
+      'https://chat.example.com',
+    );
+    expect(parseConfig({ ...secret, CHAT_SITE_URL: 'http://:3000' }).CHAT_SITE_URL).toBeUndefined();
+    expect(parseConfig({ ...secret, CHAT_SITE_URL: 'chat.example.com' }).CHAT_SITE_URL).toBeUndefined();
+  });
+
   it('normalises PUBLIC_API_URL (scheme added, trailing slash removed)', () => {
     const secret = { JWT_SECRET: 'x'.repeat(32) };
     expect(parseConfig({ ...secret, PUBLIC_API_URL: 'rag.example.com/api/' }).PUBLIC_API_URL).toBe(

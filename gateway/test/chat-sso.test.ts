@@ -43,7 +43,10 @@ describe('chat sign-in at the gateway', () => {
     app.inject({ method: 'GET', url: '/chat-sso/verify', headers: { ...CHAT, cookie } });
 
   beforeAll(async () => {
-    app = await startGateway({ PUBLIC_API_URL: 'https://rag.example.com/api' });
+    app = await startGateway({
+      PUBLIC_API_URL: 'https://rag.example.com/api',
+      CHAT_SITE_URL: 'https://chat.example.com/',
+    });
     const adminToken = await login(app, ADMIN.username, ADMIN.password);
     ana = await createUser(app, adminToken, { username: 'ana', email: 'ana@example.com', groups: ['eng'] });
     noMail = await createUser(app, adminToken, { username: 'nomail' });
@@ -146,6 +149,14 @@ describe('chat sign-in at the gateway', () => {
       expect(garbage.statusCode).toBe(303);
       expect(garbage.headers.location).toBe('/chat-sso/sign-in');
       expect(sessionOf(garbage)).toBeUndefined();
+    });
+
+    it('the demo page links the chat site and lets the widget post its hand-off there', async () => {
+      const page = await app.inject({ method: 'GET', url: '/' });
+      expect(page.body).toContain('chat-url="https://chat.example.com"');
+      expect(page.headers['content-security-policy']).toContain(
+        "form-action 'self' https://chat.example.com",
+      );
     });
 
     it('no ticket for a user without an e-mail', async () => {

@@ -205,6 +205,8 @@ export class RattgWidget extends LitElement {
   private openChat = async (e: MouseEvent) => {
     const client = this.client;
     if (!this.me || !client || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    // Only the chat site itself has a hand-off (a relative /openwebui is a redirect on this site).
+    if (!/^https?:\/\//.test(this.chatUrl)) return;
     e.preventDefault();
     // Opened now, inside the click: a window opened after an await would be blocked as a pop-up.
     const name = `rattg-chat-${Date.now()}`;
