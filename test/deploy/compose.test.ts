@@ -238,7 +238,7 @@ describe('docker-compose.yml', () => {
       WEBUI_AUTH_TRUSTED_NAME_HEADER: 'X-Rattgllm-Name',
       WEBUI_AUTH_TRUSTED_GROUPS_HEADER: 'X-Rattgllm-Groups',
       WEBUI_AUTH_TRUSTED_ROLE_HEADER: 'X-Rattgllm-Role',
-      WEBUI_AUTH_SIGNOUT_REDIRECT_URL: `${envExample.values.CHAT_SITE_ADDRESS}/chat-sso/sign-out`,
+      WEBUI_AUTH_SIGNOUT_REDIRECT_URL: '/chat-sso/sign-out',
       ENABLE_SIGNUP: 'false',
       ENABLE_LOGIN_FORM: 'false',
     });
