@@ -15,9 +15,15 @@ export async function up(knex) {
     t.index(['user_id']);
     t.index(['expires_at']);
   });
+  // Hand-off tickets already turned into a session: each works once (kept until it expires).
+  await knex.schema.createTable('chat_tickets_used', (t) => {
+    t.string('jti', 64).primary();
+    t.timestamp('expires_at', { useTz: true }).notNullable();
+  });
 }
 
 /** @param {import('knex').Knex} knex */
 export async function down(knex) {
+  await knex.schema.dropTableIfExists('chat_tickets_used');
   await knex.schema.dropTableIfExists('chat_sessions');
 }

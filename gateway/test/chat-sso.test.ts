@@ -134,6 +134,11 @@ describe('chat sign-in at the gateway', () => {
       expect((await verify(`${session.name}=${session.value}`)).headers['x-rattgllm-email']).toBe(
         'ana@example.com',
       );
+      // The same ticket again opens nothing.
+      const replay = await handoff(res.json().ticket, 'https://rag.example.com');
+      expect(replay.statusCode).toBe(303);
+      expect(replay.headers.location).toBe('/chat-sso/sign-in');
+      expect(sessionOf(replay)).toBeUndefined();
     });
 
     it('another site cannot post one (login CSRF), and a ticket is no bearer token', async () => {

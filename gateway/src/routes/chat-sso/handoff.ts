@@ -3,8 +3,10 @@
  * asks for a ticket (`POST /chat-sso/ticket`, a 60-second token for nothing but this) and posts it
  * in a form to the chat host (`POST /chat-sso/handoff`), which turns it into a chat session.
  * The hand-off only accepts a post whose Origin is the site itself (PUBLIC_API_URL's origin) or
- * the chat host: another site cannot sign a visitor in as someone else (login CSRF).
+ * the chat host: another site cannot sign a visitor in as someone else (login CSRF). Each ticket
+ * works once.
  */
+import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ForbiddenError } from '@rattgllm/core';
@@ -41,7 +43,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         throw new ForbiddenError('This account has no e-mail address; the chat needs one', 'NO_EMAIL');
       const ticket = fastify.jwt.sign(
         { sub: me.id, username: me.username, roles: [], scope: TICKET_SCOPE },
-        { expiresIn: TICKET_SECONDS },
+        { expiresIn: TICKET_SECONDS, jti: randomUUID() },
       );
       return { ticket, expires_in: TICKET_SECONDS };
     },
@@ -73,6 +75,10 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         return reply.redirect('/chat-sso/sign-in', 303);
       }
       if (claims.scope !== TICKET_SCOPE) return reply.redirect('/chat-sso/sign-in', 303);
+      // Once only: a ticket seen again (copied, replayed) opens nothing.
+      const jti = (claims as { jti?: unknown }).jti;
+      if (typeof jti !== 'string' || !(await chatSessions.useTicket(jti, new Date(claims.exp * 1000))))
+        return reply.redirect('/chat-sso/sign-in', 303);
       // The person is checked now, not when the ticket was made.
       const user = await users.findById(claims.sub);
       if (!user || user.disabled || isServiceOnly(user) || !user.email)

@@ -30,6 +30,17 @@ export function chatSessionsRepository(db: Knex) {
       return row;
     },
 
+    /** Marks a hand-off ticket used; false when it already was (a replay). */
+    async useTicket(jti: string, expiresAt: Date): Promise<boolean> {
+      await db('chat_tickets_used').where('expires_at', '<', new Date()).delete();
+      const rows = (await db('chat_tickets_used')
+        .insert({ jti, expires_at: expiresAt })
+        .onConflict('jti')
+        .ignore()
+        .returning('jti')) as unknown[];
+      return rows.length === 1;
+    },
+
     async end(token: string): Promise<void> {
       await db('chat_sessions').where('token_hash', hashOf(token)).delete();
     },
