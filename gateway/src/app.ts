@@ -4,6 +4,7 @@ import type { Config } from '@rattgllm/core';
 import { ErrorBody } from './schemas/common.js';
 import configPlugin from './plugins/app/config.js';
 import errorHandler from './plugins/app/error-handler.js';
+import bodyLimits from './plugins/app/body-limits.js';
 import dbPlugin from './plugins/app/db.js';
 import repositories from './plugins/app/repositories.js';
 import authPlugin from './plugins/app/auth.js';
@@ -36,6 +37,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   fastify.addSchema(ErrorBody);
   await fastify.register(configPlugin, { config: opts.config });
   await fastify.register(errorHandler);
+  await fastify.register(bodyLimits);
   await fastify.register(swaggerPlugin);
   await fastify.register(rateLimitPlugin);
   await fastify.register(jwtPlugin);
