@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { bearer, createUser } from '../../test/support/gateway.js';
 import { parseSse, startRag, type RagEnv } from './rag-support.js';
+import { LIVE_OLLAMA, LIVE_QDRANT } from '../../test/standins/index.js';
 
 type Msg = { role: string; content: string };
 type ChatReq = { model: string; messages: Msg[]; temperature?: number; tools?: unknown };
@@ -38,7 +39,7 @@ describe('/v1 chat completions', () => {
       pages: [4, 9],
     });
     base = await env.app.listen({ port: 0, host: '127.0.0.1' });
-    env.ollama.standin!.chat = { tokens: ['The', ' answer', ' [1]', '.'], intervalMs: 0 };
+    if (env.ollama.standin) env.ollama.standin.chat = { tokens: ['The', ' answer', ' [1]', '.'], intervalMs: 0 };
   });
 
   afterEach(() => {
@@ -47,7 +48,8 @@ describe('/v1 chat completions', () => {
       env.ollama.standin.chat = { tokens: ['The', ' answer', ' [1]', '.'], intervalMs: 0 };
   });
 
-  it('non-stream: answers, sends the context upstream and returns the sources', async () => {
+  // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)('non-stream: answers, sends the context upstream and returns the sources', async () => {
     const res = await chat({
       model: 'rattgllm',
       temperature: 0.2,
@@ -107,8 +109,9 @@ describe('/v1 chat completions', () => {
     expect(res.json().sources[0].document[0]).toContain('180 euros');
   });
 
-  it('stream: source chunks before the first token, then the upstream stream unchanged', async () => {
-    env.ollama.standin!.chat = { tokens: ['Within', ' 30', ' days', ' [1].'], intervalMs: 5 };
+  // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)('stream: source chunks before the first token, then the upstream stream unchanged', async () => {
+    if (env.ollama.standin) env.ollama.standin.chat = { tokens: ['Within', ' 30', ' days', ' [1].'], intervalMs: 5 };
     const res = await fetch(`${base}/v1/chat/completions`, {
       method: 'POST',
       headers: { ...bearer(user.token), 'content-type': 'application/json' },
@@ -170,7 +173,8 @@ describe('/v1 chat completions', () => {
     expect(models.data.map((m) => m.id)).toContain('rattgllm');
   });
 
-  it('client going away aborts the upstream stream; no listener is left behind', async () => {
+  // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)('client going away aborts the upstream stream; no listener is left behind', async () => {
     const standin = env.ollama.standin!;
     standin.chat = { tokens: Array.from({ length: 200 }, (_, i) => ` t${i}`), intervalMs: 20 };
     const abortedBefore = standin.counters.abortedStreams;
@@ -197,7 +201,8 @@ describe('/v1 chat completions', () => {
     expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
   });
 
-  it('a client that leaves during retrieval aborts before the upstream is called', async () => {
+  // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)('a client that leaves during retrieval aborts before the upstream is called', async () => {
     const standin = env.ollama.standin!;
     const chatsBefore = standin.chatRequests.length;
     standin.faults.slowMs = 300; // embedding (and everything else) answers late
@@ -235,7 +240,8 @@ describe('/v1 chat completions', () => {
   });
 
   describe('Open WebUI background tasks skip retrieval', () => {
-    it('X-OpenWebUI-Task header', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('X-OpenWebUI-Task header', async () => {
       const embedsBefore = env.ollama.standin!.counters.embedCalls;
       const res = await chat(
         { model: 'rattgllm', messages: [{ role: 'user', content: 'travel expenses' }] },
@@ -247,7 +253,8 @@ describe('/v1 chat completions', () => {
       expect(lastUpstream().messages).toEqual([{ role: 'user', content: 'travel expenses' }]);
     });
 
-    it('fallback: one non-stream user message starting "### Task:"', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('fallback: one non-stream user message starting "### Task:"', async () => {
       const embedsBefore = env.ollama.standin!.counters.embedCalls;
       const res = await chat({
         model: 'rattgllm',
@@ -257,7 +264,8 @@ describe('/v1 chat completions', () => {
       expect(env.ollama.standin!.counters.embedCalls).toBe(embedsBefore);
     });
 
-    it('an empty task header or the unrendered template is not a task', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('an empty task header or the unrendered template is not a task', async () => {
       const embedsBefore = env.ollama.standin!.counters.embedCalls;
       await chat(
         { model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] },
@@ -331,7 +339,8 @@ describe('/v1 chat completions', () => {
       shape(res.json());
     });
 
-    it('upstream model not pulled → 404 with a pull hint', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('upstream model not pulled → 404 with a pull hint', async () => {
       env.ollama.standin!.removeModel('llama3.1:8b');
       try {
         const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
@@ -344,9 +353,10 @@ describe('/v1 chat completions', () => {
       }
     });
 
-    it('upstream 5xx → 502', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('upstream 5xx → 502', async () => {
       // one embed call succeeds first, then the chat call fails
-      env.ollama.standin!.chat = { tokens: ['x'], intervalMs: 0 };
+      if (env.ollama.standin) env.ollama.standin.chat = { tokens: ['x'], intervalMs: 0 };
       const res = await chat(
         { model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] },
         { 'x-openwebui-task': 'tags' },
@@ -362,7 +372,8 @@ describe('/v1 chat completions', () => {
       expect(failed.json().error.message).toContain('runner crashed');
     });
 
-    it('upstream down → 502 (retrieval also fails: answered with "continue" semantics first)', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('upstream down → 502 (retrieval also fails: answered with "continue" semantics first)', async () => {
       await env.ollama.standin!.setDown(true);
       try {
         const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
@@ -376,7 +387,8 @@ describe('/v1 chat completions', () => {
   });
 
   describe('retrieval failures (RAG_ON_RETRIEVAL_ERROR=continue, the default)', () => {
-    it('answers without context, with a status event and a warning', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL) or a real Qdrant (QDRANT_URL).
+    it.skipIf(LIVE_OLLAMA || LIVE_QDRANT)('answers without context, with a status event and a warning', async () => {
       await env.qdrant.standin!.setDown(true);
       try {
         const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
