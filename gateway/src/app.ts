@@ -39,11 +39,11 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(errorHandler);
   await fastify.register(bodyLimits);
   await fastify.register(swaggerPlugin);
-  await fastify.register(rateLimitPlugin);
   await fastify.register(jwtPlugin);
   await fastify.register(multipartPlugin);
   await fastify.register(dbPlugin);
   await fastify.register(repositories);
+  await fastify.register(rateLimitPlugin);
   await fastify.register(authPlugin);
   await fastify.register(storagePlugin);
   await fastify.register(queuePlugin);

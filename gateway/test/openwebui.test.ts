@@ -220,28 +220,34 @@ describe('Open WebUI settings', () => {
   };
 
   // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
-  it.skipIf(LIVE_OLLAMA)('OPENWEBUI_UNKNOWN_USER=deny: an unknown user reads nothing; a known one still reads theirs', async () => {
-    expect(await names(deny, bearer(OWUI_KEY))).toEqual([]);
-    expect(
-      await names(deny, { ...bearer(OWUI_KEY), 'x-openwebui-user-jwt': userJwt({ email: 'x@example.com' }) }),
-    ).toEqual([]);
-    expect(
-      await names(deny, {
-        ...bearer(OWUI_KEY),
-        'x-openwebui-user-jwt': userJwt({ email: 'bob@example.com' }),
-      }),
-    ).toEqual(['bob.txt', 'org.txt']);
-    // chat still answers, without context
-    const chat = await deny.app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      headers: bearer(OWUI_KEY),
-      payload: { model: 'rattgllm', messages: [{ role: 'user', content: 'holiday rota' }] },
-    });
-    expect(chat.statusCode, chat.body).toBe(200);
-    expect(chat.json().sources).toEqual([]);
-    expect(JSON.stringify(deny.ollama.standin!.chatRequests.at(-1))).not.toContain('Holiday rota');
-  });
+  it.skipIf(LIVE_OLLAMA)(
+    'OPENWEBUI_UNKNOWN_USER=deny: an unknown user reads nothing; a known one still reads theirs',
+    async () => {
+      expect(await names(deny, bearer(OWUI_KEY))).toEqual([]);
+      expect(
+        await names(deny, {
+          ...bearer(OWUI_KEY),
+          'x-openwebui-user-jwt': userJwt({ email: 'x@example.com' }),
+        }),
+      ).toEqual([]);
+      expect(
+        await names(deny, {
+          ...bearer(OWUI_KEY),
+          'x-openwebui-user-jwt': userJwt({ email: 'bob@example.com' }),
+        }),
+      ).toEqual(['bob.txt', 'org.txt']);
+      // chat still answers, without context
+      const chat = await deny.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: bearer(OWUI_KEY),
+        payload: { model: 'rattgllm', messages: [{ role: 'user', content: 'holiday rota' }] },
+      });
+      expect(chat.statusCode, chat.body).toBe(200);
+      expect(chat.json().sources).toEqual([]);
+      expect(JSON.stringify(deny.ollama.standin!.chatRequests.at(-1))).not.toContain('Holiday rota');
+    },
+  );
 
   it('OPENWEBUI_TRUST_PLAIN_HEADERS=true: the plain email header is used', async () => {
     expect(await names(plain, { ...bearer(OWUI_KEY), 'x-openwebui-user-email': 'BOB@example.com' })).toEqual([

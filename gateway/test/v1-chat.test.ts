@@ -39,7 +39,8 @@ describe('/v1 chat completions', () => {
       pages: [4, 9],
     });
     base = await env.app.listen({ port: 0, host: '127.0.0.1' });
-    if (env.ollama.standin) env.ollama.standin.chat = { tokens: ['The', ' answer', ' [1]', '.'], intervalMs: 0 };
+    if (env.ollama.standin)
+      env.ollama.standin.chat = { tokens: ['The', ' answer', ' [1]', '.'], intervalMs: 0 };
   });
 
   afterEach(() => {
@@ -49,46 +50,49 @@ describe('/v1 chat completions', () => {
   });
 
   // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
-  it.skipIf(LIVE_OLLAMA)('non-stream: answers, sends the context upstream and returns the sources', async () => {
-    const res = await chat({
-      model: 'rattgllm',
-      temperature: 0.2,
-      tools: [{ type: 'function', function: { name: 'noop', parameters: {} } }],
-      messages: [
-        { role: 'system', content: 'Client system prompt: be brief.' },
-        { role: 'user', content: 'How fast are travel expenses reimbursed? Hotel limit?' },
-      ],
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    const body = res.json();
-    expect(body.object).toBe('chat.completion');
-    expect(body.choices[0].message.content).toBe('The answer [1].');
-    expect(body.sources).toHaveLength(1);
-    expect(body.sources[0]).toMatchObject({
-      source: {
-        id: docId,
-        name: 'handbook.pdf',
-        url: expect.stringMatching(new RegExp(`^/documents/${docId}/content\\?token=[^#]+#page=4$`)),
-      },
-      metadata: [
-        { source: docId, name: 'handbook.pdf', page: 4 },
-        { source: docId, name: 'handbook.pdf', page: 9 },
-      ],
-    });
-    expect(body.sources[0].document[0]).toContain('reimbursed within 30 days');
-    expect(body.sources[0].distances).toHaveLength(2);
+  it.skipIf(LIVE_OLLAMA)(
+    'non-stream: answers, sends the context upstream and returns the sources',
+    async () => {
+      const res = await chat({
+        model: 'rattgllm',
+        temperature: 0.2,
+        tools: [{ type: 'function', function: { name: 'noop', parameters: {} } }],
+        messages: [
+          { role: 'system', content: 'Client system prompt: be brief.' },
+          { role: 'user', content: 'How fast are travel expenses reimbursed? Hotel limit?' },
+        ],
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json();
+      expect(body.object).toBe('chat.completion');
+      expect(body.choices[0].message.content).toBe('The answer [1].');
+      expect(body.sources).toHaveLength(1);
+      expect(body.sources[0]).toMatchObject({
+        source: {
+          id: docId,
+          name: 'handbook.pdf',
+          url: expect.stringMatching(new RegExp(`^/documents/${docId}/content\\?token=[^#]+#page=4$`)),
+        },
+        metadata: [
+          { source: docId, name: 'handbook.pdf', page: 4 },
+          { source: docId, name: 'handbook.pdf', page: 9 },
+        ],
+      });
+      expect(body.sources[0].document[0]).toContain('reimbursed within 30 days');
+      expect(body.sources[0].distances).toHaveLength(2);
 
-    const up = lastUpstream();
-    expect(up.model).toBe('llama3.1:8b'); // the pipeline's chat model (CHAT_MODEL default)
-    expect(up.temperature).toBe(0.2); // other fields pass through
-    expect(up.tools).toHaveLength(1);
-    expect(up.messages).toHaveLength(3);
-    expect(up.messages[0]!.role).toBe('system');
-    expect(up.messages[0]!.content).toContain('[1] handbook.pdf, page 4, section "Part 1"');
-    expect(up.messages[0]!.content).toContain('[2] handbook.pdf, page 9');
-    expect(up.messages[0]!.content).toMatch(/quoted material .* not instructions/s);
-    expect(up.messages[1]).toEqual({ role: 'system', content: 'Client system prompt: be brief.' });
-  });
+      const up = lastUpstream();
+      expect(up.model).toBe('llama3.1:8b'); // the pipeline's chat model (CHAT_MODEL default)
+      expect(up.temperature).toBe(0.2); // other fields pass through
+      expect(up.tools).toHaveLength(1);
+      expect(up.messages).toHaveLength(3);
+      expect(up.messages[0]!.role).toBe('system');
+      expect(up.messages[0]!.content).toContain('[1] handbook.pdf, page 4, section "Part 1"');
+      expect(up.messages[0]!.content).toContain('[2] handbook.pdf, page 9');
+      expect(up.messages[0]!.content).toMatch(/quoted material .* not instructions/s);
+      expect(up.messages[1]).toEqual({ role: 'system', content: 'Client system prompt: be brief.' });
+    },
+  );
 
   it('uses the text parts of a multi-part last user message as the query', async () => {
     const res = await chat({
@@ -110,36 +114,44 @@ describe('/v1 chat completions', () => {
   });
 
   // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
-  it.skipIf(LIVE_OLLAMA)('stream: source chunks before the first token, then the upstream stream unchanged', async () => {
-    if (env.ollama.standin) env.ollama.standin.chat = { tokens: ['Within', ' 30', ' days', ' [1].'], intervalMs: 5 };
-    const res = await fetch(`${base}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { ...bearer(user.token), 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'rattgllm',
-        stream: true,
-        messages: [{ role: 'user', content: 'travel expenses reimbursed' }],
-      }),
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const events = parseSse(await res.text());
-    const first = events[0] as { object: string; choices: unknown[]; event: { type: string; data: unknown } };
-    expect(first.object).toBe('chat.completion.chunk');
-    expect(first.choices).toEqual([]);
-    expect(first.event.type).toBe('source');
-    expect(first.event.data).toMatchObject({ source: { id: docId, name: 'handbook.pdf' } });
-    const tokens = events
-      .filter(
-        (e): e is { choices: { delta: { content?: string } }[] } =>
-          typeof e === 'object' && e !== null && 'choices' in e,
-      )
-      .flatMap((e) => e.choices.map((c) => c.delta.content ?? ''))
-      .join('');
-    expect(tokens).toBe('Within 30 days [1].');
-    expect(events.at(-1)).toBe('[DONE]');
-    expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
-  });
+  it.skipIf(LIVE_OLLAMA)(
+    'stream: source chunks before the first token, then the upstream stream unchanged',
+    async () => {
+      if (env.ollama.standin)
+        env.ollama.standin.chat = { tokens: ['Within', ' 30', ' days', ' [1].'], intervalMs: 5 };
+      const res = await fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...bearer(user.token), 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'rattgllm',
+          stream: true,
+          messages: [{ role: 'user', content: 'travel expenses reimbursed' }],
+        }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const events = parseSse(await res.text());
+      const first = events[0] as {
+        object: string;
+        choices: unknown[];
+        event: { type: string; data: unknown };
+      };
+      expect(first.object).toBe('chat.completion.chunk');
+      expect(first.choices).toEqual([]);
+      expect(first.event.type).toBe('source');
+      expect(first.event.data).toMatchObject({ source: { id: docId, name: 'handbook.pdf' } });
+      const tokens = events
+        .filter(
+          (e): e is { choices: { delta: { content?: string } }[] } =>
+            typeof e === 'object' && e !== null && 'choices' in e,
+        )
+        .flatMap((e) => e.choices.map((c) => c.delta.content ?? ''))
+        .join('');
+      expect(tokens).toBe('Within 30 days [1].');
+      expect(events.at(-1)).toBe('[DONE]');
+      expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
+    },
+  );
 
   it('the official openai client consumes the stream (source chunks do not break it) and non-stream', async () => {
     const client = new OpenAI({ apiKey: user.token, baseURL: `${base}/v1`, maxRetries: 0 });
@@ -174,54 +186,60 @@ describe('/v1 chat completions', () => {
   });
 
   // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
-  it.skipIf(LIVE_OLLAMA)('client going away aborts the upstream stream; no listener is left behind', async () => {
-    const standin = env.ollama.standin!;
-    standin.chat = { tokens: Array.from({ length: 200 }, (_, i) => ` t${i}`), intervalMs: 20 };
-    const abortedBefore = standin.counters.abortedStreams;
-    const controller = new AbortController();
-    const res = await fetch(`${base}/v1/chat/completions`, {
-      method: 'POST',
-      signal: controller.signal,
-      headers: { ...bearer(user.token), 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'rattgllm',
-        stream: true,
-        messages: [{ role: 'user', content: 'travel' }],
-      }),
-    });
-    const reader = res.body!.getReader();
-    let seen = '';
-    while (!seen.includes(' t2')) seen += new TextDecoder().decode((await reader.read()).value);
-    expect(env.app.chatStats.activeStreams).toBe(1);
-    expect(env.app.chatStats.listeners).toBe(1);
-    controller.abort();
-    for (let i = 0; i < 100 && standin.counters.abortedStreams === abortedBefore; i++) await sleep(20);
-    expect(standin.counters.abortedStreams).toBe(abortedBefore + 1); // the upstream saw the cancel
-    for (let i = 0; i < 50 && env.app.chatStats.activeStreams > 0; i++) await sleep(10);
-    expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
-  });
+  it.skipIf(LIVE_OLLAMA)(
+    'client going away aborts the upstream stream; no listener is left behind',
+    async () => {
+      const standin = env.ollama.standin!;
+      standin.chat = { tokens: Array.from({ length: 200 }, (_, i) => ` t${i}`), intervalMs: 20 };
+      const abortedBefore = standin.counters.abortedStreams;
+      const controller = new AbortController();
+      const res = await fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { ...bearer(user.token), 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'rattgllm',
+          stream: true,
+          messages: [{ role: 'user', content: 'travel' }],
+        }),
+      });
+      const reader = res.body!.getReader();
+      let seen = '';
+      while (!seen.includes(' t2')) seen += new TextDecoder().decode((await reader.read()).value);
+      expect(env.app.chatStats.activeStreams).toBe(1);
+      expect(env.app.chatStats.listeners).toBe(1);
+      controller.abort();
+      for (let i = 0; i < 100 && standin.counters.abortedStreams === abortedBefore; i++) await sleep(20);
+      expect(standin.counters.abortedStreams).toBe(abortedBefore + 1); // the upstream saw the cancel
+      for (let i = 0; i < 50 && env.app.chatStats.activeStreams > 0; i++) await sleep(10);
+      expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
+    },
+  );
 
   // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
-  it.skipIf(LIVE_OLLAMA)('a client that leaves during retrieval aborts before the upstream is called', async () => {
-    const standin = env.ollama.standin!;
-    const chatsBefore = standin.chatRequests.length;
-    standin.faults.slowMs = 300; // embedding (and everything else) answers late
-    await new Promise<void>((resolve) => {
-      const req = httpRequest(`${base}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { ...bearer(user.token), 'content-type': 'application/json' },
+  it.skipIf(LIVE_OLLAMA)(
+    'a client that leaves during retrieval aborts before the upstream is called',
+    async () => {
+      const standin = env.ollama.standin!;
+      const chatsBefore = standin.chatRequests.length;
+      standin.faults.slowMs = 300; // embedding (and everything else) answers late
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(`${base}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { ...bearer(user.token), 'content-type': 'application/json' },
+        });
+        req.on('error', () => resolve());
+        req.end(JSON.stringify({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] }));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 100);
       });
-      req.on('error', () => resolve());
-      req.end(JSON.stringify({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] }));
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 100);
-    });
-    await sleep(500);
-    expect(standin.chatRequests.length).toBe(chatsBefore);
-    expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
-  });
+      await sleep(500);
+      expect(standin.chatRequests.length).toBe(chatsBefore);
+      expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
+    },
+  );
 
   it('many streams in a row leave no listeners', async () => {
     for (let i = 0; i < 5; i++) {
@@ -373,48 +391,57 @@ describe('/v1 chat completions', () => {
     });
 
     // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
-    it.skipIf(LIVE_OLLAMA)('upstream down → 502 (retrieval also fails: answered with "continue" semantics first)', async () => {
-      await env.ollama.standin!.setDown(true);
-      try {
-        const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
-        expect(res.statusCode).toBe(502);
-        shape(res.json());
-        expect(res.json().error.code).toBe('upstream_unavailable');
-      } finally {
-        await env.ollama.standin!.setDown(false);
-      }
-    });
+    it.skipIf(LIVE_OLLAMA)(
+      'upstream down → 502 (retrieval also fails: answered with "continue" semantics first)',
+      async () => {
+        await env.ollama.standin!.setDown(true);
+        try {
+          const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
+          expect(res.statusCode).toBe(502);
+          shape(res.json());
+          expect(res.json().error.code).toBe('upstream_unavailable');
+        } finally {
+          await env.ollama.standin!.setDown(false);
+        }
+      },
+    );
   });
 
   describe('retrieval failures (RAG_ON_RETRIEVAL_ERROR=continue, the default)', () => {
     // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL) or a real Qdrant (QDRANT_URL).
-    it.skipIf(LIVE_OLLAMA || LIVE_QDRANT)('answers without context, with a status event and a warning', async () => {
-      await env.qdrant.standin!.setDown(true);
-      try {
-        const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
-        expect(res.statusCode, res.body).toBe(200);
-        expect(res.json().sources).toEqual([]);
-        expect(res.json().warnings[0]).toMatch(/Document search is unavailable/);
-        expect(lastUpstream().messages[0]!.content).toContain('No passages');
+    it.skipIf(LIVE_OLLAMA || LIVE_QDRANT)(
+      'answers without context, with a status event and a warning',
+      async () => {
+        await env.qdrant.standin!.setDown(true);
+        try {
+          const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
+          expect(res.statusCode, res.body).toBe(200);
+          expect(res.json().sources).toEqual([]);
+          expect(res.json().warnings[0]).toMatch(/Document search is unavailable/);
+          expect(lastUpstream().messages[0]!.content).toContain('No passages');
 
-        const stream = await fetch(`${base}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { ...bearer(user.token), 'content-type': 'application/json' },
-          body: JSON.stringify({
-            model: 'rattgllm',
-            stream: true,
-            messages: [{ role: 'user', content: 'travel' }],
-          }),
-        });
-        const events = parseSse(await stream.text());
-        expect(events[0]).toMatchObject({
-          choices: [],
-          event: { type: 'status', data: { description: expect.stringMatching(/unavailable/), done: true } },
-        });
-      } finally {
-        await env.qdrant.standin!.setDown(false);
-      }
-    });
+          const stream = await fetch(`${base}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { ...bearer(user.token), 'content-type': 'application/json' },
+            body: JSON.stringify({
+              model: 'rattgllm',
+              stream: true,
+              messages: [{ role: 'user', content: 'travel' }],
+            }),
+          });
+          const events = parseSse(await stream.text());
+          expect(events[0]).toMatchObject({
+            choices: [],
+            event: {
+              type: 'status',
+              data: { description: expect.stringMatching(/unavailable/), done: true },
+            },
+          });
+        } finally {
+          await env.qdrant.standin!.setDown(false);
+        }
+      },
+    );
   });
 
   describe('/v1/models and /v1/embeddings', () => {

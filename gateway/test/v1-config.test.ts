@@ -64,18 +64,21 @@ describe('/v1 with RAG_ON_RETRIEVAL_ERROR=fail and a 1 s upstream timeout', () =
   });
 
   // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL) or a real Qdrant (QDRANT_URL).
-  it.skipIf(LIVE_OLLAMA || LIVE_QDRANT)('vector search down → 503 in the OpenAI shape, nothing sent upstream', async () => {
-    const before = env.ollama.standin!.chatRequests.length;
-    await env.qdrant.standin!.setDown(true);
-    try {
-      const res = await ask(env, 'rattgllm');
-      expect(res.statusCode).toBe(503);
-      expect(res.json().error).toMatchObject({ code: 'retrieval_unavailable', type: 'api_error' });
-      expect(env.ollama.standin!.chatRequests.length).toBe(before);
-    } finally {
-      await env.qdrant.standin!.setDown(false);
-    }
-  });
+  it.skipIf(LIVE_OLLAMA || LIVE_QDRANT)(
+    'vector search down → 503 in the OpenAI shape, nothing sent upstream',
+    async () => {
+      const before = env.ollama.standin!.chatRequests.length;
+      await env.qdrant.standin!.setDown(true);
+      try {
+        const res = await ask(env, 'rattgllm');
+        expect(res.statusCode).toBe(503);
+        expect(res.json().error).toMatchObject({ code: 'retrieval_unavailable', type: 'api_error' });
+        expect(env.ollama.standin!.chatRequests.length).toBe(before);
+      } finally {
+        await env.qdrant.standin!.setDown(false);
+      }
+    },
+  );
 
   // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
   it.skipIf(LIVE_OLLAMA)('upstream slower than the timeout → 504', async () => {
