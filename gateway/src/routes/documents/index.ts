@@ -156,9 +156,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       };
       const heartbeat = setInterval(() => res.write(`: ping\n\n`), SSE_HEARTBEAT_MS);
       fastify.documentEvents.on('document', onEvent);
+      // Ended with a final `shutdown` event when the gateway closes.
+      const untrack = fastify.trackEventStream(res);
       const cleanup = () => {
         clearInterval(heartbeat);
         fastify.documentEvents.off('document', onEvent);
+        untrack();
       };
       request.raw.once('close', cleanup);
       res.once('close', cleanup);
