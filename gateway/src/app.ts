@@ -25,6 +25,7 @@ import apiKeyRoutes from './routes/api-keys/index.js';
 import ragPlugin from './plugins/app/rag.js';
 import pipelinesPlugin from './plugins/app/pipelines.js';
 import openwebuiPlugin from './plugins/app/openwebui.js';
+import readinessPlugin from './plugins/app/readiness.js';
 import searchRoutes from './routes/search/index.js';
 import v1Routes from './routes/v1/index.js';
 
@@ -51,6 +52,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(ragPlugin);
   await fastify.register(pipelinesPlugin);
   await fastify.register(openwebuiPlugin);
+  await fastify.register(readinessPlugin);
 
   await fastify.register(healthRoutes);
   await fastify.register(authRoutes);
