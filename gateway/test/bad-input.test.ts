@@ -5,13 +5,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser } from '../../test/support/gateway.js';
 import { startRag, type RagEnv } from './rag-support.js';
+import { INTERNAL_DETAIL } from './internal-detail.js';
 
 /** JSON text nested `depth` arrays deep (built as text: JSON.stringify itself would overflow). */
 const nested = (depth: number) => '['.repeat(depth) + '1' + ']'.repeat(depth);
-/** Anything that names an internal host, address, stack or SQL. */
-export const INTERNAL_DETAIL =
-  /https?:\/\/|127\.0\.0\.1|localhost|\b\d{1,3}(\.\d{1,3}){3}\b|\bat \S+\.[jt]s:\d+|node_modules|\bselect\b.*\bfrom\b|\binsert into\b|relation "/i;
-
 const liveQdrant = !!process.env.QDRANT_URL;
 const liveOllama = !!process.env.OLLAMA_URL;
 
