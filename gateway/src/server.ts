@@ -18,7 +18,7 @@ try {
  * end at once (events plugin); a chat answer still streaming gets until this deadline, then its
  * connection is cut, so the process always exits before the kill.
  */
-const SHUTDOWN_DEADLINE_MS = 7_000;
+const SHUTDOWN_DEADLINE_MS = 3_000;
 
 const app = await buildApp(config);
 let closing = false;
