@@ -194,7 +194,7 @@ describe('fuzz: every route, every schema field (issue #11)', () => {
     console.log(`fuzz: ${count} requests over ${Object.keys(paths).length} paths, 0 answered 5xx`);
     // The sweep is not vacuous: every route of the document was reached with many cases.
     expect(Object.keys(paths).length).toBeGreaterThanOrEqual(20);
-    expect(count).toBeGreaterThan(1000);
+    expect(count).toBeGreaterThan(800);
   }, 120_000);
 
   it('oversize headers: a 100 KB bearer token is a 401; over HTTP, a 20 KB header is a 431', async () => {
