@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
-import { migrationsCurrent } from '@rattgllm/core';
-import { dependencyReason } from '../../lib/public-error.js';
+import { migrationsCurrent, readIngestorHealth } from '@rattgllm/core';
+import { dependencyReason, scrubMessage } from '../../lib/public-error.js';
 
 export type DependencyStatus = 'ok' | 'degraded' | 'down';
 
@@ -56,7 +56,7 @@ const down = (err: unknown): DependencyCheck => ({ status: 'down', reason: depen
 
 /**
  * `/ready` reports every dependency with `ok | degraded | down` and a reason: Postgres (and its
- * migrations), Qdrant, the embedder and the chat upstream. Checks run in parallel, each bounded.
+ * migrations), Qdrant, the embedder, the chat upstream and the ingestors (heartbeat rows). Checks run in parallel, each bounded.
  */
 export default fp(
   async (fastify) => {
@@ -94,13 +94,15 @@ export default fp(
     );
 
     readiness.add('qdrant', async () => {
-      // A count in the collection answers both "is Qdrant up" and "does the collection exist"
-      // (deleted, or a lost volume: the ingestor re-creates it, search is degraded until then).
+      // A count in the collection answers both "is Qdrant up" and "does the collection exist";
+      // a missing collection is re-created by the vector index on the spot, so only a failed
+      // repair shows here (degraded: search finds nothing until it is re-created).
       try {
         await fastify.rag.vectorIndex.countDocumentPoints('00000000-0000-0000-0000-000000000000');
         return { status: 'ok' };
       } catch (err) {
-        if ((err as { upstreamStatus?: unknown }).upstreamStatus === 404)
+        const e = err as { upstreamStatus?: unknown; repair?: unknown };
+        if (e.repair === 'collection' || e.upstreamStatus === 404)
           return {
             status: 'degraded',
             reason: 'the collection is missing; search finds nothing until it is re-created',
@@ -134,6 +136,15 @@ export default fp(
       return missing.length
         ? { status: 'degraded', reason: `chat model not available upstream: ${missing.join(', ')}` }
         : { status: 'ok' };
+    });
+
+    // The ingestors' heartbeat rows (core's ingestorHealth): documents are not processed while
+    // none beats, but the gateway still serves everything it has, so never `core`.
+    readiness.add('ingestor', async () => {
+      const health = await readIngestorHealth(fastify.db);
+      return health.status === 'ok'
+        ? { status: 'ok' }
+        : { status: health.status, reason: scrubMessage(health.reason) };
     });
   },
   { name: 'readiness', dependencies: ['db', 'rag', 'pipelines'] },
