@@ -12,6 +12,7 @@ import jwtPlugin from './plugins/external/jwt.js';
 import rateLimitPlugin from './plugins/external/rate-limit.js';
 import swaggerPlugin from './plugins/external/swagger.js';
 import multipartPlugin from './plugins/external/multipart.js';
+import cookiePlugin from './plugins/external/cookie.js';
 import storagePlugin from './plugins/app/storage.js';
 import queuePlugin from './plugins/app/queue.js';
 import eventsPlugin from './plugins/app/events.js';
@@ -42,6 +43,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(swaggerPlugin);
   await fastify.register(jwtPlugin);
   await fastify.register(multipartPlugin);
+  await fastify.register(cookiePlugin);
   await fastify.register(dbPlugin);
   await fastify.register(repositories);
   await fastify.register(rateLimitPlugin);
@@ -63,6 +65,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
   await fastify.register(v1Routes, { prefix: '/v1' });
+  await fastify.register(import('./routes/chat-sso/index.js'));
   await fastify.register(import('./routes/widget/index.js'));
 }
 

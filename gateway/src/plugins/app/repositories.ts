@@ -4,6 +4,7 @@ import { apiKeysRepository, type ApiKeysRepository } from './repositories/apiKey
 import { auditRepository, type AuditRepository } from './repositories/audit.js';
 import { documentsRepository, type DocumentsRepository } from './repositories/documents.js';
 import { rateLimitsRepository, type RateLimitsRepository } from './repositories/rateLimits.js';
+import { chatSessionsRepository, type ChatSessionsRepository } from './repositories/chatSessions.js';
 
 export interface Repositories {
   users: UsersRepository;
@@ -11,6 +12,7 @@ export interface Repositories {
   audit: AuditRepository;
   documents: DocumentsRepository;
   rateLimits: RateLimitsRepository;
+  chatSessions: ChatSessionsRepository;
 }
 
 declare module 'fastify' {
@@ -28,6 +30,7 @@ export default fp(
       audit: auditRepository(fastify.db),
       documents: documentsRepository(fastify.db),
       rateLimits: rateLimitsRepository(fastify.db),
+      chatSessions: chatSessionsRepository(fastify.db),
     });
   },
   { name: 'repositories', dependencies: ['db'] },
