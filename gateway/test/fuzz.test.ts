@@ -40,7 +40,30 @@ const HIDDEN_ROUTES: Record<string, Record<string, Operation>> = {
   '/widget/rattg-widget.js': { get: {} },
   '/widget/{file}': { get: { parameters: [{ in: 'path', name: 'file' }] } },
   '/': { get: { parameters: [{ in: 'query', name: 'api-base' }] } },
+  // The chat site's sign-in (hidden from the document).
+  '/chat-sso/verify': { get: {} },
+  '/chat-sso/sign-in': {
+    get: {
+      parameters: [
+        { in: 'query', name: 'next' },
+        { in: 'query', name: 'signed_out' },
+      ],
+    },
+    post: jsonBody(['username', 'password', 'csrf'], ['next']),
+  },
+  '/chat-sso/sign-out': { get: {}, post: jsonBody(['csrf']) },
+  '/chat-sso/handoff': { post: jsonBody(['ticket']) },
 };
+
+/** An operation whose JSON body has these string fields (for routes the document does not list). */
+function jsonBody(required: string[], optional: string[] = []): Operation {
+  const properties = Object.fromEntries(
+    [...required, ...optional].map((k) => [k, { type: 'string', minLength: 1, maxLength: 200 }]),
+  );
+  return {
+    requestBody: { content: { 'application/json': { schema: { type: 'object', required, properties } } } },
+  };
+}
 const nested = (depth: number) => '['.repeat(depth) + '1' + ']'.repeat(depth);
 const WRONG_TYPES: unknown[] = [12345, 'text', true, null, [], {}, [1, [2]], { a: { b: 1 } }];
 const STRINGS = [
