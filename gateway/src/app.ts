@@ -4,6 +4,7 @@ import type { Config } from '@rattgllm/core';
 import { ErrorBody } from './schemas/common.js';
 import configPlugin from './plugins/app/config.js';
 import errorHandler from './plugins/app/error-handler.js';
+import bodyLimits from './plugins/app/body-limits.js';
 import dbPlugin from './plugins/app/db.js';
 import repositories from './plugins/app/repositories.js';
 import authPlugin from './plugins/app/auth.js';
@@ -25,6 +26,7 @@ import apiKeyRoutes from './routes/api-keys/index.js';
 import ragPlugin from './plugins/app/rag.js';
 import pipelinesPlugin from './plugins/app/pipelines.js';
 import openwebuiPlugin from './plugins/app/openwebui.js';
+import readinessPlugin from './plugins/app/readiness.js';
 import searchRoutes from './routes/search/index.js';
 import v1Routes from './routes/v1/index.js';
 
@@ -37,13 +39,14 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   fastify.addSchema(ErrorBody);
   await fastify.register(configPlugin, { config: opts.config });
   await fastify.register(errorHandler);
+  await fastify.register(bodyLimits);
   await fastify.register(swaggerPlugin);
-  await fastify.register(rateLimitPlugin);
   await fastify.register(jwtPlugin);
   await fastify.register(multipartPlugin);
   await fastify.register(cookiePlugin);
   await fastify.register(dbPlugin);
   await fastify.register(repositories);
+  await fastify.register(rateLimitPlugin);
   await fastify.register(authPlugin);
   await fastify.register(storagePlugin);
   await fastify.register(queuePlugin);
@@ -51,6 +54,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(ragPlugin);
   await fastify.register(pipelinesPlugin);
   await fastify.register(openwebuiPlugin);
+  await fastify.register(readinessPlugin);
 
   await fastify.register(healthRoutes);
   await fastify.register(authRoutes);

@@ -13,6 +13,13 @@ try {
   throw err;
 }
 
+/**
+ * Compose waits 10 s after SIGTERM before it kills. Live-status streams get a final event and
+ * end at once (events plugin); a chat answer still streaming gets until this deadline, then its
+ * connection is cut, so the process always exits before the kill.
+ */
+const SHUTDOWN_DEADLINE_MS = 3_000;
+
 const app = await buildApp(config);
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -20,6 +27,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      app.log.warn('requests still open at the shutdown deadline; closing their connections');
+      app.server.closeAllConnections();
+    }, SHUTDOWN_DEADLINE_MS).unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN, bearer, createUser, login, startGateway } from '../../test/support/gateway.js';
-import { TEST_JWT_SECRET } from '../../test/support/config.js';
+import { TEST_JWT_SECRET, testConfig } from '../../test/support/config.js';
+import { buildApp } from '../../gateway/src/build.js';
 
 const b64url = (v: object | string) =>
   Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -267,5 +268,67 @@ describe('login rate limit', () => {
     expect(limited.statusCode).toBe(429);
     expect(limited.headers['retry-after']).toBeDefined();
     expect(limited.json().code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('login rate limit shared by several gateways (counts in Postgres)', () => {
+  let a: FastifyInstance;
+  let b: FastifyInstance;
+  beforeAll(async () => {
+    a = await startGateway({ LOGIN_RATE_LIMIT_MAX: '4', LOGIN_RATE_LIMIT_WINDOW: '60s' });
+    // A second replica on the same database, as with `--scale gateway=2`.
+    b = await buildApp(
+      testConfig({
+        DATABASE_URL: a.config.DATABASE_URL,
+        S3_BUCKET: a.config.S3_BUCKET,
+        LOGIN_RATE_LIMIT_MAX: '4',
+        LOGIN_RATE_LIMIT_WINDOW: '60s',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await b.close();
+  });
+  const attempt = (app: FastifyInstance, ip: string, username: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      remoteAddress: ip,
+      payload: { username, password: 'guess-guess' },
+    });
+
+  it('per username: attempts on either replica count once, the fifth is refused on both', async () => {
+    const statuses = [];
+    for (const [i, app] of [a, b, a, b].entries())
+      statuses.push((await attempt(app, `10.1.0.${i}`, 'admin')).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401]);
+    expect((await attempt(a, '10.1.0.9', 'admin')).statusCode).toBe(429);
+    expect((await attempt(b, '10.1.0.10', 'ADMIN')).statusCode).toBe(429);
+  });
+
+  it('per IP: across usernames and replicas', async () => {
+    for (const [i, app] of [b, a, b, a].entries())
+      expect((await attempt(app, '10.2.2.2', `someone${i}`)).statusCode).toBe(401);
+    const limited = await attempt(b, '10.2.2.2', 'someone-else');
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().code).toBe('RATE_LIMITED');
+    // Another address is not affected.
+    expect((await attempt(a, '10.2.2.3', 'someone-else')).statusCode).toBe(401);
+  });
+
+  it('a window ends on the database clock and keys are stored hashed', async () => {
+    const repo = a.repos.rateLimits;
+    expect((await repo.hit('probe:x', 300)).current).toBe(1);
+    const second = await repo.hit('probe:x', 300);
+    expect(second.current).toBe(2);
+    expect(second.ttl).toBeGreaterThan(0);
+    expect(second.ttl).toBeLessThanOrEqual(300);
+    expect((await b.repos.rateLimits.read('probe:x')).current).toBe(2);
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await b.repos.rateLimits.read('probe:x')).current).toBe(0);
+    expect((await repo.hit('probe:x', 300)).current).toBe(1);
+    const keys = (await a.db('rate_limits').select('key')).map((r: { key: string }) => r.key);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(k).toMatch(/^[0-9a-f]{64}$/);
   });
 });

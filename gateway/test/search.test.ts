@@ -102,31 +102,38 @@ describe('POST /search', () => {
     expect(res.statusCode).toBe(401);
   });
 
-  it('Qdrant down → 503 with a readable message', async () => {
-    const standin = env.qdrant.standin;
-    if (!standin) return; // fault injection needs the stand-in
-    await standin.setDown(true);
-    try {
-      const res = await search(bob.token, { query: 'travel' });
-      expect(res.statusCode, res.body).toBe(503);
-      expect(res.json().code).toBe('QDRANT_UNAVAILABLE');
-      expect(res.json().message).toMatch(/Qdrant .* refused the connection/);
-    } finally {
-      await standin.setDown(false);
-    }
-  });
+  // Fault injection needs the stand-in: skipped (not passed) against a real Qdrant / Ollama.
+  it.skipIf(!!process.env.QDRANT_URL)(
+    'Qdrant down → 503 with a readable message (stand-in only)',
+    async () => {
+      const standin = env.qdrant.standin!;
+      await standin.setDown(true);
+      try {
+        const res = await search(bob.token, { query: 'travel' });
+        expect(res.statusCode, res.body).toBe(503);
+        expect(res.json().code).toBe('QDRANT_UNAVAILABLE');
+        expect(res.json().message).toBe('Qdrant refused the connection');
+        expect(res.body).not.toContain(env.qdrant.url);
+      } finally {
+        await standin.setDown(false);
+      }
+    },
+  );
 
-  it('Ollama down → 503 with a readable message', async () => {
-    const standin = env.ollama.standin;
-    if (!standin) return;
-    await standin.setDown(true);
-    try {
-      const res = await search(bob.token, { query: 'travel' });
-      expect(res.statusCode, res.body).toBe(503);
-      expect(res.json().code).toBe('OLLAMA_UNAVAILABLE');
-      expect(res.json().message).toMatch(/Ollama .* refused the connection/);
-    } finally {
-      await standin.setDown(false);
-    }
-  });
+  it.skipIf(!!process.env.OLLAMA_URL)(
+    'Ollama down → 503 with a readable message (stand-in only)',
+    async () => {
+      const standin = env.ollama.standin!;
+      await standin.setDown(true);
+      try {
+        const res = await search(bob.token, { query: 'travel' });
+        expect(res.statusCode, res.body).toBe(503);
+        expect(res.json().code).toBe('OLLAMA_UNAVAILABLE');
+        expect(res.json().message).toBe('Ollama refused the connection');
+        expect(res.body).not.toContain(env.ollama.url);
+      } finally {
+        await standin.setDown(false);
+      }
+    },
+  );
 });

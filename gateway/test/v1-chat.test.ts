@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { bearer, createUser } from '../../test/support/gateway.js';
 import { parseSse, startRag, type RagEnv } from './rag-support.js';
+import { LIVE_OLLAMA, LIVE_QDRANT } from '../../test/standins/index.js';
 
 type Msg = { role: string; content: string };
 type ChatReq = { model: string; messages: Msg[]; temperature?: number; tools?: unknown };
@@ -38,7 +39,8 @@ describe('/v1 chat completions', () => {
       pages: [4, 9],
     });
     base = await env.app.listen({ port: 0, host: '127.0.0.1' });
-    env.ollama.standin!.chat = { tokens: ['The', ' answer', ' [1]', '.'], intervalMs: 0 };
+    if (env.ollama.standin)
+      env.ollama.standin.chat = { tokens: ['The', ' answer', ' [1]', '.'], intervalMs: 0 };
   });
 
   afterEach(() => {
@@ -47,47 +49,51 @@ describe('/v1 chat completions', () => {
       env.ollama.standin.chat = { tokens: ['The', ' answer', ' [1]', '.'], intervalMs: 0 };
   });
 
-  it('non-stream: answers, sends the context upstream and returns the sources', async () => {
-    const res = await chat({
-      model: 'rattgllm',
-      temperature: 0.2,
-      tools: [{ type: 'function', function: { name: 'noop', parameters: {} } }],
-      messages: [
-        { role: 'system', content: 'Client system prompt: be brief.' },
-        { role: 'user', content: 'How fast are travel expenses reimbursed? Hotel limit?' },
-      ],
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    const body = res.json();
-    expect(body.object).toBe('chat.completion');
-    expect(body.choices[0].message.content).toBe('The answer [1].');
-    expect(body.sources).toHaveLength(1);
-    expect(body.sources[0]).toMatchObject({
-      source: {
-        id: docId,
-        name: 'handbook.pdf',
-        url: expect.stringMatching(new RegExp(`^/documents/${docId}/content\\?token=[^#]+#page=4$`)),
-      },
-      metadata: [
-        { source: docId, name: 'handbook.pdf', page: 4 },
-        { source: docId, name: 'handbook.pdf', page: 9 },
-      ],
-    });
-    expect(body.sources[0].document[0]).toContain('reimbursed within 30 days');
-    expect(body.sources[0].distances).toHaveLength(2);
+  // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)(
+    'non-stream: answers, sends the context upstream and returns the sources',
+    async () => {
+      const res = await chat({
+        model: 'rattgllm',
+        temperature: 0.2,
+        tools: [{ type: 'function', function: { name: 'noop', parameters: {} } }],
+        messages: [
+          { role: 'system', content: 'Client system prompt: be brief.' },
+          { role: 'user', content: 'How fast are travel expenses reimbursed? Hotel limit?' },
+        ],
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json();
+      expect(body.object).toBe('chat.completion');
+      expect(body.choices[0].message.content).toBe('The answer [1].');
+      expect(body.sources).toHaveLength(1);
+      expect(body.sources[0]).toMatchObject({
+        source: {
+          id: docId,
+          name: 'handbook.pdf',
+          url: expect.stringMatching(new RegExp(`^/documents/${docId}/content\\?token=[^#]+#page=4$`)),
+        },
+        metadata: [
+          { source: docId, name: 'handbook.pdf', page: 4 },
+          { source: docId, name: 'handbook.pdf', page: 9 },
+        ],
+      });
+      expect(body.sources[0].document[0]).toContain('reimbursed within 30 days');
+      expect(body.sources[0].distances).toHaveLength(2);
 
-    const up = lastUpstream();
-    expect(up.model).toBe('llama3.1:8b'); // the pipeline's chat model (CHAT_MODEL default)
-    expect(up.temperature).toBe(0.2); // other fields pass through
-    // Tools are not for pipeline models (unless the pipeline sets forwardTools: v1-context.test.ts).
-    expect(up).not.toHaveProperty('tools');
-    expect(up.messages).toHaveLength(3);
-    expect(up.messages[0]!.role).toBe('system');
-    expect(up.messages[0]!.content).toContain('[1] handbook.pdf, page 4, section "Part 1"');
-    expect(up.messages[0]!.content).toContain('[2] handbook.pdf, page 9');
-    expect(up.messages[0]!.content).toMatch(/quoted material .* not instructions/s);
-    expect(up.messages[1]).toEqual({ role: 'system', content: 'Client system prompt: be brief.' });
-  });
+      const up = lastUpstream();
+      expect(up.model).toBe('llama3.1:8b'); // the pipeline's chat model (CHAT_MODEL default)
+      expect(up.temperature).toBe(0.2); // other fields pass through
+      // Tools are not for pipeline models (unless the pipeline sets forwardTools: v1-context.test.ts).
+      expect(up).not.toHaveProperty('tools');
+      expect(up.messages).toHaveLength(3);
+      expect(up.messages[0]!.role).toBe('system');
+      expect(up.messages[0]!.content).toContain('[1] handbook.pdf, page 4, section "Part 1"');
+      expect(up.messages[0]!.content).toContain('[2] handbook.pdf, page 9');
+      expect(up.messages[0]!.content).toMatch(/quoted material .* not instructions/s);
+      expect(up.messages[1]).toEqual({ role: 'system', content: 'Client system prompt: be brief.' });
+    },
+  );
 
   it('uses the text parts of a multi-part last user message as the query', async () => {
     const res = await chat({
@@ -108,36 +114,45 @@ describe('/v1 chat completions', () => {
     expect(res.json().sources[0].document[0]).toContain('180 euros');
   });
 
-  it('stream: source chunks before the first token, then the upstream stream unchanged', async () => {
-    env.ollama.standin!.chat = { tokens: ['Within', ' 30', ' days', ' [1].'], intervalMs: 5 };
-    const res = await fetch(`${base}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { ...bearer(user.token), 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'rattgllm',
-        stream: true,
-        messages: [{ role: 'user', content: 'travel expenses reimbursed' }],
-      }),
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const events = parseSse(await res.text());
-    const first = events[0] as { object: string; choices: unknown[]; event: { type: string; data: unknown } };
-    expect(first.object).toBe('chat.completion.chunk');
-    expect(first.choices).toEqual([]);
-    expect(first.event.type).toBe('source');
-    expect(first.event.data).toMatchObject({ source: { id: docId, name: 'handbook.pdf' } });
-    const tokens = events
-      .filter(
-        (e): e is { choices: { delta: { content?: string } }[] } =>
-          typeof e === 'object' && e !== null && 'choices' in e,
-      )
-      .flatMap((e) => e.choices.map((c) => c.delta.content ?? ''))
-      .join('');
-    expect(tokens).toBe('Within 30 days [1].');
-    expect(events.at(-1)).toBe('[DONE]');
-    expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
-  });
+  // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)(
+    'stream: source chunks before the first token, then the upstream stream unchanged',
+    async () => {
+      if (env.ollama.standin)
+        env.ollama.standin.chat = { tokens: ['Within', ' 30', ' days', ' [1].'], intervalMs: 5 };
+      const res = await fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...bearer(user.token), 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'rattgllm',
+          stream: true,
+          messages: [{ role: 'user', content: 'travel expenses reimbursed' }],
+        }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const events = parseSse(await res.text());
+      const first = events[0] as {
+        object: string;
+        choices: unknown[];
+        event: { type: string; data: unknown };
+      };
+      expect(first.object).toBe('chat.completion.chunk');
+      expect(first.choices).toEqual([]);
+      expect(first.event.type).toBe('source');
+      expect(first.event.data).toMatchObject({ source: { id: docId, name: 'handbook.pdf' } });
+      const tokens = events
+        .filter(
+          (e): e is { choices: { delta: { content?: string } }[] } =>
+            typeof e === 'object' && e !== null && 'choices' in e,
+        )
+        .flatMap((e) => e.choices.map((c) => c.delta.content ?? ''))
+        .join('');
+      expect(tokens).toBe('Within 30 days [1].');
+      expect(events.at(-1)).toBe('[DONE]');
+      expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
+    },
+  );
 
   it('the official openai client consumes the stream (source chunks do not break it) and non-stream', async () => {
     const client = new OpenAI({ apiKey: user.token, baseURL: `${base}/v1`, maxRetries: 0 });
@@ -171,53 +186,61 @@ describe('/v1 chat completions', () => {
     expect(models.data.map((m) => m.id)).toContain('rattgllm');
   });
 
-  it('client going away aborts the upstream stream; no listener is left behind', async () => {
-    const standin = env.ollama.standin!;
-    standin.chat = { tokens: Array.from({ length: 200 }, (_, i) => ` t${i}`), intervalMs: 20 };
-    const abortedBefore = standin.counters.abortedStreams;
-    const controller = new AbortController();
-    const res = await fetch(`${base}/v1/chat/completions`, {
-      method: 'POST',
-      signal: controller.signal,
-      headers: { ...bearer(user.token), 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'rattgllm',
-        stream: true,
-        messages: [{ role: 'user', content: 'travel' }],
-      }),
-    });
-    const reader = res.body!.getReader();
-    let seen = '';
-    while (!seen.includes(' t2')) seen += new TextDecoder().decode((await reader.read()).value);
-    expect(env.app.chatStats.activeStreams).toBe(1);
-    expect(env.app.chatStats.listeners).toBe(1);
-    controller.abort();
-    for (let i = 0; i < 100 && standin.counters.abortedStreams === abortedBefore; i++) await sleep(20);
-    expect(standin.counters.abortedStreams).toBe(abortedBefore + 1); // the upstream saw the cancel
-    for (let i = 0; i < 50 && env.app.chatStats.activeStreams > 0; i++) await sleep(10);
-    expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
-  });
-
-  it('a client that leaves during retrieval aborts before the upstream is called', async () => {
-    const standin = env.ollama.standin!;
-    const chatsBefore = standin.chatRequests.length;
-    standin.faults.slowMs = 300; // embedding (and everything else) answers late
-    await new Promise<void>((resolve) => {
-      const req = httpRequest(`${base}/v1/chat/completions`, {
+  // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)(
+    'client going away aborts the upstream stream; no listener is left behind',
+    async () => {
+      const standin = env.ollama.standin!;
+      standin.chat = { tokens: Array.from({ length: 200 }, (_, i) => ` t${i}`), intervalMs: 20 };
+      const abortedBefore = standin.counters.abortedStreams;
+      const controller = new AbortController();
+      const res = await fetch(`${base}/v1/chat/completions`, {
         method: 'POST',
+        signal: controller.signal,
         headers: { ...bearer(user.token), 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'rattgllm',
+          stream: true,
+          messages: [{ role: 'user', content: 'travel' }],
+        }),
       });
-      req.on('error', () => resolve());
-      req.end(JSON.stringify({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] }));
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 100);
-    });
-    await sleep(500);
-    expect(standin.chatRequests.length).toBe(chatsBefore);
-    expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
-  });
+      const reader = res.body!.getReader();
+      let seen = '';
+      while (!seen.includes(' t2')) seen += new TextDecoder().decode((await reader.read()).value);
+      expect(env.app.chatStats.activeStreams).toBe(1);
+      expect(env.app.chatStats.listeners).toBe(1);
+      controller.abort();
+      for (let i = 0; i < 100 && standin.counters.abortedStreams === abortedBefore; i++) await sleep(20);
+      expect(standin.counters.abortedStreams).toBe(abortedBefore + 1); // the upstream saw the cancel
+      for (let i = 0; i < 50 && env.app.chatStats.activeStreams > 0; i++) await sleep(10);
+      expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
+    },
+  );
+
+  // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)(
+    'a client that leaves during retrieval aborts before the upstream is called',
+    async () => {
+      const standin = env.ollama.standin!;
+      const chatsBefore = standin.chatRequests.length;
+      standin.faults.slowMs = 300; // embedding (and everything else) answers late
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(`${base}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { ...bearer(user.token), 'content-type': 'application/json' },
+        });
+        req.on('error', () => resolve());
+        req.end(JSON.stringify({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] }));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 100);
+      });
+      await sleep(500);
+      expect(standin.chatRequests.length).toBe(chatsBefore);
+      expect(env.app.chatStats).toEqual({ listeners: 0, activeStreams: 0 });
+    },
+  );
 
   it('many streams in a row leave no listeners', async () => {
     for (let i = 0; i < 5; i++) {
@@ -236,7 +259,8 @@ describe('/v1 chat completions', () => {
   });
 
   describe('Open WebUI background tasks skip retrieval', () => {
-    it('X-OpenWebUI-Task header', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('X-OpenWebUI-Task header', async () => {
       const embedsBefore = env.ollama.standin!.counters.embedCalls;
       const res = await chat(
         { model: 'rattgllm', messages: [{ role: 'user', content: 'travel expenses' }] },
@@ -248,7 +272,8 @@ describe('/v1 chat completions', () => {
       expect(lastUpstream().messages).toEqual([{ role: 'user', content: 'travel expenses' }]);
     });
 
-    it('fallback: one non-stream user message starting "### Task:"', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('fallback: one non-stream user message starting "### Task:"', async () => {
       const embedsBefore = env.ollama.standin!.counters.embedCalls;
       const res = await chat({
         model: 'rattgllm',
@@ -258,7 +283,8 @@ describe('/v1 chat completions', () => {
       expect(env.ollama.standin!.counters.embedCalls).toBe(embedsBefore);
     });
 
-    it('an empty task header or the unrendered template is not a task', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('an empty task header or the unrendered template is not a task', async () => {
       const embedsBefore = env.ollama.standin!.counters.embedCalls;
       await chat(
         { model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] },
@@ -332,7 +358,8 @@ describe('/v1 chat completions', () => {
       shape(res.json());
     });
 
-    it('upstream model not pulled → 404 with a pull hint', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('upstream model not pulled → 404 with a pull hint', async () => {
       env.ollama.standin!.removeModel('llama3.1:8b');
       try {
         const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
@@ -345,9 +372,10 @@ describe('/v1 chat completions', () => {
       }
     });
 
-    it('upstream 5xx → 502', async () => {
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)('upstream 5xx → 502', async () => {
       // one embed call succeeds first, then the chat call fails
-      env.ollama.standin!.chat = { tokens: ['x'], intervalMs: 0 };
+      if (env.ollama.standin) env.ollama.standin.chat = { tokens: ['x'], intervalMs: 0 };
       const res = await chat(
         { model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] },
         { 'x-openwebui-task': 'tags' },
@@ -363,47 +391,58 @@ describe('/v1 chat completions', () => {
       expect(failed.json().error.message).toContain('runner crashed');
     });
 
-    it('upstream down → 502 (retrieval also fails: answered with "continue" semantics first)', async () => {
-      await env.ollama.standin!.setDown(true);
-      try {
-        const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
-        expect(res.statusCode).toBe(502);
-        shape(res.json());
-        expect(res.json().error.code).toBe('upstream_unavailable');
-      } finally {
-        await env.ollama.standin!.setDown(false);
-      }
-    });
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+    it.skipIf(LIVE_OLLAMA)(
+      'upstream down → 502 (retrieval also fails: answered with "continue" semantics first)',
+      async () => {
+        await env.ollama.standin!.setDown(true);
+        try {
+          const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
+          expect(res.statusCode).toBe(502);
+          shape(res.json());
+          expect(res.json().error.code).toBe('upstream_unavailable');
+        } finally {
+          await env.ollama.standin!.setDown(false);
+        }
+      },
+    );
   });
 
   describe('retrieval failures (RAG_ON_RETRIEVAL_ERROR=continue, the default)', () => {
-    it('answers without context, with a status event and a warning', async () => {
-      await env.qdrant.standin!.setDown(true);
-      try {
-        const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
-        expect(res.statusCode, res.body).toBe(200);
-        expect(res.json().sources).toEqual([]);
-        expect(res.json().warnings[0]).toMatch(/Document search is unavailable/);
-        expect(lastUpstream().messages[0]!.content).toContain('No passages');
+    // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL) or a real Qdrant (QDRANT_URL).
+    it.skipIf(LIVE_OLLAMA || LIVE_QDRANT)(
+      'answers without context, with a status event and a warning',
+      async () => {
+        await env.qdrant.standin!.setDown(true);
+        try {
+          const res = await chat({ model: 'rattgllm', messages: [{ role: 'user', content: 'travel' }] });
+          expect(res.statusCode, res.body).toBe(200);
+          expect(res.json().sources).toEqual([]);
+          expect(res.json().warnings[0]).toMatch(/Document search is unavailable/);
+          expect(lastUpstream().messages[0]!.content).toContain('No passages');
 
-        const stream = await fetch(`${base}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { ...bearer(user.token), 'content-type': 'application/json' },
-          body: JSON.stringify({
-            model: 'rattgllm',
-            stream: true,
-            messages: [{ role: 'user', content: 'travel' }],
-          }),
-        });
-        const events = parseSse(await stream.text());
-        expect(events[0]).toMatchObject({
-          choices: [],
-          event: { type: 'status', data: { description: expect.stringMatching(/unavailable/), done: true } },
-        });
-      } finally {
-        await env.qdrant.standin!.setDown(false);
-      }
-    });
+          const stream = await fetch(`${base}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { ...bearer(user.token), 'content-type': 'application/json' },
+            body: JSON.stringify({
+              model: 'rattgllm',
+              stream: true,
+              messages: [{ role: 'user', content: 'travel' }],
+            }),
+          });
+          const events = parseSse(await stream.text());
+          expect(events[0]).toMatchObject({
+            choices: [],
+            event: {
+              type: 'status',
+              data: { description: expect.stringMatching(/unavailable/), done: true },
+            },
+          });
+        } finally {
+          await env.qdrant.standin!.setDown(false);
+        }
+      },
+    );
   });
 
   describe('/v1/models and /v1/embeddings', () => {

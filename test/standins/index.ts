@@ -51,3 +51,10 @@ export async function startDocling(): Promise<Service<DoclingStandin>> {
   const standin = await new DoclingStandin().start();
   return { url: standin.url, standin, env: { DOCLING_URL: standin.url }, close: () => standin.close() };
 }
+
+/**
+ * A real service is configured: tests that inject faults into the stand-in or read what it
+ * recorded skip themselves (`it.skipIf(LIVE_QDRANT)`), so they are counted as skipped, not passed.
+ */
+export const LIVE_QDRANT = !!process.env.QDRANT_URL;
+export const LIVE_OLLAMA = !!process.env.OLLAMA_URL;

@@ -25,3 +25,14 @@ export const Password = Type.String({ minLength: 8, maxLength: 256 });
 export const GroupName = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
 export const RoleName = Type.Union([Type.Literal('admin'), Type.Literal('user'), Type.Literal('service')]);
 export const Email = Type.String({ format: 'email', maxLength: 320 });
+
+/**
+ * Text that goes into SQL as a value: no control characters. Postgres cannot store NUL at all
+ * (a 500 before this), and the others have no business in a name, tag or search.
+ */
+export const SAFE_TEXT_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';
+export const SafeText = (options: { maxLength: number; minLength?: number; description?: string }) =>
+  Type.String({ ...options, pattern: SAFE_TEXT_PATTERN });
+
+/** Postgres' OFFSET is a bigint; anything near that is no page of ours. */
+export const MAX_OFFSET = 1_000_000_000;

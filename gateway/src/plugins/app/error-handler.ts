@@ -2,6 +2,8 @@ import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
 import { AppError } from '@rattgllm/core';
 import type { FastifyError } from 'fastify';
+import { SAFE_TEXT_PATTERN } from '../../schemas/common.js';
+import { clientFaultOf, isDatabaseUnavailable, publicView } from '../../lib/public-error.js';
 
 /** Fastify's own client-error codes, renamed to the stable codes our API documents. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -12,26 +14,10 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
-// Connection-level failures (Postgres down, restarting, out of connections): a 503 the client
-// may retry, not a 500 that looks like a bug.
-const DB_DOWN_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  '57P01',
-  '57P03',
-  '53300',
-]);
-function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; name?: string };
-  return e?.name === 'KnexTimeoutError' || (typeof e?.code === 'string' && DB_DOWN_CODES.has(e.code));
-}
-
 /**
  * The one error handler. Every error body is `{ statusCode, error, message, code }`; a 5xx says
- * only that something went wrong on our side (the details go to the log with the request id).
+ * only that something went wrong on our side (the details go to the log with the request id),
+ * and no body names an internal address (`publicView`).
  */
 export default fp(
   async (fastify) => {
@@ -41,9 +27,12 @@ export default fp(
       let message = 'Internal server error';
       let extra: Record<string, unknown> = {};
 
+      const fault = clientFaultOf(err);
       if (err instanceof AppError) {
-        ({ statusCode, code, message } = err);
-        extra = err.details ?? {};
+        ({ statusCode, code } = err);
+        ({ message, details: extra } = publicView(err.statusCode, err.message, err.details));
+      } else if (fault) {
+        ({ statusCode, code, message } = fault);
       } else if (isDatabaseUnavailable(err)) {
         statusCode = 503;
         code = 'DATABASE_UNAVAILABLE';
@@ -51,16 +40,20 @@ export default fp(
       } else if ('validation' in err && err.validation) {
         statusCode = 400;
         code = 'VALIDATION_ERROR';
-        message = err.message;
+        const first = err.validation[0];
+        message =
+          first?.keyword === 'pattern' && first.params?.pattern === SAFE_TEXT_PATTERN
+            ? `${err.validationContext ?? 'request'}${first.instancePath} must not contain control characters (such as NUL)`
+            : err.message;
       } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
         statusCode = err.statusCode;
         code = FASTIFY_CODES[err.code] ?? err.code ?? 'BAD_REQUEST';
-        message = err.message;
+        message = publicView(statusCode, err.message).message;
       } else if (typeof err.statusCode === 'number' && err.statusCode > 500) {
         // 502/503/504 come from our own upstream checks; their messages are written for users.
         statusCode = err.statusCode;
         code = err.code ?? 'UPSTREAM_ERROR';
-        message = err.message;
+        message = publicView(statusCode, err.message).message;
       }
 
       if (statusCode >= 500) request.log.error({ err }, 'request failed');

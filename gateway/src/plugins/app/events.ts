@@ -1,6 +1,13 @@
 import fp from 'fastify-plugin';
 import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import pg from 'pg';
+
+/**
+ * The last event a live stream gets when this gateway shuts down: the client (EventSource
+ * reconnects by itself after `retry`) reconnects, to another replica or to this one restarted.
+ */
+export const SHUTDOWN_EVENT = `event: shutdown\ndata: ${JSON.stringify({ reason: 'The server is restarting; reconnect' })}\n\n`;
 
 /** A change announced by Postgres on `document_status` (see migration 000002). */
 export interface DocumentEvent {
@@ -25,6 +32,8 @@ declare module 'fastify' {
     documentEvents: EventEmitter<{ document: [DocumentEvent] }>;
     /** Resolves once this gateway is LISTENing (rejects while Postgres is unreachable). */
     listenDocumentEvents(): Promise<void>;
+    /** Registers an open event stream, ended with SHUTDOWN_EVENT on close; returns its un-register. */
+    trackEventStream(res: ServerResponse): () => void;
   }
 }
 
@@ -81,6 +90,24 @@ export default fp(
         throw err;
       });
       return listening;
+    });
+
+    // Open SSE responses never end by themselves: without this, `server.close()` waits for them
+    // and SIGTERM leaves the gateway running until Compose kills it (issue #11).
+    const streams = new Set<ServerResponse>();
+    fastify.decorate('trackEventStream', (res: ServerResponse) => {
+      streams.add(res);
+      return () => void streams.delete(res);
+    });
+    // preClose runs before the server stops accepting and waits for connections to end.
+    fastify.addHook('preClose', async () => {
+      closed = true;
+      for (const res of streams) {
+        if (!res.writableEnded) res.end(SHUTDOWN_EVENT);
+        // A client that does not read would hold the socket open; it has had its last event.
+        res.once('finish', () => res.socket?.destroySoon());
+      }
+      streams.clear();
     });
 
     fastify.addHook('onClose', async () => {

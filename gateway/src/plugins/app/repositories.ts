@@ -3,6 +3,7 @@ import { usersRepository, type UsersRepository } from './repositories/users.js';
 import { apiKeysRepository, type ApiKeysRepository } from './repositories/apiKeys.js';
 import { auditRepository, type AuditRepository } from './repositories/audit.js';
 import { documentsRepository, type DocumentsRepository } from './repositories/documents.js';
+import { rateLimitsRepository, type RateLimitsRepository } from './repositories/rateLimits.js';
 import { chatSessionsRepository, type ChatSessionsRepository } from './repositories/chatSessions.js';
 
 export interface Repositories {
@@ -10,6 +11,7 @@ export interface Repositories {
   apiKeys: ApiKeysRepository;
   audit: AuditRepository;
   documents: DocumentsRepository;
+  rateLimits: RateLimitsRepository;
   chatSessions: ChatSessionsRepository;
 }
 
@@ -27,6 +29,7 @@ export default fp(
       apiKeys: apiKeysRepository(fastify.db),
       audit: auditRepository(fastify.db),
       documents: documentsRepository(fastify.db),
+      rateLimits: rateLimitsRepository(fastify.db),
       chatSessions: chatSessionsRepository(fastify.db),
     });
   },

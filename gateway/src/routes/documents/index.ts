@@ -11,7 +11,7 @@ import {
   sendInTransaction,
   type Access,
 } from '@rattgllm/core';
-import { errorResponses, IdParams } from '../../schemas/common.js';
+import { errorResponses, IdParams, MAX_OFFSET, SafeText } from '../../schemas/common.js';
 import { Document } from '../../schemas/documents.js';
 import { contentDisposition, parseRange } from '../../lib/http.js';
 import { toPublicDocument, type DocumentRow } from '../../plugins/app/repositories/documents.js';
@@ -58,11 +58,11 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         querystring: Type.Object(
           {
             status: Type.Optional(StatusFilter),
-            access: Type.Optional(Type.String({ maxLength: 80 })),
-            tag: Type.Optional(Type.String({ maxLength: 64 })),
-            q: Type.Optional(Type.String({ maxLength: 200, description: 'text in the file name' })),
+            access: Type.Optional(SafeText({ maxLength: 80 })),
+            tag: Type.Optional(SafeText({ maxLength: 64 })),
+            q: Type.Optional(SafeText({ maxLength: 200, description: 'text in the file name' })),
             limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-            offset: Type.Integer({ minimum: 0, default: 0 }),
+            offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           },
           { additionalProperties: false },
         ),
@@ -158,9 +158,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       };
       const heartbeat = setInterval(() => res.write(`: ping\n\n`), SSE_HEARTBEAT_MS);
       fastify.documentEvents.on('document', onEvent);
+      // Ended with a final `shutdown` event when the gateway closes.
+      const untrack = fastify.trackEventStream(res);
       const cleanup = () => {
         clearInterval(heartbeat);
         fastify.documentEvents.off('document', onEvent);
+        untrack();
       };
       request.raw.once('close', cleanup);
       res.once('close', cleanup);

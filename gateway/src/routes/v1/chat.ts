@@ -24,6 +24,7 @@ import {
 } from '../../lib/prompt-budget.js';
 import type { Pipeline } from '../../lib/pipeline-schema.js';
 import { OpenAiError, toOpenAiError } from './errors.js';
+import { dependencyReason } from '../../lib/public-error.js';
 
 const Role = Type.Union(
   ['system', 'developer', 'user', 'assistant', 'tool', 'function'].map((r) => Type.Literal(r)),
@@ -51,6 +52,12 @@ export const ChatBody = Type.Object(
   { additionalProperties: true },
 );
 type ChatBody = Static<typeof ChatBody>;
+
+/**
+ * Explicit limits of a chat request: its total JSON size (a 400 `request_too_large` above it) and
+ * its nesting depth (MAX_JSON_DEPTH, a 400 `nesting_too_deep`, checked for every body).
+ */
+export const MAX_CHAT_BODY_BYTES = 16 * 1024 * 1024;
 
 export const TASK_HEADER = 'x-openwebui-task';
 
@@ -103,7 +110,7 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
     '/chat/completions',
     {
       onRequest: fastify.authenticate,
-      bodyLimit: 16 * 1024 * 1024,
+      bodyLimit: MAX_CHAT_BODY_BYTES,
       schema: {
         tags: ['openai'],
         summary: 'OpenAI-compatible chat, answered from the documents the caller may read',
@@ -191,7 +198,7 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
                 throw new OpenAiError(
                   503,
                   'retrieval_unavailable',
-                  `Document search is unavailable: ${err.message}`,
+                  `Document search is unavailable: ${dependencyReason(err)}`,
                 );
               request.log.warn(
                 { err, pipeline: pipeline.id },

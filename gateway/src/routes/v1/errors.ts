@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '@rattgllm/core';
+import { clientFaultOf, isDatabaseUnavailable, publicView } from '../../lib/public-error.js';
 
 /** OpenAI's error body: `{error: {message, type, param, code}}`. */
 export interface OpenAiErrorBody {
@@ -35,17 +36,6 @@ const REMAP: Record<string, { status: number; code?: string }> = {
   UPSTREAM_MODEL_NOT_FOUND: { status: 404, code: 'model_not_found' },
 };
 
-const DB_DOWN = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  '57P01',
-  '57P03',
-  '53300',
-]);
-
 export function toOpenAiError(err: FastifyError | AppError | Error): {
   status: number;
   body: OpenAiErrorBody;
@@ -58,12 +48,17 @@ export function toOpenAiError(err: FastifyError | AppError | Error): {
     validation?: { instancePath?: string; params?: { missingProperty?: string } }[];
   };
 
+  const fault = clientFaultOf(err);
   if (err instanceof AppError) {
     const remap = REMAP[err.code];
     status = remap?.status ?? err.statusCode;
     code = (remap?.code ?? err.code).toLowerCase();
-    message = err.message;
+    message = publicView(err.statusCode, err.message).message;
     if (err instanceof OpenAiError) param = err.param;
+  } else if (fault) {
+    status = fault.statusCode;
+    code = fault.code.toLowerCase();
+    message = fault.message;
   } else if (e.validation) {
     status = 400;
     code = 'invalid_request';
@@ -72,22 +67,41 @@ export function toOpenAiError(err: FastifyError | AppError | Error): {
     const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
     const missing = first?.params?.missingProperty;
     param = [path, missing].filter(Boolean).join('.') || null;
-  } else if (e.name === 'KnexTimeoutError' || (typeof e.code === 'string' && DB_DOWN.has(e.code))) {
+  } else if (isDatabaseUnavailable(err)) {
     status = 503;
     code = 'database_unavailable';
     message = 'The database is unreachable; try again in a moment';
   } else if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     status = e.statusCode;
     code = typeof e.code === 'string' ? e.code.toLowerCase() : 'bad_request';
-    message = err.message;
+    message = publicView(status, err.message).message;
   }
   return { status, body: { error: { message, type: errorType(status), param, code } } };
+}
+
+function tooLarge(limitBytes: number): { status: number; body: OpenAiErrorBody } {
+  const mib = Math.round((limitBytes / 1024 / 1024) * 10) / 10;
+  return {
+    status: 400,
+    body: {
+      error: {
+        message: `The request body is larger than ${mib} MiB, the most this endpoint accepts`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'request_too_large',
+      },
+    },
+  };
 }
 
 /** Scoped to the /v1 plugin: its routes answer errors the way OpenAI's API does. */
 export function installOpenAiErrors(fastify: FastifyInstance): void {
   fastify.setErrorHandler((err: FastifyError | AppError, request, reply) => {
-    const { status, body } = toOpenAiError(err);
+    // A body over the route's limit is an invalid request in OpenAI's terms (a 400 naming the limit).
+    const { status, body } =
+      (err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? tooLarge(request.routeOptions.bodyLimit ?? fastify.initialConfig.bodyLimit ?? 0)
+        : toOpenAiError(err);
     if (status >= 500 && status !== 502 && status !== 503 && status !== 504)
       request.log.error({ err }, 'request failed');
     else request.log.info({ status, code: body.error.code }, body.error.message);

@@ -48,9 +48,14 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   return e?.code === '23505' && (!constraint || e.constraint === constraint);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function usersRepository(db: Knex) {
   return {
     findById(id: string): Promise<UserRow | undefined> {
+      // A signed token may still carry a `sub` that is no uuid (another issuer, an old format):
+      // that is nobody, not a Postgres type error.
+      if (typeof id !== 'string' || !UUID.test(id)) return Promise.resolve(undefined);
       return db<UserRow>('users').where({ id }).first();
     },
     findByUsername(username: string): Promise<UserRow | undefined> {
