@@ -77,6 +77,7 @@ export interface StoredObject {
 export interface ObjectStat {
   size: number;
   contentType?: string;
+  lastModified?: Date;
 }
 
 /** Object storage (MinIO or any S3 store, path-style). Objects: `documents/<id>/<file name>`. */
@@ -192,7 +193,11 @@ export function createStorage(
     async stat(key) {
       try {
         const s = await client.statObject(bucket, key);
-        return { size: s.size, contentType: s.metaData?.['content-type'] as string | undefined };
+        return {
+          size: s.size,
+          contentType: s.metaData?.['content-type'] as string | undefined,
+          lastModified: s.lastModified,
+        };
       } catch (err) {
         if ((err as { code?: string }).code === 'NotFound' || (err as { code?: string }).code === 'NoSuchKey')
           return null;

@@ -32,6 +32,9 @@ async function walk(root: string): Promise<string[]> {
   return files.sort();
 }
 
+/** How old an object without a document must be before reconcile removes it. */
+const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+
 /**
  * The full comparison of the drop folder, Postgres, object storage and the vector index: index
  * what is new or changed, remove what is gone, retry failures, re-index what is stale (other
@@ -108,6 +111,10 @@ export async function reconcile(
   for await (const key of deps.storage.list('documents/')) {
     const id = key.split('/')[1] ?? '';
     if (ids.has(id) || deletedIds.has(id)) continue;
+    // An upload stores its object first and then inserts the row: a young object without a row
+    // is most likely an upload in flight, not an orphan (removing it failed that document).
+    const stat = await deps.storage.stat(key);
+    if (!stat || (stat.lastModified && Date.now() - stat.lastModified.getTime() < ORPHAN_GRACE_MS)) continue;
     await deps.storage.remove(key);
     report.orphanObjects++;
   }
