@@ -71,10 +71,21 @@ async function measure(
   const sentAt = await offer(files, send);
   const names = files.map((f) => f.name);
   let rows: { filename: string; status: string; indexed_at: Date | null }[] = [];
+  let lastSeen = '';
+  let lastChange = Date.now();
   for (;;) {
     rows = await db('documents').whereIn('filename', names).select('filename', 'status', 'indexed_at');
     if (rows.length === files.length && rows.every((r) => r.status === 'indexed' || r.status === 'failed'))
       break;
+    const seen = JSON.stringify(
+      Object.groupBy(rows, (r) => r.status),
+      (k, v) => (Array.isArray(v) ? v.length : v),
+    );
+    if (seen !== lastSeen) [lastSeen, lastChange] = [seen, Date.now()];
+    else if (Date.now() - lastChange > 20_000) {
+      console.log(`no progress for 20 s: ${rows.length} rows, ${seen}`);
+      lastChange = Date.now();
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const end = Math.max(...rows.map((r) => r.indexed_at?.getTime() ?? 0));

@@ -160,8 +160,9 @@ export async function ingestDocument(
 }
 
 /**
- * Embed in groups of (batch size × concurrency) so the embedder always has a full pipeline, and
- * report progress between groups (the NOTIFY trigger moves the widget's progress bar).
+ * Embed through the process-wide batcher, so the passages of concurrent documents share calls,
+ * and report progress as calls return (at most every 250 ms; the NOTIFY trigger moves the
+ * widget's progress bar).
  */
 async function embedWithProgress(
   deps: IngestorDeps,
@@ -169,22 +170,26 @@ async function embedWithProgress(
   chunks: string[],
   signal: AbortSignal,
 ): Promise<number[][]> {
-  const group = deps.config.EMBED_BATCH_SIZE * deps.config.EMBED_CONCURRENCY;
-  const vectors: number[][] = [];
-  let lastReport = 0;
-  for (let i = 0; i < chunks.length; i += group) {
-    const texts = chunks.slice(i, i + group);
-    vectors.push(...(await deps.embedder.embedDocuments(texts, { signal })));
-    const now = Date.now();
-    if (now - lastReport > 250 && i + group < chunks.length) {
+  let lastReport = Date.now();
+  let reporting: Promise<unknown> = Promise.resolve();
+  const vectors = await deps.embedBatcher.embedTexts(chunks, {
+    signal,
+    onProgress: (done, total) => {
+      const now = Date.now();
+      if (now - lastReport < 250) return;
       lastReport = now;
-      // Embedding is most of the work; keep 5% for writing the index.
-      await deps
-        .db('documents')
-        .where({ id: documentId })
-        .whereNot({ status: 'deleted' })
-        .update({ progress: Math.min(0.95, (0.95 * (i + group)) / chunks.length) });
-    }
-  }
+      // Embedding is most of the work; keep 5% for writing the index. Chained, so an earlier
+      // figure never lands after a later one.
+      reporting = reporting.then(() =>
+        deps
+          .db('documents')
+          .where({ id: documentId })
+          .whereNot({ status: 'deleted' })
+          .update({ progress: Math.min(0.95, (0.95 * done) / total) })
+          .catch((err: unknown) => deps.log.warn({ err, documentId }, 'could not report progress')),
+      );
+    },
+  });
+  await reporting;
   return vectors;
 }
