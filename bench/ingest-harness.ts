@@ -100,7 +100,8 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
         .filter(Boolean);
       child = spawn(process.execPath, [...nodeArgs, 'ingestor/dist/main.js'], {
         env: { PATH: process.env.PATH ?? '', ...env },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        // Its warnings and errors (LOG_LEVEL=warn) show in the benchmark's output.
+        stdio: ['ignore', 'inherit', 'inherit'],
       });
       return child;
     },
