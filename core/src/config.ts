@@ -105,6 +105,13 @@ const schema = z
     INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** A job whose worker sends no heartbeat for this long (killed, host lost) goes to another worker. */
     JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(600).default(30),
+    /** Transient failures (a service down, 5xx, timeouts) are retried this long before a document fails. */
+    RETRY_HORIZON: duration.default(24 * 3600),
+    /** First pause between retries; each further pause doubles up to RETRY_MAX_DELAY (with jitter). */
+    RETRY_BASE_DELAY: duration.default(2),
+    RETRY_MAX_DELAY: duration.default(5 * 60),
+    /** How often indexed documents are checked against their points in Qdrant (and lost workers' jobs freed). */
+    CONSISTENCY_CHECK_INTERVAL: duration.default(5 * 60),
     CHUNK_TOKENS: z.coerce.number().int().min(64).max(1800).default(400),
     CHUNK_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.15),
     DOCLING_URL: z.url().optional(),

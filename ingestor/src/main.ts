@@ -24,6 +24,7 @@ import { IngestWorker } from './worker.js';
 import { DropWatcher } from './drop/watcher.js';
 import { EmbedBatcher } from './pipeline/embed-batcher.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
+import { requeueIndexed, startHealing } from './jobs/heal.js';
 
 export interface Ingestor {
   deps: IngestorDeps;
@@ -50,7 +51,16 @@ export async function startIngestor(
   const db = createDb(config, log);
   const storage = createStorage(config);
   const embedder = createEmbedder(config);
-  const index = createVectorIndex(config);
+  // Whoever finds the collection missing re-creates it (core/src/vector); the documents whose
+  // points it held are re-queued at once. `deps` exists by the time any job can find it missing.
+  const late: { deps?: IngestorDeps } = {};
+  const index = createVectorIndex(config, {
+    onCollectionRecreated: async () => {
+      if (!late.deps) return;
+      const n = await requeueIndexed(late.deps, 'The search index was lost; re-indexing');
+      log.warn({ requeued: n }, 'Qdrant collection was missing: re-created it and re-queued its documents');
+    },
+  });
   await storage.ensureBucket();
   await index.ensureCollection();
   try {
@@ -75,6 +85,7 @@ export async function startIngestor(
     maxWaitMs: config.EMBED_BATCH_WAIT_MS,
   });
   const deps: IngestorDeps = { config, db, storage, embedder, embedBatcher, index, boss, log, docling };
+  late.deps = deps;
 
   const root = resolve(config.DROP_DIR);
   await mkdir(root, { recursive: true });
@@ -83,6 +94,7 @@ export async function startIngestor(
     ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}),
   });
   await worker.start();
+  const stopHealing = startHealing(deps);
   const watcher = options.watch === false ? null : new DropWatcher(deps, root, options);
   await watcher?.start();
 
@@ -104,6 +116,7 @@ export async function startIngestor(
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);
+        await stopHealing();
         await watcher?.stop();
         await worker.stop();
         await db.destroy();

@@ -32,9 +32,6 @@ async function walk(root: string): Promise<string[]> {
   return files.sort();
 }
 
-/** How old an object without a document must be before reconcile removes it. */
-const ORPHAN_GRACE_MS = 60 * 60 * 1000;
-
 /**
  * The full comparison of the drop folder, Postgres, object storage and the vector index: index
  * what is new or changed, remove what is gone, retry failures, re-index what is stale (other
@@ -87,7 +84,9 @@ export async function reconcile(
     .whereNot({ storage_key: '' });
   for (const doc of docs) {
     options.signal?.throwIfAborted();
-    if (doc.status === 'pending') await enqueue(doc.id, false);
+    // A `waiting` document's delayed job is normally queued already (then this is a no-op);
+    // re-queue it in case the job was lost with a restored database.
+    if (doc.status === 'pending' || doc.status === 'waiting') await enqueue(doc.id, false);
     else if (doc.status === 'failed') {
       report.retried++;
       await enqueue(doc.id, false);
@@ -108,13 +107,12 @@ export async function reconcile(
   const deletedIds = new Set(
     (await db('documents').where({ status: 'deleted' }).select('id')).map((r: { id: string }) => r.id),
   );
-  for await (const key of deps.storage.list('documents/')) {
+  // Only objects older than an hour: an upload stores its object a moment before its row exists,
+  // and removing it in that moment lost the upload (seen in the fault tests).
+  const settledBefore = new Date(Date.now() - 3600_000);
+  for await (const key of deps.storage.list('documents/', { modifiedBefore: settledBefore })) {
     const id = key.split('/')[1] ?? '';
     if (ids.has(id) || deletedIds.has(id)) continue;
-    // An upload stores its object first and then inserts the row: a young object without a row
-    // is most likely an upload in flight, not an orphan (removing it failed that document).
-    const stat = await deps.storage.stat(key);
-    if (!stat || (stat.lastModified && Date.now() - stat.lastModified.getTime() < ORPHAN_GRACE_MS)) continue;
     await deps.storage.remove(key);
     report.orphanObjects++;
   }
