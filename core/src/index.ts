@@ -16,3 +16,4 @@ export * from './embed/index.js';
 export * from './sparse/index.js';
 export * from './vector/index.js';
 export * from './documents.js';
+export * from './ingestorHealth.js';

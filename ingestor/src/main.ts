@@ -23,6 +23,7 @@ import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
 import { DropWatcher } from './drop/watcher.js';
 import { EmbedBatcher } from './pipeline/embed-batcher.js';
+import { startHealth, type IngestorHealthService } from './health.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
 import { requeueIndexed, startHealing } from './jobs/heal.js';
 
@@ -30,6 +31,8 @@ export interface Ingestor {
   deps: IngestorDeps;
   worker: IngestWorker;
   watcher: DropWatcher | null;
+  /** GET /health on 127.0.0.1 and the heartbeat row (health.ts). */
+  health: IngestorHealthService;
   /** Queue a reconcile pass now (what the schedule does). */
   scheduleReconcile(): Promise<void>;
   stop(): Promise<void>;
@@ -42,6 +45,11 @@ export async function startIngestor(
     watch?: boolean;
     renameGraceMs?: number;
     stabilityMs?: number;
+    /** Backoff of the drop folder's outage probe (ms); tests shorten it. */
+    retryMinMs?: number;
+    retryMaxMs?: number;
+    /** How often the heartbeat row is written (ms); tests shorten it. */
+    heartbeatMs?: number;
     pollingIntervalSeconds?: number;
     docling?: Partial<Omit<DoclingOptions, 'url'>>;
   } = {},
@@ -95,12 +103,16 @@ export async function startIngestor(
   });
   await worker.start();
   const stopHealing = startHealing(deps);
-  const watcher = options.watch === false ? null : new DropWatcher(deps, root, options);
-  await watcher?.start();
-
   const scheduleReconcile = async () => {
     await sendInTransaction(boss, db, JOBS.reindex, { all: true });
   };
+  const watcher =
+    options.watch === false
+      ? null
+      : new DropWatcher(deps, root, { ...options, requestReconcile: scheduleReconcile });
+  await watcher?.start();
+  const health = await startHealth(deps, { worker, watcher }, { heartbeatMs: options.heartbeatMs });
+
   await scheduleReconcile(); // the pass at start
   const timer = setInterval(() => {
     scheduleReconcile().catch((err: unknown) => log.error({ err }, 'could not schedule the reconcile pass'));
@@ -112,11 +124,13 @@ export async function startIngestor(
     deps,
     worker,
     watcher,
+    health,
     scheduleReconcile,
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);
         await stopHealing();
+        await health.stop();
         await watcher?.stop();
         await worker.stop();
         await db.destroy();
