@@ -5,26 +5,21 @@
  *
  * Corpus text is real English prose: the README files of the installed npm packages.
  */
-import { readFile, mkdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { readmes } from './corpus.js';
-import { tmpdir, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import setup, { TEMPLATE_DB } from '../test/support/global-setup.js';
-import { Worker } from 'node:worker_threads';
-import { once } from 'node:events';
 import { makeDocx, makePdf } from '../ingestor/test/fixtures.js';
-import { spawn } from 'node:child_process';
-import { createDb, createEmbedder, createVectorIndex, encodeQuery, parseConfig } from '@rattgllm/core';
+import { createDb, createEmbedder, createVectorIndex, encodeQuery } from '@rattgllm/core';
 import { parseDocument } from '../ingestor/src/pipeline/parse/index.js';
 import { chunkDocument } from '../ingestor/src/pipeline/chunk.js';
+import { MB, startHarness } from './ingest-harness.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 220);
 const TARGET_BYTES = Number(process.env.BENCH_MB ?? 22) * 1024 * 1024;
 // nomic-embed-text on one mid-range GPU: ~32 passages of ~400 tokens in about 150 ms.
 const BATCH_COST_MS = Number(process.env.BENCH_BATCH_COST_MS ?? 150);
-const MB = 1024 * 1024;
 
 async function readmeText(limit: number): Promise<string> {
   const text = (await readmes(limit)).map((b) => b.toString('utf8')).join('\n\n');
@@ -32,51 +27,8 @@ async function readmeText(limit: number): Promise<string> {
 }
 
 async function main() {
-  const provided: Record<string, string> = {};
-  const teardown = await setup({ provide: (k: string, v: string) => (provided[k] = v) } as never);
-  const adminUrl = provided.databaseAdminUrl!;
-  const dbName = `rattg_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
-
-  const standins = new Worker(new URL('./standins-worker.ts', import.meta.url), {
-    workerData: { batchCostMs: BATCH_COST_MS },
-    execArgv: ['--import', 'tsx', '--conditions=development'],
-  });
-  const [urls] = (await once(standins, 'message')) as [{ ollama: string; qdrant: string }];
-  const ask = async <T>(msg: string, key: string): Promise<T> => {
-    standins.postMessage(msg);
-    for (;;) {
-      const [reply] = (await once(standins, 'message')) as [Record<string, T>];
-      if (key in reply) return reply[key]!;
-    }
-  };
-  const counters = () => ask<{ busyMs: number; embedCalls: number }>('counters', 'counters');
-  const ollama = { url: urls.ollama };
-  const qdrant = { url: urls.qdrant };
-  const drop = await mkdtemp(join(tmpdir(), 'rattg-bench-drop-'));
-  const env: Record<string, string> = {
-    JWT_SECRET: 'bench-secret-0123456789abcdef',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: dbUrl.toString(),
-    S3_ENDPOINT: provided.s3Endpoint,
-    MINIO_ROOT_USER: provided.s3AccessKey,
-    MINIO_ROOT_PASSWORD: provided.s3SecretKey,
-    S3_BUCKET: `bench-${randomBytes(4).toString('hex')}`,
-    QDRANT_URL: qdrant.url,
-    OLLAMA_URL: ollama.url,
-    DROP_DIR: drop,
-    // Tuning knobs may be set from the environment for experiments.
-    ...Object.fromEntries(
-      ['INGEST_CONCURRENCY', 'EMBED_BATCH_SIZE', 'EMBED_CONCURRENCY', 'CHUNK_TOKENS', 'LOG_LEVEL']
-        .filter((k) => process.env[k])
-        .map((k) => [k, process.env[k]!]),
-    ),
-  };
-  const config = parseConfig(env);
+  const harness = await startHarness({ callMs: BATCH_COST_MS, textMs: 0 });
+  const { config, drop, counters } = harness;
 
   // ---- corpus
   console.log(`generating ${FILES} files, ~${TARGET_BYTES / MB} MB of text ...`);
@@ -144,18 +96,8 @@ async function main() {
 
   // ---- full ingest: the built ingestor, as production runs it, in a process of its own
   const start = performance.now();
-  // The same heap cap as the ingestor image (ingestor/Dockerfile); INGESTOR_NODE_OPTIONS overrides.
-  const nodeArgs = (process.env.INGESTOR_NODE_OPTIONS ?? '--max-old-space-size=384')
-    .split(' ')
-    .filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, 'ingestor/dist/main.js'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const peakRssOf = async () => {
-    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-  };
+  harness.startIngestor();
+  const peakRssOf = harness.peakRss;
   const db = createDb(config);
   const embedder = createEmbedder(config);
   const index = createVectorIndex(config);
@@ -180,7 +122,7 @@ async function main() {
       console.log(`parse+chunk MB/s/core ${parseChunkMBs.toFixed(1)} (markdown, one core, 8 MB)`);
       const c = await counters();
       console.log(
-        `embedder busy ratio   ${(c.busyMs / 1000 / wall).toFixed(2)} (${c.embedCalls} calls × ${BATCH_COST_MS} ms)`,
+        `embedder busy ratio   ${(c.busyMs / 1000 / wall).toFixed(2)} (${c.embedCalls} calls × ${BATCH_COST_MS} ms, ${(c.embedInputs / c.embedCalls).toFixed(1)} texts/call)`,
       );
       console.log(`peak RSS              ${(peakRss / MB).toFixed(0)} MB (the ingestor process, VmHWM)`);
       break;
@@ -219,15 +161,8 @@ async function main() {
   console.log(`machine               ${cpus().length} cores`);
 
   console.log(`peak RSS after drops   ${((await peakRssOf()) / MB).toFixed(0)} MB`);
-  child.kill('SIGTERM');
-  await once(child, 'exit');
   await db.destroy();
-  await ask('close', 'closed');
-  await standins.terminate();
-  await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
-  await admin.end();
-  await rm(drop, { recursive: true, force: true });
-  await teardown();
+  await harness.close();
 }
 
 await main();

@@ -5,8 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { OllamaStandin, QdrantStandin } from '../test/standins/index.js';
 
+const cost = workerData as { batchCostMs: number; textCostMs?: number };
 const ollama = await new OllamaStandin({
-  batchCostMs: (workerData as { batchCostMs: number }).batchCostMs,
+  batchCostMs: cost.batchCostMs,
+  textCostMs: cost.textCostMs ?? 0,
   vectors: 'fast',
 }).start();
 const qdrant = await new QdrantStandin().start();

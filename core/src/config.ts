@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -30,6 +31,16 @@ export const duration = z
     const factor = unit === 'm' ? 60 : unit === 'h' ? 3600 : unit === 'd' ? 86400 : 1;
     return n * factor;
   });
+
+/**
+ * Documents one ingestor works on at once, unless INGEST_CONCURRENCY says otherwise. A job mostly
+ * waits (object store, embedder, Qdrant, Postgres), so several per core keep the CPU busy; and
+ * small files (a passage or two each) only fill the embedder's batches when about a batch's worth
+ * of documents is in flight together.
+ */
+export function defaultIngestConcurrency(cores: number, embedBatchSize: number): number {
+  return Math.min(64, Math.max(4 * cores, embedBatchSize));
+}
 
 const schema = z
   .object({
@@ -79,6 +90,8 @@ const schema = z
     EMBED_QUERY_PREFIX: z.string().default('search_query: '),
     EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
     EMBED_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    /** How long the ingestor holds a part-filled batch for passages of other documents to join (ms). */
+    EMBED_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(5),
     EMBED_TIMEOUT: duration.default(120),
     CHAT_MODEL: z.string().min(1).default('llama3.1:8b'),
     /** OpenAI-compatible base URL chat is forwarded to (default: Ollama's /v1). */
@@ -100,7 +113,8 @@ const schema = z
     /** The ingestor's liveness endpoint (GET /health on 127.0.0.1); 0 = any free port (tests). */
     INGESTOR_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8001),
     REINDEX_INTERVAL: duration.default(2 * 3600),
-    INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    /** Default: defaultIngestConcurrency() for this machine and EMBED_BATCH_SIZE. */
+    INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
     INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** A job whose worker sends no heartbeat for this long (killed, host lost) goes to another worker. */
     JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(600).default(30),
@@ -159,6 +173,8 @@ const schema = z
   })
   .transform((env) => ({
     ...env,
+    INGEST_CONCURRENCY:
+      env.INGEST_CONCURRENCY ?? defaultIngestConcurrency(availableParallelism(), env.EMBED_BATCH_SIZE),
     LLM_BASE_URL: env.LLM_BASE_URL ?? `${env.OLLAMA_URL.replace(/\/+$/, '')}/v1`,
     DATABASE_URL:
       env.DATABASE_URL ??

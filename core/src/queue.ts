@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Config } from './config.js';
 
 export { PgBoss };
-export type { JobWithMetadata } from 'pg-boss';
+export type { JobResult, JobWithMetadata } from 'pg-boss';
 
 /** The durable jobs of rattgllm, in Postgres (pg-boss, schema `pgboss`). */
 export const JOBS = {
@@ -48,6 +48,10 @@ export async function startQueue(
     supervise: options.work,
     schedule: options.work,
     application_name: options.work ? 'rattgllm-ingestor' : 'rattgllm-gateway',
+    // A worker learns of a new job from the NOTIFY its insert sends (in the sender's transaction,
+    // so on commit), not from its next poll: a queued document starts at once. Only workers
+    // listen; senders just notify. Through a transaction-mode PgBouncer pg-boss falls back to polling.
+    useListenNotify: options.work,
     // Look for jobs with lapsed heartbeats a few times per heartbeat period (pg-boss checks a
     // queue's heartbeats in its monitor pass, so both intervals matter; the default is 60 s).
     superviseIntervalSeconds: Math.max(1, Math.floor(config.JOB_HEARTBEAT_SECONDS / 5)),
@@ -56,7 +60,13 @@ export async function startQueue(
   boss.on('error', options.onError);
   await boss.start();
   for (const name of Object.values(JOBS)) {
-    if (await boss.getQueue(name)) continue;
+    const existing = await boss.getQueue(name);
+    if (existing) {
+      // Queues made before workers were woken by NOTIFY: switch it on (idempotent, and harmless
+      // when two processes do it at once).
+      if (!existing.notify) await boss.updateQueue(name, { notify: true });
+      continue;
+    }
     await boss
       .createQueue(name, {
         // stately + singletonKey = at most one queued and one active job per document, so a
@@ -71,6 +81,7 @@ export async function startQueue(
         // A worker that dies (kill -9, OOM, lost host) stops sending heartbeats; its job is
         // handed to another worker after JOB_HEARTBEAT_SECONDS instead of the 30-minute expiry.
         heartbeatSeconds: config.JOB_HEARTBEAT_SECONDS,
+        notify: true,
       })
       // Two processes may create the same queue at once; the second one's error is harmless.
       .catch(async (err: unknown) => {

@@ -9,6 +9,7 @@ import type {
   VectorIndex,
 } from '@rattgllm/core';
 import type { DoclingClient } from './pipeline/parse/index.js';
+import type { EmbedBatcher } from './pipeline/embed-batcher.js';
 
 /** Everything the ingestor's stages talk to; built once in main.ts (tests build their own). */
 export interface IngestorDeps {
@@ -16,6 +17,8 @@ export interface IngestorDeps {
   db: Knex;
   storage: Storage;
   embedder: Embedder;
+  /** Coalesces the passages of concurrent documents into shared embed calls. */
+  embedBatcher: EmbedBatcher;
   index: VectorIndex;
   boss: PgBoss;
   log: Logger;

@@ -22,6 +22,7 @@ import {
 import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
 import { DropWatcher } from './drop/watcher.js';
+import { EmbedBatcher } from './pipeline/embed-batcher.js';
 import { startHealth, type IngestorHealthService } from './health.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
 import { requeueIndexed, startHealing } from './jobs/heal.js';
@@ -86,7 +87,12 @@ export async function startIngestor(
   const docling = config.DOCLING_URL
     ? createDoclingClient({ url: config.DOCLING_URL, ...options.docling })
     : undefined;
-  const deps: IngestorDeps = { config, db, storage, embedder, index, boss, log, docling };
+  const embedBatcher = new EmbedBatcher((texts, { signal }) => embedder.embedDocuments(texts, { signal }), {
+    batchSize: config.EMBED_BATCH_SIZE,
+    concurrency: config.EMBED_CONCURRENCY,
+    maxWaitMs: config.EMBED_BATCH_WAIT_MS,
+  });
+  const deps: IngestorDeps = { config, db, storage, embedder, embedBatcher, index, boss, log, docling };
   late.deps = deps;
 
   const root = resolve(config.DROP_DIR);

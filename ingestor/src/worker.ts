@@ -7,6 +7,7 @@ import {
   sendInTransaction,
   type DeleteJob,
   type IngestJob,
+  type JobResult,
   type JobWithMetadata,
   type ReindexJob,
 } from '@rattgllm/core';
@@ -24,7 +25,21 @@ export interface WorkerOptions {
   dropRoot?: string;
   /** How long stop() lets the jobs in hand finish before handing them back (ms). */
   stopTimeoutMs?: number;
+  /** The poll when LISTEN/NOTIFY is unavailable (s, ≥ 0.5). */
   pollingIntervalSeconds?: number;
+}
+
+/** Jobs one fetch takes at most: a fetcher waits for its whole batch before it fetches again. */
+const MAX_FETCH_BATCH = 8;
+
+/**
+ * How INGEST_CONCURRENCY slots are fetched: `fetchers` pg-boss workers, each taking up to
+ * `batchSize` jobs per round trip and running them side by side. Several small batches rather
+ * than one big one, so one slow document holds back only the few jobs fetched with it.
+ */
+export function fetchPlan(concurrency: number): { fetchers: number; batchSize: number } {
+  const fetchers = Math.ceil(concurrency / MAX_FETCH_BATCH);
+  return { fetchers, batchSize: Math.ceil(concurrency / fetchers) };
 }
 
 /**
@@ -55,31 +70,38 @@ export class IngestWorker {
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`worker is ${this.state}`);
     const { boss, config } = this.deps;
+    const { fetchers, batchSize } = fetchPlan(config.INGEST_CONCURRENCY);
+    const poll = this.options.pollingIntervalSeconds ?? 0.5;
     const common = {
-      localConcurrency: config.INGEST_CONCURRENCY,
-      pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5,
       includeMetadata: true,
+      // Inserts wake the workers at once (LISTEN/NOTIFY, see startQueue); the poll is the
+      // backstop for what no insert announces: retries coming due, jobs handed back by a worker
+      // that died. Without NOTIFY (e.g. through PgBouncer) the base poll applies.
+      pollingIntervalSeconds: poll,
+      notifyPollingIntervalSeconds: Math.max(2, poll),
+      // A full batch means more work is waiting: fetch again at once instead of sleeping (with
+      // one-job batches, pg-boss's cached count of ready jobs says so instead).
+      burstWhenBatchFull: true,
+      burstWhenReadyExceeds: 1,
     } as const;
-    await boss.work<IngestJob, void, typeof common>(JOBS.ingest, common, ([job]) =>
-      this.track(this.runIngest(job!)),
+    const many = { ...common, localConcurrency: fetchers, batchSize, perJobResults: true } as const;
+    await boss.work<IngestJob, JobResult[], typeof many>(JOBS.ingest, many, (jobs) =>
+      settleEach(jobs, (job) => this.track(this.runIngest(job))),
     );
-    await boss.work<DeleteJob, void, typeof common>(JOBS.delete, common, ([job]) =>
-      this.track(removeDocument(this.deps, job!.data.documentId)),
+    await boss.work<DeleteJob, JobResult[], typeof many>(JOBS.delete, many, (jobs) =>
+      settleEach(jobs, (job) => this.track(removeDocument(this.deps, job.data.documentId))),
     );
-    await boss.work<ReindexJob, void, typeof common>(
-      JOBS.reindex,
-      { ...common, localConcurrency: 1 },
-      ([job]) => {
-        const data = job!.data;
-        const signal = AbortSignal.any([job!.signal, this.handBack.signal]);
-        if (data.all)
-          return this.track(
-            reconcile(this.deps, { root: this.options.dropRoot, force: Boolean(data.force), signal }),
-          );
-        if (data.documentId) return this.track(syncAccess(this.deps, data.documentId));
-        return Promise.resolve();
-      },
-    );
+    const one = { ...common, localConcurrency: 1 } as const;
+    await boss.work<ReindexJob, void, typeof one>(JOBS.reindex, one, ([job]) => {
+      const data = job!.data;
+      const signal = AbortSignal.any([job!.signal, this.handBack.signal]);
+      if (data.all)
+        return this.track(
+          reconcile(this.deps, { root: this.options.dropRoot, force: Boolean(data.force), signal }),
+        );
+      if (data.documentId) return this.track(syncAccess(this.deps, data.documentId));
+      return Promise.resolve();
+    });
     this.state = 'running';
   }
 
@@ -184,4 +206,27 @@ export class IngestWorker {
     await boss.stop({ graceful: false, close: true });
     this.state = 'stopped';
   }
+}
+
+/**
+ * Run a fetched batch side by side and settle each job on its own: one document's failure is
+ * retried alone, the others complete.
+ */
+async function settleEach<T>(
+  jobs: JobWithMetadata<T>[],
+  run: (job: JobWithMetadata<T>) => Promise<unknown>,
+): Promise<JobResult[]> {
+  return Promise.all(
+    jobs.map((job) =>
+      run(job).then(
+        (): JobResult => ({ id: job.id, status: 'completed' }),
+        (err: unknown): JobResult => ({ id: job.id, status: 'failed', output: failureOutput(err) }),
+      ),
+    ),
+  );
+}
+
+/** What pg-boss stores as a failed attempt's output (as it does for a thrown error). */
+function failureOutput(err: unknown): object {
+  return err instanceof Error ? { name: err.name, message: err.message } : { message: String(err) };
 }

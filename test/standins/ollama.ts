@@ -18,6 +18,11 @@ export interface OllamaStandinOptions {
   models?: string[];
   /** Cost of one /api/embed call on the device, in ms (default 0). */
   batchCostMs?: number;
+  /**
+   * Added cost per text of a call, in ms (default 0): a GPU's `a + b·texts`, where the fixed
+   * part dominates, so batching many texts per call is what makes it fast.
+   */
+  textCostMs?: number;
   /** Context length in whitespace words; longer inputs are cut (truncate) or refused. */
   contextLength?: number;
   /**
@@ -61,6 +66,7 @@ export function fullModelName(name: string): string {
 export class OllamaStandin extends StandinServer {
   dimension: number;
   batchCostMs: number;
+  textCostMs: number;
   contextLength: number;
   vectors: 'lexical' | 'fast';
   /** Answers to /v1/chat/completions; change it per test. */
@@ -81,6 +87,7 @@ export class OllamaStandin extends StandinServer {
     super();
     this.dimension = options.dimension ?? 768;
     this.batchCostMs = options.batchCostMs ?? 0;
+    this.textCostMs = options.textCostMs ?? 0;
     this.contextLength = options.contextLength ?? 2048;
     this.vectors = options.vectors ?? 'lexical';
     for (const m of options.models ?? ['nomic-embed-text', 'llama3.1:8b']) this.addModel(m);
@@ -150,8 +157,8 @@ export class OllamaStandin extends StandinServer {
   }
 
   /** One batch on the single simulated device: batches queue behind each other like on one GPU. */
-  private runOnDevice(): Promise<void> {
-    const cost = this.batchCostMs;
+  private runOnDevice(texts: number): Promise<void> {
+    const cost = this.batchCostMs + this.textCostMs * texts;
     const run = this.device.then(async () => {
       const t0 = performance.now();
       if (cost > 0) await sleep(cost);
@@ -272,7 +279,7 @@ export class OllamaStandin extends StandinServer {
       promptTokens += words.length;
       return text;
     });
-    if (texts.length > 0) await this.runOnDevice();
+    if (texts.length > 0) await this.runOnDevice(texts.length);
     const dim = this.ollamaFaults.wrongDimension ?? this.dimension;
     const embeddings = texts.map((t) =>
       this.vectors === 'fast' ? fastEmbedding(t, dim) : lexicalEmbedding(t, dim),

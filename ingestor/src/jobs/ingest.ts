@@ -214,9 +214,10 @@ function waitingState(deps: IngestorDeps, documentId: string) {
 }
 
 /**
- * Embed in groups of (batch size × concurrency) so the embedder always has a full pipeline, and
- * report progress between groups (the NOTIFY trigger moves the widget's progress bar). With
- * `retrying`, each batch is retried on its own (the embedder's per-batch retry).
+ * Embed through the process-wide batcher, so the passages of concurrent documents share calls,
+ * and report progress as calls return (at most every 250 ms; the NOTIFY trigger moves the
+ * widget's progress bar). With `retrying`, a document whose share failed is embedded again on its
+ * own through the embedder's per-batch retry in place (the row shows `waiting` meanwhile).
  */
 async function embedWithProgress(
   deps: IngestorDeps,
@@ -226,25 +227,31 @@ async function embedWithProgress(
   retrying: RetryOptions | undefined,
   waiting: ReturnType<typeof waitingState>,
 ): Promise<number[][]> {
-  const group = deps.config.EMBED_BATCH_SIZE * deps.config.EMBED_CONCURRENCY;
-  const vectors: number[][] = [];
-  let lastReport = 0;
-  for (let i = 0; i < chunks.length; i += group) {
-    const texts = chunks.slice(i, i + group);
-    vectors.push(
-      ...(await deps.embedder.embedDocuments(texts, { signal, ...(retrying ? { retry: retrying } : {}) })),
-    );
-    await waiting.leave();
+  let lastReport = Date.now();
+  let reporting: Promise<unknown> = Promise.resolve();
+  const report = (done: number, total: number) => {
     const now = Date.now();
-    if (now - lastReport > 250 && i + group < chunks.length) {
-      lastReport = now;
-      // Embedding is most of the work; keep 5% for writing the index.
-      await deps
+    if (now - lastReport < 250) return;
+    lastReport = now;
+    // Embedding is most of the work; keep 5% for writing the index. Chained, so an earlier
+    // figure never lands after a later one.
+    reporting = reporting.then(() =>
+      deps
         .db('documents')
         .where({ id: documentId })
         .whereNot({ status: 'deleted' })
-        .update({ progress: Math.min(0.95, (0.95 * (i + group)) / chunks.length) });
-    }
+        .update({ progress: Math.min(0.95, (0.95 * done) / total) })
+        .catch((err: unknown) => deps.log.warn({ err, documentId }, 'could not report progress')),
+    );
+  };
+  let vectors: number[][];
+  try {
+    vectors = await deps.embedBatcher.embedTexts(chunks, { signal, onProgress: report });
+  } catch (err) {
+    if (!retrying || signal.aborted) throw err;
+    vectors = await deps.embedder.embedDocuments(chunks, { signal, retry: retrying });
+    await waiting.leave();
   }
+  await reporting;
   return vectors;
 }

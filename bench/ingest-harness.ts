@@ -1,0 +1,131 @@
+/**
+ * What both ingest benchmarks share: a database of their own (real Postgres), in-process S3, the
+ * Qdrant and Ollama stand-ins in a thread of their own (the embedder costs `a + b·texts` ms per
+ * call on one simulated device), and the built ingestor in a process of its own, as production
+ * runs it, with its peak RSS read from /proc.
+ */
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { spawn, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import setup, { TEMPLATE_DB } from '../test/support/global-setup.js';
+import { parseConfig, type Config } from '@rattgllm/core';
+
+export const MB = 1024 * 1024;
+
+export interface EmbedCounters {
+  busyMs: number;
+  embedCalls: number;
+  embedInputs: number;
+}
+
+export interface Harness {
+  config: Config;
+  env: Record<string, string>;
+  drop: string;
+  counters(): Promise<EmbedCounters>;
+  /** Start the built ingestor (ingestor/dist/main.js) with the image's heap cap. */
+  startIngestor(): ChildProcess;
+  /** The ingestor's peak resident set (VmHWM), bytes. */
+  peakRss(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The embedder's cost per call: `callMs + textMs × texts` on one device. */
+export async function startHarness(cost: { callMs: number; textMs: number }): Promise<Harness> {
+  const provided: Record<string, string> = {};
+  const teardown = await setup({ provide: (k: string, v: string) => (provided[k] = v) } as never);
+  const adminUrl = provided.databaseAdminUrl!;
+  const dbName = `rattg_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+
+  const standins = new Worker(new URL('./standins-worker.ts', import.meta.url), {
+    workerData: { batchCostMs: cost.callMs, textCostMs: cost.textMs },
+    execArgv: ['--import', 'tsx', '--conditions=development'],
+  });
+  const [urls] = (await once(standins, 'message')) as [{ ollama: string; qdrant: string }];
+  const ask = async <T>(msg: string, key: string): Promise<T> => {
+    standins.postMessage(msg);
+    for (;;) {
+      const [reply] = (await once(standins, 'message')) as [Record<string, T>];
+      if (key in reply) return reply[key]!;
+    }
+  };
+  const drop = await mkdtemp(join(tmpdir(), 'rattg-bench-drop-'));
+  const env: Record<string, string> = {
+    JWT_SECRET: 'bench-secret-0123456789abcdef',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: dbUrl.toString(),
+    S3_ENDPOINT: provided.s3Endpoint!,
+    MINIO_ROOT_USER: provided.s3AccessKey!,
+    MINIO_ROOT_PASSWORD: provided.s3SecretKey!,
+    S3_BUCKET: `bench-${randomBytes(4).toString('hex')}`,
+    QDRANT_URL: urls.qdrant,
+    OLLAMA_URL: urls.ollama,
+    DROP_DIR: drop,
+    // Tuning knobs may be set from the environment for experiments.
+    ...Object.fromEntries(
+      [
+        'INGEST_CONCURRENCY',
+        'EMBED_BATCH_SIZE',
+        'EMBED_CONCURRENCY',
+        'EMBED_BATCH_WAIT_MS',
+        'CHUNK_TOKENS',
+        'LOG_LEVEL',
+        'DATABASE_POOL_MAX',
+      ]
+        .filter((k) => process.env[k])
+        .map((k) => [k, process.env[k]!]),
+    ),
+  };
+  const config = parseConfig(env);
+  let child: ChildProcess | undefined;
+  return {
+    config,
+    env,
+    drop,
+    counters: () => ask<EmbedCounters>('counters', 'counters'),
+    startIngestor() {
+      // The same heap cap as the ingestor image (ingestor/Dockerfile); INGESTOR_NODE_OPTIONS overrides.
+      const nodeArgs = (process.env.INGESTOR_NODE_OPTIONS ?? '--max-old-space-size=384')
+        .split(' ')
+        .filter(Boolean);
+      child = spawn(process.execPath, [...nodeArgs, 'ingestor/dist/main.js'], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        // Its warnings and errors (LOG_LEVEL=warn) show in the benchmark's output.
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      return child;
+    },
+    async peakRss() {
+      const status = await readFile(`/proc/${child!.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    async close() {
+      if (child && child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+      await ask('close', 'closed');
+      await standins.terminate();
+      await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
+      await admin.end();
+      await rm(drop, { recursive: true, force: true });
+      await teardown();
+    },
+  };
+}
+
+/** The p-th percentile (0–100) of unsorted values, nearest rank. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
