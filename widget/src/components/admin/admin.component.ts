@@ -223,11 +223,13 @@ export class RattgAdmin extends LitElement {
         </td>
       </tr>`;
     return html`<tr data-user=${u.username}>
-      <td>${u.username}${u.disabled ? html` <span class="badge">disabled</span>` : nothing}</td>
-      <td>${u.email ?? ''}</td>
-      <td>${u.roles.join(', ')}</td>
-      <td>${u.groups.join(', ')}</td>
-      <td>
+      <td data-label="Username">
+        ${u.username}${u.disabled ? html` <span class="badge">disabled</span>` : nothing}
+      </td>
+      <td data-label="Email">${u.email ?? ''}</td>
+      <td data-label="Roles">${u.roles.join(', ')}</td>
+      <td data-label="Groups">${u.groups.join(', ')}</td>
+      <td data-label="Actions">
         ${
           this.confirming === u.id
             ? html`<div class="row" role="group" aria-label=${`Confirm deletion of ${u.username}`}>
@@ -274,7 +276,7 @@ export class RattgAdmin extends LitElement {
 
       <section aria-labelledby="users-title">
         <h2 id="users-title">Users</h2>
-        <table part="users">
+        <table part="users" class="stack">
           <thead>
             <tr>
               <th scope="col">Username</th>
@@ -316,7 +318,7 @@ export class RattgAdmin extends LitElement {
               </div>`
             : nothing
         }
-        <table part="keys">
+        <table part="keys" class="stack">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -330,11 +332,13 @@ export class RattgAdmin extends LitElement {
             ${this.keys.map(
               (k) =>
                 html`<tr data-key=${k.name}>
-                  <td>${k.name}</td>
-                  <td><code>${k.prefix}</code></td>
-                  <td>${k.roles.join(', ')}</td>
-                  <td>${k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
-                  <td>
+                  <td data-label="Name">${k.name}</td>
+                  <td data-label="Prefix"><code>${k.prefix}</code></td>
+                  <td data-label="Roles">${k.roles.join(', ')}</td>
+                  <td data-label="Last used">
+                    ${k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}
+                  </td>
+                  <td data-label="Actions">
                     ${
                       k.revokedAt
                         ? html`<span class="badge">revoked</span>`

@@ -262,11 +262,11 @@ export class RattgDocuments extends LitElement {
     const changeable = this.canChange(doc);
     const working = doc.status === 'pending' || doc.status === 'processing';
     return html`<tr part="row" data-id=${doc.id} data-status=${doc.status}>
-      <td>
+      <td data-label="File">
         <div class="name">${doc.filename}</div>
         <div class="muted">${formatBytes(doc.size)}${doc.tags.length ? ` · ${doc.tags.join(', ')}` : ''}</div>
       </td>
-      <td>
+      <td data-label="Status">
         <span class="badge" part="badge" data-status=${doc.status}
           >${STATUS_WORDS[doc.status] ?? doc.status}</span
         >
@@ -283,7 +283,7 @@ export class RattgDocuments extends LitElement {
         ${doc.status === 'indexed' ? html`<div class="muted">${doc.chunkCount} passages</div>` : nothing}
         ${doc.error ? html`<div class="error">${doc.error}</div>` : nothing}
       </td>
-      <td>
+      <td data-label="Who may read">
         ${
           changeable
             ? html`<select
@@ -297,7 +297,7 @@ export class RattgDocuments extends LitElement {
             : accessLabel(doc.access)
         }
       </td>
-      <td>
+      <td data-label="Actions">
         ${
           this.confirming === doc.id
             ? html`<div
@@ -374,7 +374,7 @@ export class RattgDocuments extends LitElement {
       ${
         this.docs.length === 0 && !this.loading
           ? html`<p class="muted">No documents yet. Upload some in the Upload tab.</p>`
-          : html`<table part="table">
+          : html`<table part="table" class="stack">
               <caption class="sr-only">
                 Documents (${this.total})
               </caption>

@@ -6,7 +6,7 @@ export const documentsStyles = css`
   }
   .name {
     font-weight: 600;
-    overflow-wrap: anywhere;
+    overflow-wrap: break-word;
   }
   .badge[data-status='indexed'] {
     color: var(--_success);

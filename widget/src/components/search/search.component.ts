@@ -10,7 +10,7 @@ import { searchStyles } from './search.styles.js';
  * Search the documents the user may read. Results show file name, page, heading, score and the
  * passage with the query terms highlighted (as text: document content is never parsed as HTML).
  * Selecting a result opens a preview panel with the passage in context and a link to the
- * original at that page.
+ * original at that page; Escape or "Close preview" closes it and returns the focus to the result.
  *
  * @event rattg-result-select - A result was opened in the preview. `detail: { result }`.
  *
@@ -130,6 +130,13 @@ export class RattgSearch extends LitElement {
     }
   }
 
+  /** Escape closes the preview, wherever the focus is inside the results or the panel. */
+  private onKey = (e: KeyboardEvent): void => {
+    if (e.key !== 'Escape' || !this.selected) return;
+    e.preventDefault();
+    void this.closePreview();
+  };
+
   private async closePreview(): Promise<void> {
     const current = this.selected;
     this.selected = null;
@@ -150,7 +157,7 @@ export class RattgSearch extends LitElement {
       </form>
       <div class="muted" role="status" aria-live="polite">${this.status}</div>
       <div class="error" role="alert">${this.selected ? '' : this.error}</div>
-      <div class="layout ${this.selected ? '' : 'no-preview'}">
+      <div class="layout ${this.selected ? '' : 'no-preview'}" @keydown=${this.onKey}>
         <ol part="results" aria-label="Search results">
           ${this.results.map(
             (r, i) =>

@@ -46,7 +46,7 @@ export const searchStyles = css`
     overflow-wrap: anywhere;
   }
   mark {
-    background: var(--rattg-color-highlight, #fff3a3);
+    background: var(--_highlight);
     color: inherit;
     padding: 0 0.1em;
     border-radius: 2px;
@@ -74,7 +74,7 @@ export const searchStyles = css`
     border-left: 3px solid var(--_primary);
     padding-left: 0.5em;
   }
-  @media (max-width: 700px) {
+  @container (max-width: 44em) {
     .layout {
       grid-template-columns: minmax(0, 1fr);
     }
