@@ -18,6 +18,7 @@ import uploadRoutes from './routes/documents/upload.js';
 import documentRoutes from './routes/documents/index.js';
 import ingestRoutes from './routes/ingest/index.js';
 import healthRoutes from './routes/health.js';
+import configRoutes from './routes/config/index.js';
 import authRoutes from './routes/auth/index.js';
 import userRoutes from './routes/users/index.js';
 import apiKeyRoutes from './routes/api-keys/index.js';
@@ -51,6 +52,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(openwebuiPlugin);
 
   await fastify.register(healthRoutes);
+  await fastify.register(configRoutes);
   await fastify.register(authRoutes);
   await fastify.register(userRoutes);
   await fastify.register(apiKeyRoutes);

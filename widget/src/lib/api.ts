@@ -82,6 +82,11 @@ export interface ApiKeyInfo {
   revokedAt: string | null;
 }
 
+/** `GET /config`: what the server accepts, known before anything is sent. */
+export interface PublicConfig {
+  upload: { maxBytes: number; maxMb: number; extensions: string[] };
+}
+
 /** An error answer of the API (`{statusCode, error, message, code}`), or a network failure (status 0). */
 export class ApiError extends Error {
   constructor(
@@ -205,6 +210,16 @@ export class ApiClient extends EventTarget {
 
   me(): Promise<Me> {
     return this.request<Me>('GET', '/auth/me');
+  }
+
+  private configOnce: Promise<PublicConfig> | null = null;
+  /** The server's public limits, fetched once per client (a failure is retried next time). */
+  config(): Promise<PublicConfig> {
+    this.configOnce ??= this.request<PublicConfig>('GET', '/config').catch((err: unknown) => {
+      this.configOnce = null;
+      throw err;
+    });
+    return this.configOnce;
   }
 
   /** One file, one request: the progress and the error belong to that file. */
