@@ -33,6 +33,9 @@ export interface DocumentInfo {
   createdAt: string;
   updatedAt: string;
   indexedAt: string | null;
+  /** false: a refused drop-folder file; nothing to open or re-index. */
+  stored?: boolean;
+  source?: string;
   duplicate?: boolean;
 }
 
@@ -93,6 +96,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** For a 400 VALIDATION_ERROR: one sentence per field name. */
+    readonly fields: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -114,9 +119,14 @@ const FALLBACK_MESSAGES: Record<number, string> = {
 /** Turn a status and a response body (JSON or not) into an ApiError with words for a person. */
 export function toApiError(status: number, bodyText: string): ApiError {
   try {
-    const body = JSON.parse(bodyText) as { message?: unknown; code?: unknown };
+    const body = JSON.parse(bodyText) as { message?: unknown; code?: unknown; fields?: unknown };
     if (typeof body.message === 'string' && body.message)
-      return new ApiError(status, typeof body.code === 'string' ? body.code : 'ERROR', body.message);
+      return new ApiError(
+        status,
+        typeof body.code === 'string' ? body.code : 'ERROR',
+        body.message,
+        body.fields && typeof body.fields === 'object' ? (body.fields as Record<string, string>) : {},
+      );
   } catch {
     // Not JSON (a proxy's own page): fall back to words of our own.
   }

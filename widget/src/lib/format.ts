@@ -6,6 +6,11 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/** "1 passage", "3 passages", "0 passages". */
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function accessLabel(access: string): string {
   if (access === 'private') return 'Only me';
   if (access === 'org') return 'Everyone';

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
 import { AppError } from '@rattgllm/core';
 import type { FastifyError } from 'fastify';
+import { describeValidation, type ValidationIssue } from '../../lib/validation.js';
 
 /** Fastify's own client-error codes, renamed to the stable codes our API documents. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -51,7 +52,10 @@ export default fp(
       } else if ('validation' in err && err.validation) {
         statusCode = 400;
         code = 'VALIDATION_ERROR';
-        message = err.message;
+        // Sentences per field (`fields`), so forms can show each next to its input.
+        const described = describeValidation(err.validation as ValidationIssue[]);
+        message = described.message;
+        extra = { fields: described.fields };
       } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
         statusCode = err.statusCode;
         code = FASTIFY_CODES[err.code] ?? err.code ?? 'BAD_REQUEST';

@@ -9,12 +9,13 @@ import {
   type SessionUser,
 } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
-import { accessLabel, formatBytes, openOriginal } from '../../lib/format.js';
+import { accessLabel, formatBytes, openOriginal, plural } from '../../lib/format.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { documentsStyles } from './documents.styles.js';
 
 const STATUS_WORDS: Record<string, string> = {
   pending: 'Waiting',
+  waiting: 'Waiting',
   processing: 'Indexing',
   indexed: 'Indexed',
   failed: 'Failed',
@@ -50,6 +51,8 @@ export class RattgDocuments extends LitElement {
   @state() accessor confirming: string | null = null;
   @state() accessor announcement = '';
   @state() accessor filter = '';
+  /** The filter of the list on screen (the input may already hold the next one). */
+  @state() accessor shownFilter = '';
 
   private source: EventSource | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -167,13 +170,15 @@ export class RattgDocuments extends LitElement {
     if (!this.client) return;
     this.loading = true;
     try {
-      const q = this.filter.trim() ? `&q=${encodeURIComponent(this.filter.trim())}` : '';
+      const filter = this.filter.trim();
+      const q = filter ? `&q=${encodeURIComponent(filter)}` : '';
       const res = await this.client.request<{ documents: DocumentInfo[]; total: number }>(
         'GET',
         `/documents?limit=200${q}`,
       );
       this.docs = res.documents;
       this.total = res.total;
+      this.shownFilter = filter;
       this.error = '';
     } catch (err) {
       this.error = err instanceof ApiError ? err.message : 'Could not load the documents';
@@ -260,7 +265,9 @@ export class RattgDocuments extends LitElement {
 
   private renderRow(doc: DocumentInfo) {
     const changeable = this.canChange(doc);
-    const working = doc.status === 'pending' || doc.status === 'processing';
+    const working = doc.status === 'pending' || doc.status === 'processing' || doc.status === 'waiting';
+    // A refused drop-folder file: nothing is stored, so nothing to open, download or re-index.
+    const stored = doc.stored !== false;
     return html`<tr part="row" data-id=${doc.id} data-status=${doc.status}>
       <td data-label="File">
         <div class="name">${doc.filename}</div>
@@ -280,8 +287,8 @@ export class RattgDocuments extends LitElement {
               ></progress>`
             : nothing
         }
-        ${doc.status === 'indexed' ? html`<div class="muted">${doc.chunkCount} passages</div>` : nothing}
-        ${doc.error ? html`<div class="error">${doc.error}</div>` : nothing}
+        ${doc.status === 'indexed' ? html`<div class="muted">${plural(doc.chunkCount, 'passage', 'passages')}</div>` : nothing}
+        ${doc.error ? html`<div class=${doc.status === 'failed' ? 'error' : 'muted'}>${doc.error}</div>` : nothing}
       </td>
       <td data-label="Who may read">
         ${
@@ -306,42 +313,50 @@ export class RattgDocuments extends LitElement {
                 aria-label=${`Confirm deletion of ${doc.filename}`}
                 data-confirm=${doc.id}
               >
-                <span>Delete for good?</span>
+                <span>Delete “${doc.filename}” for good?</span>
                 <button class="danger" type="button" @click=${() => this.deleteDoc(doc)}>Yes, delete</button>
                 <button type="button" @click=${() => (this.confirming = null)}>Cancel</button>
               </div>`
             : html`<div class="actions">
-                <button
-                  type="button"
-                  @click=${() => this.open(doc, false)}
-                  aria-label=${`Open ${doc.filename}`}
-                >
-                  Open
-                </button>
-                <button
-                  type="button"
-                  @click=${() => this.open(doc, true)}
-                  aria-label=${`Download ${doc.filename}`}
-                >
-                  Download
-                </button>
+                ${
+                  stored
+                    ? html`<button
+                          type="button"
+                          @click=${() => this.open(doc, false)}
+                          aria-label=${`Open ${doc.filename}`}
+                        >
+                          Open
+                        </button>
+                        <button
+                          type="button"
+                          @click=${() => this.open(doc, true)}
+                          aria-label=${`Download ${doc.filename}`}
+                        >
+                          Download
+                        </button>`
+                    : nothing
+                }
+                ${
+                  changeable && stored
+                    ? html`<button
+                        type="button"
+                        @click=${() => this.reindex(doc)}
+                        aria-label=${`Re-index ${doc.filename}`}
+                      >
+                        Re-index
+                      </button>`
+                    : nothing
+                }
                 ${
                   changeable
                     ? html`<button
-                          type="button"
-                          @click=${() => this.reindex(doc)}
-                          aria-label=${`Re-index ${doc.filename}`}
-                        >
-                          Re-index
-                        </button>
-                        <button
-                          class="danger"
-                          type="button"
-                          @click=${() => this.askDelete(doc)}
-                          aria-label=${`Delete ${doc.filename}`}
-                        >
-                          Delete
-                        </button>`
+                        class="danger"
+                        type="button"
+                        @click=${() => this.askDelete(doc)}
+                        aria-label=${`Delete ${doc.filename}`}
+                      >
+                        Delete
+                      </button>`
                     : nothing
                 }
               </div>`
@@ -373,7 +388,13 @@ export class RattgDocuments extends LitElement {
       <div class="error" role="alert">${this.error}</div>
       ${
         this.docs.length === 0 && !this.loading
-          ? html`<p class="muted">No documents yet. Upload some in the Upload tab.</p>`
+          ? html`<p class="muted empty" part="empty">
+              ${
+                this.shownFilter
+                  ? `No document’s name contains “${this.shownFilter}”. Clear the filter to see all documents.`
+                  : 'No documents yet. Upload some in the Upload tab.'
+              }
+            </p>`
           : html`<table part="table" class="stack">
               <caption class="sr-only">
                 Documents (${this.total})

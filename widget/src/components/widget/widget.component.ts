@@ -133,6 +133,9 @@ export class RattgWidget extends LitElement {
 
   private async onLogin(e: CustomEvent<{ user: SessionUser }>): Promise<void> {
     if (e.target === this) return;
+    // The form's own event stops here: the host page gets one rattg-login, ours, and only after
+    // /auth/me confirmed the session.
+    e.stopPropagation();
     const client = this.client!;
     try {
       const me = await client.me();

@@ -23,6 +23,7 @@ export function toPublicDocument(row: DocumentRow) {
     updatedAt: row.updated_at.toISOString(),
     indexedAt: row.indexed_at?.toISOString() ?? null,
     contentUrl: `/documents/${row.id}/content`,
+    stored: row.storage_key !== '',
   };
 }
 export type PublicDocument = ReturnType<typeof toPublicDocument>;
