@@ -39,6 +39,7 @@ function groupList(text: string | undefined): string[] {
  * @csspart users - The users table.
  * @csspart keys - The API keys table.
  * @csspart secret - The box that shows a new key's secret once.
+ * @csspart account-kind - "you" or "service account" next to a name: accounts that cannot be deleted here.
  *
  * @cssproperty --rattg-color-warning - Warning text and border colour.
  * @cssproperty --rattg-color-warning-bg - Warning background.
@@ -112,19 +113,26 @@ export class RattgAdmin extends LitElement {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
     const v = formValues(form);
-    const disabled = (form.querySelector('input[name="disabled"]') as HTMLInputElement).checked;
+    // Your own account has no Disabled box (you cannot lock yourself out).
+    const disabled = form.querySelector<HTMLInputElement>('input[type="checkbox"][name="disabled"]')?.checked;
     const ok = await this.run(async () => {
       const updated = await this.client!.request<UserInfo>('PATCH', `/users/${user.id}`, {
         email: v.email ? v.email : null,
         roles: checkedRoles(form),
         groups: groupList(v.groups),
-        disabled,
+        ...(disabled !== undefined ? { disabled } : {}),
         ...(v.password ? { password: v.password } : {}),
       });
       this.users = this.users.map((u) => (u.id === user.id ? updated : u));
       emit(this, 'rattg-admin-change', { kind: 'user', op: 'update', id: user.id });
     }, `User ${user.username} saved`);
     if (ok) this.editing = null;
+  }
+
+  private async askDelete(user: UserInfo): Promise<void> {
+    this.confirming = user.id;
+    await this.updateComplete;
+    this.shadowRoot?.querySelector<HTMLElement>(`[data-confirm="${user.id}"] button`)?.focus();
   }
 
   private async deleteUser(user: UserInfo): Promise<void> {
@@ -192,7 +200,16 @@ export class RattgAdmin extends LitElement {
     </fieldset>`;
   }
 
+  /** Why this account cannot be deleted here (the API refuses it too), or '' when it can. */
+  private undeletable(u: UserInfo): string {
+    if (u.id === this.me?.id) return 'you';
+    if (u.roles.includes('service')) return 'service account';
+    return '';
+  }
+
   private renderUser(u: UserInfo) {
+    const self = u.id === this.me?.id;
+    const undeletable = this.undeletable(u);
     if (this.editing === u.id)
       return html`<tr data-user=${u.username}>
         <td colspan="5">
@@ -214,9 +231,13 @@ export class RattgAdmin extends LitElement {
                 placeholder="unchanged"
             /></label>
             ${this.roleBoxes(u.roles, `edit-${u.id}`)}
-            <label class="check"
-              ><input type="checkbox" name="disabled" ?checked=${u.disabled} />Disabled</label
-            >
+            ${
+              self
+                ? html`<input type="hidden" name="disabled" value="" />`
+                : html`<label class="check"
+                    ><input type="checkbox" name="disabled" ?checked=${u.disabled} />Disabled</label
+                  >`
+            }
             <button class="primary" type="submit">Save</button>
             <button type="button" @click=${() => (this.editing = null)}>Cancel</button>
           </form>
@@ -225,6 +246,7 @@ export class RattgAdmin extends LitElement {
     return html`<tr data-user=${u.username}>
       <td data-label="Username">
         ${u.username}${u.disabled ? html` <span class="badge">disabled</span>` : nothing}
+        ${undeletable ? html` <span class="badge" part="account-kind">${undeletable}</span>` : nothing}
       </td>
       <td data-label="Email">${u.email ?? ''}</td>
       <td data-label="Roles">${u.roles.join(', ')}</td>
@@ -232,7 +254,13 @@ export class RattgAdmin extends LitElement {
       <td data-label="Actions">
         ${
           this.confirming === u.id
-            ? html`<div class="row" role="group" aria-label=${`Confirm deletion of ${u.username}`}>
+            ? html`<div
+                class="row"
+                role="group"
+                aria-label=${`Confirm deletion of ${u.username}`}
+                data-confirm=${u.id}
+              >
+                <span>Delete the account “${u.username}” and its API keys?</span>
                 <button class="danger" type="button" @click=${() => this.deleteUser(u)}>
                   Yes, delete ${u.username}
                 </button>
@@ -246,14 +274,18 @@ export class RattgAdmin extends LitElement {
                 >
                   Edit
                 </button>
-                <button
-                  class="danger"
-                  type="button"
-                  @click=${() => (this.confirming = u.id)}
-                  aria-label=${`Delete ${u.username}`}
-                >
-                  Delete
-                </button>
+                ${
+                  undeletable
+                    ? nothing
+                    : html`<button
+                        class="danger"
+                        type="button"
+                        @click=${() => this.askDelete(u)}
+                        aria-label=${`Delete ${u.username}`}
+                      >
+                        Delete
+                      </button>`
+                }
               </div>`
         }
       </td>
