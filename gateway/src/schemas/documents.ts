@@ -26,6 +26,9 @@ export const Document = Type.Object(
         'nothing is stored, so there is nothing to open or re-index',
     }),
     duplicate: Type.Optional(Type.Boolean()),
+    ownerName: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], { description: 'the owner’s username (in lists)' }),
+    ),
   },
   { $id: 'Document' },
 );

@@ -36,6 +36,9 @@ export interface DocumentInfo {
   /** false: a refused drop-folder file; nothing to open or re-index. */
   stored?: boolean;
   source?: string;
+  sourcePath?: string | null;
+  /** The owner's username, in lists. */
+  ownerName?: string | null;
   duplicate?: boolean;
 }
 

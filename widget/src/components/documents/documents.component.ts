@@ -12,19 +12,21 @@ import { emit } from '../../lib/emit.js';
 import { accessLabel, formatBytes, openOriginal, plural } from '../../lib/format.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { documentsStyles } from './documents.styles.js';
-
-const STATUS_WORDS: Record<string, string> = {
-  pending: 'Waiting',
-  waiting: 'Waiting',
-  processing: 'Indexing',
-  indexed: 'Indexed',
-  failed: 'Failed',
-};
+import {
+  SORT_LABELS,
+  STATUS_WORDS,
+  pager,
+  sortHeader,
+  sortSelect,
+  type SortKey,
+  type SortOrder,
+} from './documents.parts.js';
 
 /**
  * The documents the signed-in user may read, with a status badge and an ingestion progress bar
  * that move live (Server-Sent Events; reconnects with a fresh token after a drop). Actions:
- * open, download, re-index, change access and delete (after a confirmation).
+ * open, download, re-index, change access and delete (after a confirmation). The server pages and
+ * sorts the list (`page-size` per page; sort by name, date, size, status, owner or source).
  *
  * @event rattg-document-change - A document changed here or on the server. `detail: { document, op }`.
  *
@@ -42,6 +44,8 @@ export class RattgDocuments extends LitElement {
 
   @property({ attribute: false }) accessor client: ApiClient | null = null;
   @property({ attribute: false }) accessor user: SessionUser | null = null;
+  /** Documents per page (the API allows up to 200). */
+  @property({ type: Number, attribute: 'page-size' }) accessor pageSize = 50;
 
   @state() accessor docs: DocumentInfo[] = [];
   @state() accessor total = 0;
@@ -53,6 +57,9 @@ export class RattgDocuments extends LitElement {
   @state() accessor filter = '';
   /** The filter of the list on screen (the input may already hold the next one). */
   @state() accessor shownFilter = '';
+  @state() accessor page = 0;
+  @state() accessor sort: SortKey = 'createdAt';
+  @state() accessor order: SortOrder = 'desc';
 
   private source: EventSource | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -172,10 +179,16 @@ export class RattgDocuments extends LitElement {
     try {
       const filter = this.filter.trim();
       const q = filter ? `&q=${encodeURIComponent(filter)}` : '';
+      const size = this.size;
       const res = await this.client.request<{ documents: DocumentInfo[]; total: number }>(
         'GET',
-        `/documents?limit=200${q}`,
+        `/documents?limit=${size}&offset=${this.page * size}&sort=${this.sort}&order=${this.order}${q}`,
       );
+      // Past the end (the last documents of the last page were deleted): show the last page.
+      if (res.documents.length === 0 && res.total > 0 && this.page > 0) {
+        this.page = Math.max(0, Math.ceil(res.total / size) - 1);
+        return this.reload();
+      }
       this.docs = res.documents;
       this.total = res.total;
       this.shownFilter = filter;
@@ -185,6 +198,28 @@ export class RattgDocuments extends LitElement {
     } finally {
       this.loading = false;
     }
+  }
+
+  private get size(): number {
+    return Math.min(Math.max(1, this.pageSize), 200);
+  }
+
+  private goTo(page: number): void {
+    this.page = page;
+    void this.reload();
+  }
+
+  /** Sort by a column; the same column again reverses the order. */
+  private sortBy(key: SortKey, order?: SortOrder): void {
+    this.order =
+      order ??
+      (key === this.sort ? (this.order === 'asc' ? 'desc' : 'asc') : key === 'createdAt' ? 'desc' : 'asc');
+    this.sort = key;
+    this.goTo(0);
+  }
+
+  private header(key: SortKey, label = SORT_LABELS[key]) {
+    return sortHeader(key, label, this, (k) => this.sortBy(k));
   }
 
   private canChange(doc: DocumentInfo): boolean {
@@ -272,6 +307,18 @@ export class RattgDocuments extends LitElement {
       <td data-label="File">
         <div class="name">${doc.filename}</div>
         <div class="muted">${formatBytes(doc.size)}${doc.tags.length ? ` · ${doc.tags.join(', ')}` : ''}</div>
+      </td>
+      <td data-label="Owner">${doc.ownerName ?? html`<span class="muted">nobody</span>`}</td>
+      <td data-label="Added">
+        <time datetime=${doc.createdAt}>${new Date(doc.createdAt).toLocaleString()}</time>
+      </td>
+      <td data-label="Source">
+        ${
+          doc.source === 'drop'
+            ? html`drop
+              folder${doc.sourcePath ? html`<div class="muted path">${doc.sourcePath}</div>` : nothing}`
+            : 'upload'
+        }
       </td>
       <td data-label="Status">
         <span class="badge" part="badge" data-status=${doc.status}
@@ -367,11 +414,7 @@ export class RattgDocuments extends LitElement {
 
   override render() {
     return html`
-      <form
-        class="toolbar row"
-        role="search"
-        @submit=${(e: Event) => (e.preventDefault(), void this.reload())}
-      >
+      <form class="toolbar row" role="search" @submit=${(e: Event) => (e.preventDefault(), this.goTo(0))}>
         <label for="filter"
           >Filter by file name
           <input
@@ -380,6 +423,7 @@ export class RattgDocuments extends LitElement {
             @input=${(e: Event) => (this.filter = (e.target as HTMLInputElement).value)}
         /></label>
         <button type="submit">Filter</button>
+        ${sortSelect(this, (key, order) => this.sortBy(key, order))}
         <button type="button" @click=${() => this.reload()}>Refresh</button>
         <span class="live badge" part="live" data-live=${this.live}>
           ${this.live === 'live' ? 'Live' : this.live === 'connecting' ? 'Connecting…' : 'Offline, retrying…'}
@@ -401,8 +445,8 @@ export class RattgDocuments extends LitElement {
               </caption>
               <thead>
                 <tr>
-                  <th scope="col">File</th>
-                  <th scope="col">Status</th>
+                  ${this.header('filename', 'File')} ${this.header('owner')} ${this.header('createdAt')}
+                  ${this.header('source')} ${this.header('status')}
                   <th scope="col">Who may read</th>
                   <th scope="col">Actions</th>
                 </tr>
@@ -416,6 +460,9 @@ export class RattgDocuments extends LitElement {
               </tbody>
             </table>`
       }
+      ${pager({ page: this.page, size: this.size, total: this.total, shown: this.docs.length }, (p) =>
+        this.goTo(p),
+      )}
       <div class="sr-only" role="status" aria-live="polite">${this.announcement}</div>
     `;
   }
