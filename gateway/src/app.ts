@@ -17,6 +17,7 @@ import eventsPlugin from './plugins/app/events.js';
 import uploadRoutes from './routes/documents/upload.js';
 import documentRoutes from './routes/documents/index.js';
 import ingestRoutes from './routes/ingest/index.js';
+import scopesPlugin from './plugins/app/scopes.js';
 import healthRoutes from './routes/health.js';
 import configRoutes from './routes/config/index.js';
 import authRoutes from './routes/auth/index.js';
@@ -44,6 +45,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(dbPlugin);
   await fastify.register(repositories);
   await fastify.register(authPlugin);
+  await fastify.register(scopesPlugin);
   await fastify.register(storagePlugin);
   await fastify.register(queuePlugin);
   await fastify.register(eventsPlugin);
