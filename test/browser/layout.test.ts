@@ -62,13 +62,13 @@ describe.skipIf(NO_BROWSER)('rattg-widget layout in chromium', () => {
       }
       const { context, page } = await signedInPage(suite, viewport, token);
       try {
-        for (const tab of ['Search', 'Upload', 'Documents', 'Admin']) {
+        for (const tab of ['Search', 'Upload', 'Documents', 'My account', 'Admin']) {
           await page.getByRole('tab', { name: tab }).click();
           if (tab === 'Documents') await page.locator('rattg-documents [part="row"]').first().waitFor();
           if (tab === 'Admin') await page.locator('rattg-admin tr[data-user="admin"]').waitFor();
           expect({ tab, overflow: await page.evaluate<string[]>(OVERFLOW) }).toEqual({ tab, overflow: [] });
           await page.screenshot({
-            path: join(ARTIFACTS, `layout-${viewport.width}-${tab.toLowerCase()}.png`),
+            path: join(ARTIFACTS, `layout-${viewport.width}-${tab.toLowerCase().replace(' ', '-')}.png`),
             fullPage: true,
           });
         }

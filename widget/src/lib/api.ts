@@ -82,6 +82,10 @@ export interface ApiKeyInfo {
   name: string;
   prefix: string;
   roles: string[];
+  /** null: everything its owner may do. */
+  scopes: string[] | null;
+  /** The owner's username (admins' list of every key). */
+  owner?: string;
   createdAt: string;
   expiresAt: string | null;
   lastUsedAt: string | null;

@@ -2,6 +2,7 @@ import { LitElement, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { ApiError, type ApiClient, type ApiKeyInfo, type Me, type UserInfo } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
+import { keyState, scopeWords } from '../../lib/keys.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { adminStyles } from './admin.styles.js';
 
@@ -30,15 +31,14 @@ function groupList(text: string | undefined): string[] {
 
 /**
  * Administration: users (create, change roles/groups/email, reset password, disable, delete) and
- * the caller's own API keys (create — the secret is shown once, with a copy button — list,
- * revoke). Warns when the server runs with published demo secrets.
+ * everyone's API keys with their owners (revoke after a confirmation; each user makes their own in
+ * rattg-account). Warns when the server runs with published demo secrets.
  *
  * @event rattg-admin-change - Users or keys changed. `detail: { kind: 'user' | 'api-key', op, id }`.
  *
  * @csspart warning - The insecure-defaults warning.
  * @csspart users - The users table.
  * @csspart keys - The API keys table.
- * @csspart secret - The box that shows a new key's secret once.
  * @csspart account-kind - "you" or "service account" next to a name: accounts that cannot be deleted here.
  *
  * @cssproperty --rattg-color-warning - Warning text and border colour.
@@ -55,7 +55,7 @@ export class RattgAdmin extends LitElement {
   @state() accessor keys: ApiKeyInfo[] = [];
   @state() accessor editing: string | null = null;
   @state() accessor confirming: string | null = null;
-  @state() accessor secret: { name: string; key: string } | null = null;
+  @state() accessor confirmingKey: string | null = null;
   @state() accessor message = '';
   @state() accessor error = '';
 
@@ -68,7 +68,7 @@ export class RattgAdmin extends LitElement {
     try {
       const [u, k] = await Promise.all([
         this.client.request<{ users: UserInfo[] }>('GET', '/users'),
-        this.client.request<{ keys: ApiKeyInfo[] }>('GET', '/api-keys'),
+        this.client.request<{ keys: ApiKeyInfo[] }>('GET', '/api-keys?all=true'),
       ]);
       this.users = u.users;
       this.keys = k.keys;
@@ -144,42 +144,49 @@ export class RattgAdmin extends LitElement {
     }, `User ${user.username} deleted`);
   }
 
-  private async createKey(e: SubmitEvent): Promise<void> {
-    e.preventDefault();
-    const form = e.target as HTMLFormElement;
-    const v = formValues(form);
-    const ok = await this.run(async () => {
-      const created = await this.client!.request<ApiKeyInfo & { key: string }>('POST', '/api-keys', {
-        name: v.name,
-      });
-      const { key, ...info } = created;
-      this.keys = [...this.keys, info];
-      this.secret = { name: info.name, key };
-      emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'create', id: info.id });
-    }, `API key ${v.name} created: copy it now, it will not be shown again`);
-    if (ok) {
-      form.reset();
-      await this.updateComplete;
-      this.shadowRoot?.querySelector<HTMLElement>('.secret button')?.focus();
-    }
-  }
-
-  private async copySecret(): Promise<void> {
-    if (!this.secret) return;
-    try {
-      await navigator.clipboard.writeText(this.secret.key);
-      this.message = 'Copied to the clipboard';
-    } catch {
-      this.message = 'Copying is blocked here: select the key and copy it by hand';
-    }
-  }
-
   private async revokeKey(key: ApiKeyInfo): Promise<void> {
-    await this.run(async () => {
-      await this.client!.request('DELETE', `/api-keys/${key.id}`);
-      this.keys = this.keys.map((k) => (k.id === key.id ? { ...k, revokedAt: new Date().toISOString() } : k));
-      emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'revoke', id: key.id });
-    }, `API key ${key.name} revoked`);
+    this.confirmingKey = null;
+    await this.run(
+      async () => {
+        await this.client!.request('DELETE', `/api-keys/${key.id}`);
+        this.keys = this.keys.map((k) =>
+          k.id === key.id ? { ...k, revokedAt: new Date().toISOString() } : k,
+        );
+        emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'revoke', id: key.id });
+      },
+      `API key ${key.name} of ${key.owner ?? 'its owner'} revoked`,
+    );
+  }
+
+  private renderKey(k: ApiKeyInfo) {
+    const gone = keyState(k);
+    return html`<tr data-key=${k.name} data-owner=${k.owner ?? ''}>
+      <td data-label="Name">${k.name} <code>${k.prefix}</code></td>
+      <td data-label="Owner">${k.owner ?? ''}</td>
+      <td data-label="May do">${k.scopes ? scopeWords(k.scopes) : `roles: ${k.roles.join(', ')}`}</td>
+      <td data-label="Expires">${k.expiresAt ? new Date(k.expiresAt).toLocaleDateString() : 'never'}</td>
+      <td data-label="Last used">${k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
+      <td data-label="Actions">
+        ${
+          gone
+            ? html`<span class="badge">${gone}</span>`
+            : this.confirmingKey === k.id
+              ? html`<div class="row" role="group" aria-label=${`Confirm revoking ${k.name}`}>
+                  <span>Revoke “${k.name}” of ${k.owner}? What uses it stops working.</span>
+                  <button class="danger" type="button" @click=${() => this.revokeKey(k)}>Yes, revoke</button>
+                  <button type="button" @click=${() => (this.confirmingKey = null)}>Cancel</button>
+                </div>`
+              : html`<button
+                  class="danger"
+                  type="button"
+                  @click=${() => (this.confirmingKey = k.id)}
+                  aria-label=${`Revoke ${k.name} of ${k.owner ?? ''}`}
+                >
+                  Revoke
+                </button>`
+        }
+      </td>
+    </tr>`;
   }
 
   private roleBoxes(current: string[], idPrefix: string) {
@@ -337,61 +344,23 @@ export class RattgAdmin extends LitElement {
       </section>
 
       <section aria-labelledby="keys-title">
-        <h2 id="keys-title">My API keys</h2>
-        ${
-          this.secret
-            ? html`<div class="secret" part="secret">
-                <span>Secret of <strong>${this.secret.name}</strong> — shown only now:</span>
-                <code>${this.secret.key}</code>
-                <span class="row">
-                  <button type="button" @click=${this.copySecret}>Copy</button>
-                  <button type="button" @click=${() => (this.secret = null)}>I have saved it</button>
-                </span>
-              </div>`
-            : nothing
-        }
+        <h2 id="keys-title">All API keys</h2>
+        <p class="muted">Everyone's keys, with their owners. Your own keys are made in My account.</p>
         <table part="keys" class="stack">
           <thead>
             <tr>
               <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Roles</th>
+              <th scope="col">Owner</th>
+              <th scope="col">May do</th>
+              <th scope="col">Expires</th>
               <th scope="col">Last used</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
-            ${this.keys.map(
-              (k) =>
-                html`<tr data-key=${k.name}>
-                  <td data-label="Name">${k.name}</td>
-                  <td data-label="Prefix"><code>${k.prefix}</code></td>
-                  <td data-label="Roles">${k.roles.join(', ')}</td>
-                  <td data-label="Last used">
-                    ${k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}
-                  </td>
-                  <td data-label="Actions">
-                    ${
-                      k.revokedAt
-                        ? html`<span class="badge">revoked</span>`
-                        : html`<button
-                            class="danger"
-                            type="button"
-                            @click=${() => this.revokeKey(k)}
-                            aria-label=${`Revoke ${k.name}`}
-                          >
-                            Revoke
-                          </button>`
-                    }
-                  </td>
-                </tr>`,
-            )}
+            ${this.keys.map((k) => this.renderKey(k))}
           </tbody>
         </table>
-        <form class="row" @submit=${this.createKey} aria-label="New API key">
-          <label>Key name <input name="name" required maxlength="100" autocomplete="off" /></label>
-          <button class="primary" type="submit">Create API key</button>
-        </form>
       </section>
     `;
   }
