@@ -20,6 +20,7 @@ import ingestRoutes from './routes/ingest/index.js';
 import scopesPlugin from './plugins/app/scopes.js';
 import healthRoutes from './routes/health.js';
 import configRoutes from './routes/config/index.js';
+import documentLinkRoutes from './routes/documents/link.js';
 import authRoutes from './routes/auth/index.js';
 import userRoutes from './routes/users/index.js';
 import apiKeyRoutes from './routes/api-keys/index.js';
@@ -60,6 +61,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(apiKeyRoutes);
   await fastify.register(uploadRoutes);
   await fastify.register(documentRoutes);
+  await fastify.register(documentLinkRoutes);
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
   await fastify.register(v1Routes, { prefix: '/v1' });

@@ -279,7 +279,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
                 chunkIndex: 1,
                 text: 'Holiday policy: everyone gets 30 holiday days.',
                 score: 0.91,
+                denseScore: 0.82,
                 page: 2,
+                pageEnd: 3,
                 heading: 'Leave',
               },
               {
@@ -288,6 +290,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
                 chunkIndex: 0,
                 text: 'Welcome <b>aboard</b>.',
                 score: 0.42,
+                denseScore: 0.61,
                 page: 1,
                 heading: null,
               },
@@ -304,7 +307,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       ]);
       const first = page.locator('rattg-search [part="result"]').first();
       expect(await first.locator('mark').allTextContents()).toEqual(['Holiday', 'policy', 'holiday']);
-      expect(await first.textContent()).toContain('page 2 · Leave · score 0.910');
+      expect(await first.textContent()).toContain('pages 2–3 · Leave · relevance 82%');
       // Passage text is text: the <b> arrives as characters.
       expect(await page.locator('rattg-search [part="result"]').nth(1).textContent()).toContain(
         'Welcome <b>aboard</b>.',
@@ -324,7 +327,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
         page.context().waitForEvent('page'),
         preview.getByRole('button', { name: 'Open the original at page 2' }).click(),
       ]);
-      expect(popup.url()).toMatch(/^blob:/);
+      // By a link-token URL (not a blob), so the tab gets the file's name from Content-Disposition.
+      expect(popup.url()).toMatch(/\/documents\/[0-9a-f-]{36}\/content\?token=/);
       await popup.waitForLoadState();
       expect(await popup.textContent('body')).toContain('Holiday policy: everyone gets 30 days.');
       await popup.close();

@@ -62,8 +62,13 @@ export interface SearchResult {
   filename: string;
   chunkIndex: number;
   text: string;
+  /** Fused rank score (RRF): orders the hits, says nothing about how well they match. */
   score: number;
+  /** Cosine similarity of the passage to the question (null: found by keywords only). */
+  denseScore?: number | null;
   page: number | null;
+  /** Last page the passage covers, when it spans more than one. */
+  pageEnd?: number | null;
   heading: string | null;
 }
 
@@ -277,6 +282,12 @@ export class ApiClient extends EventTarget {
   async eventsUrl(): Promise<string> {
     const { token } = await this.request<{ token: string }>('POST', '/documents/events/token');
     return this.url(`/documents/events?token=${encodeURIComponent(token)}`);
+  }
+
+  /** A URL (with a link token) that opens the original in a tab, as the gateway serves it. */
+  async link(id: string): Promise<string> {
+    const { url } = await this.request<{ url: string }>('POST', `/documents/${encodeURIComponent(id)}/link`);
+    return this.url(url);
   }
 
   /** The original file as a Blob (the link needs the bearer header, so it is fetched, not linked). */

@@ -21,6 +21,7 @@ const ROUTE_SCOPES: Record<string, readonly Scope[] | 'any' | 'unscoped'> = {
   'GET /documents': ['read'],
   'GET /documents/:id': ['read'],
   'GET /documents/:id/content': ['read'],
+  'POST /documents/:id/link': ['read'],
   'POST /documents/events/token': ['read'],
   'GET /documents/events': ['read'],
   'POST /search': ['read'],

@@ -9,6 +9,9 @@ export const searchStyles = css`
   form label {
     flex: 1;
   }
+  .weak {
+    margin-top: 0.4em;
+  }
   .layout {
     display: grid;
     grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
