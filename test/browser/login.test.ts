@@ -52,4 +52,19 @@ describe.skipIf(NO_BROWSER)('rattg-login in chromium', () => {
         await context.close();
       }
     });
+
+  it('the demo page reached directly (npm run dev, no Caddy, no ?api-base) signs in', async () => {
+    const context = await suite.browser.newContext({ viewport: PHONE });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${suite.base}/`);
+      await page.getByLabel('Username').fill(ADMIN.username);
+      await page.getByLabel('Password').fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('Signed in as').waitFor();
+      expect(await page.locator('rattg-widget').getAttribute('api-base')).toBe('');
+    } finally {
+      await context.close();
+    }
+  });
 });

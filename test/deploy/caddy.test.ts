@@ -141,6 +141,10 @@ describe('Caddy in front of the gateway', () => {
     expect(viaCaddy.headers.get('content-type')?.split(';')[0]).toBe(
       String(direct.headers['content-type'] ?? '').split(';')[0] || null,
     );
+    // The demo page calls the API where it is: under /api through Caddy, at the root directly.
+    expect(viaCaddy.status).toBe(200);
+    expect(await viaCaddy.text()).toContain('<rattg-widget api-base="/api"');
+    expect(direct.body).toContain('<rattg-widget api-base=""');
     const health = await fetch(`${site}/health`);
     expect(health.status).toBe(200);
   });
