@@ -86,11 +86,24 @@ const schema = z
     // Ingestor
     DROP_DIR: z.string().min(1).default('./drop'),
     DROP_POLLING: bool.default(false),
+    /** Drop-folder changes recorded at once (at most half of DATABASE_POOL_MAX is used). */
+    DROP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** Distinct drop-folder paths kept while Postgres is down or busy; beyond it a reconcile pass runs. */
+    DROP_QUEUE_MAX: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+    /** The ingestor's liveness endpoint (GET /health on 127.0.0.1); 0 = any free port (tests). */
+    INGESTOR_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8001),
     REINDEX_INTERVAL: duration.default(2 * 3600),
     INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** A job whose worker sends no heartbeat for this long (killed, host lost) goes to another worker. */
     JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(600).default(30),
+    /** Transient failures (a service down, 5xx, timeouts) are retried this long before a document fails. */
+    RETRY_HORIZON: duration.default(24 * 3600),
+    /** First pause between retries; each further pause doubles up to RETRY_MAX_DELAY (with jitter). */
+    RETRY_BASE_DELAY: duration.default(2),
+    RETRY_MAX_DELAY: duration.default(5 * 60),
+    /** How often indexed documents are checked against their points in Qdrant (and lost workers' jobs freed). */
+    CONSISTENCY_CHECK_INTERVAL: duration.default(5 * 60),
     CHUNK_TOKENS: z.coerce.number().int().min(64).max(1800).default(400),
     CHUNK_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.15),
     DOCLING_URL: z.url().optional(),

@@ -90,6 +90,17 @@ export class OllamaStandin extends StandinServer {
     return this.models.has(fullModelName(name));
   }
 
+  /**
+   * Fault: the model runner dies during the next `count` embed requests. Real Ollama (0.24, runner
+   * killed mid-request) answers HTTP 400 with the runner's transport error, and the request after
+   * it starts a fresh runner and succeeds.
+   */
+  crashRunner(count = 1): void {
+    this.failWith(400, 'do embedding request: Post "http://127.0.0.1:40183/embedding": EOF', count, {
+      path: '/api/embed',
+    });
+  }
+
   override resetFaults(): void {
     super.resetFaults();
     this.ollamaFaults.wrongDimension = null;

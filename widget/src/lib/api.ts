@@ -29,6 +29,8 @@ export interface DocumentInfo {
   status: string;
   progress: number;
   error: string | null;
+  /** When a `waiting` document is tried again. */
+  nextAttemptAt?: string | null;
   chunkCount: number;
   createdAt: string;
   updatedAt: string;
@@ -52,6 +54,7 @@ export interface DocumentEvent {
   status: string;
   progress: number;
   error: string | null;
+  nextAttemptAt?: string | null;
   chunkCount: number;
   indexedAt: string | null;
   updatedAt: string;

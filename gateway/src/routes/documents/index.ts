@@ -29,7 +29,9 @@ const SortParam = Type.Union(
   { description: 'column to sort by (default createdAt, newest first; others ascending unless `order`)' },
 );
 
-const StatusFilter = Type.Union(['pending', 'processing', 'indexed', 'failed'].map((s) => Type.Literal(s)));
+const StatusFilter = Type.Union(
+  ['pending', 'processing', 'waiting', 'indexed', 'failed'].map((s) => Type.Literal(s)),
+);
 
 // Opened inline in the browser (a PDF viewer can jump to #page=N); everything else downloads.
 const INLINE = new Set([

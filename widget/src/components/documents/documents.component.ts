@@ -34,6 +34,7 @@ import {
  * @csspart row - One document's row.
  * @csspart badge - A status badge.
  * @csspart progress - An ingestion progress bar.
+ * @csspart next-attempt - When a `waiting` document is tried again.
  * @csspart live - The connection indicator.
  *
  * @cssproperty --rattg-color-success - Indexed badge colour.
@@ -157,6 +158,7 @@ export class RattgDocuments extends LitElement {
         status: ev.status,
         progress: ev.progress,
         error: ev.error,
+        nextAttemptAt: ev.nextAttemptAt ?? null,
         chunkCount: ev.chunkCount,
         indexedAt: ev.indexedAt,
         updatedAt: ev.updatedAt,
@@ -335,7 +337,14 @@ export class RattgDocuments extends LitElement {
             : nothing
         }
         ${doc.status === 'indexed' ? html`<div class="muted">${plural(doc.chunkCount, 'passage', 'passages')}</div>` : nothing}
-        ${doc.error ? html`<div class=${doc.status === 'failed' ? 'error' : 'muted'}>${doc.error}</div>` : nothing}
+        ${
+          doc.status === 'waiting' && doc.nextAttemptAt
+            ? html`<div class="muted" part="next-attempt">
+                Next attempt at ${new Date(doc.nextAttemptAt).toLocaleTimeString()}
+              </div>`
+            : nothing
+        }
+        ${doc.error ? html`<div class=${doc.status === 'waiting' ? 'muted' : 'error'}>${doc.error}</div>` : nothing}
       </td>
       <td data-label="Who may read">
         ${

@@ -20,8 +20,9 @@ export const SORT_LABELS: Record<SortKey, string> = {
 
 export const STATUS_WORDS: Record<string, string> = {
   pending: 'Waiting',
-  waiting: 'Waiting',
   processing: 'Indexing',
+  // `waiting`: a service the document needs failed; it is tried again at nextAttemptAt by itself.
+  waiting: 'Retrying',
   indexed: 'Indexed',
   failed: 'Failed',
 };
