@@ -1,4 +1,4 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import {
@@ -9,7 +9,7 @@ import {
   type SessionUser,
 } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
-import { accessLabel, formatBytes, openOriginal, plural } from '../../lib/format.js';
+import { accessLabel, openOriginal } from '../../lib/format.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { documentsStyles } from './documents.styles.js';
 import {
@@ -21,6 +21,7 @@ import {
   type SortKey,
   type SortOrder,
 } from './documents.parts.js';
+import { documentRow } from './documents.row.js';
 
 /**
  * The documents the signed-in user may read, with a status badge and an ingestion progress bar
@@ -224,7 +225,8 @@ export class RattgDocuments extends LitElement {
     return sortHeader(key, label, this, (k) => this.sortBy(k));
   }
 
-  private canChange(doc: DocumentInfo): boolean {
+  /** @internal (rattg-documents rows) */
+  canChange(doc: DocumentInfo): boolean {
     return Boolean(this.user && (doc.ownerId === this.user.id || this.user.roles.includes('admin')));
   }
 
@@ -238,7 +240,8 @@ export class RattgDocuments extends LitElement {
     }
   }
 
-  private open(doc: DocumentInfo, download: boolean): void {
+  /** @internal (rattg-documents rows) */
+  open(doc: DocumentInfo, download: boolean): void {
     if (this.client)
       void this.act(
         doc,
@@ -247,7 +250,8 @@ export class RattgDocuments extends LitElement {
       );
   }
 
-  private reindex(doc: DocumentInfo): void {
+  /** @internal (rattg-documents rows) */
+  reindex(doc: DocumentInfo): void {
     void this.act(
       doc,
       async () => {
@@ -260,7 +264,8 @@ export class RattgDocuments extends LitElement {
     );
   }
 
-  private changeAccess(doc: DocumentInfo, access: string): void {
+  /** @internal (rattg-documents rows) */
+  changeAccess(doc: DocumentInfo, access: string): void {
     if (access === doc.access) return;
     void this.act(
       doc,
@@ -273,7 +278,8 @@ export class RattgDocuments extends LitElement {
     ).then(() => this.requestUpdate());
   }
 
-  private async deleteDoc(doc: DocumentInfo): Promise<void> {
+  /** @internal (rattg-documents rows) */
+  async deleteDoc(doc: DocumentInfo): Promise<void> {
     this.confirming = null;
     await this.act(
       doc,
@@ -288,137 +294,22 @@ export class RattgDocuments extends LitElement {
     this.shadowRoot?.querySelector<HTMLElement>('#filter')?.focus();
   }
 
-  private async askDelete(doc: DocumentInfo): Promise<void> {
+  /** @internal (rattg-documents rows) */
+  async askDelete(doc: DocumentInfo): Promise<void> {
     this.confirming = doc.id;
     await this.updateComplete;
     this.shadowRoot?.querySelector<HTMLElement>(`[data-confirm="${doc.id}"] button`)?.focus();
   }
 
-  private accessOptions(doc: DocumentInfo): string[] {
+  /** @internal (rattg-documents rows) */
+  accessOptions(doc: DocumentInfo): string[] {
     const opts = ['private', 'org', ...(this.user?.groups ?? []).map((g) => `group:${g}`)];
     if (!opts.includes(doc.access)) opts.push(doc.access);
     return opts;
   }
 
   private renderRow(doc: DocumentInfo) {
-    const changeable = this.canChange(doc);
-    const working = doc.status === 'pending' || doc.status === 'processing' || doc.status === 'waiting';
-    // A refused drop-folder file: nothing is stored, so nothing to open, download or re-index.
-    const stored = doc.stored !== false;
-    return html`<tr part="row" data-id=${doc.id} data-status=${doc.status}>
-      <td data-label="File">
-        <div class="name">${doc.filename}</div>
-        <div class="muted">${formatBytes(doc.size)}${doc.tags.length ? ` · ${doc.tags.join(', ')}` : ''}</div>
-      </td>
-      <td data-label="Owner">${doc.ownerName ?? html`<span class="muted">nobody</span>`}</td>
-      <td data-label="Added">
-        <time datetime=${doc.createdAt}>${new Date(doc.createdAt).toLocaleString()}</time>
-      </td>
-      <td data-label="Source">
-        ${
-          doc.source === 'drop'
-            ? html`drop
-              folder${doc.sourcePath ? html`<div class="muted path">${doc.sourcePath}</div>` : nothing}`
-            : 'upload'
-        }
-      </td>
-      <td data-label="Status">
-        <span class="badge" part="badge" data-status=${doc.status}
-          >${STATUS_WORDS[doc.status] ?? doc.status}</span
-        >
-        ${
-          working
-            ? html`<progress
-                part="progress"
-                max="1"
-                .value=${doc.progress}
-                aria-label=${`Indexing ${doc.filename}`}
-              ></progress>`
-            : nothing
-        }
-        ${doc.status === 'indexed' ? html`<div class="muted">${plural(doc.chunkCount, 'passage', 'passages')}</div>` : nothing}
-        ${
-          doc.status === 'waiting' && doc.nextAttemptAt
-            ? html`<div class="muted" part="next-attempt">
-                Next attempt at ${new Date(doc.nextAttemptAt).toLocaleTimeString()}
-              </div>`
-            : nothing
-        }
-        ${doc.error ? html`<div class=${doc.status === 'waiting' ? 'muted' : 'error'}>${doc.error}</div>` : nothing}
-      </td>
-      <td data-label="Who may read">
-        ${
-          changeable
-            ? html`<select
-                aria-label=${`Who may read ${doc.filename}`}
-                @change=${(e: Event) => this.changeAccess(doc, (e.target as HTMLSelectElement).value)}
-              >
-                ${this.accessOptions(doc).map(
-                  (a) => html`<option value=${a} ?selected=${a === doc.access}>${accessLabel(a)}</option>`,
-                )}
-              </select>`
-            : accessLabel(doc.access)
-        }
-      </td>
-      <td data-label="Actions">
-        ${
-          this.confirming === doc.id
-            ? html`<div
-                class="confirm"
-                role="group"
-                aria-label=${`Confirm deletion of ${doc.filename}`}
-                data-confirm=${doc.id}
-              >
-                <span>Delete “${doc.filename}” for good?</span>
-                <button class="danger" type="button" @click=${() => this.deleteDoc(doc)}>Yes, delete</button>
-                <button type="button" @click=${() => (this.confirming = null)}>Cancel</button>
-              </div>`
-            : html`<div class="actions">
-                ${
-                  stored
-                    ? html`<button
-                          type="button"
-                          @click=${() => this.open(doc, false)}
-                          aria-label=${`Open ${doc.filename}`}
-                        >
-                          Open
-                        </button>
-                        <button
-                          type="button"
-                          @click=${() => this.open(doc, true)}
-                          aria-label=${`Download ${doc.filename}`}
-                        >
-                          Download
-                        </button>`
-                    : nothing
-                }
-                ${
-                  changeable && stored
-                    ? html`<button
-                        type="button"
-                        @click=${() => this.reindex(doc)}
-                        aria-label=${`Re-index ${doc.filename}`}
-                      >
-                        Re-index
-                      </button>`
-                    : nothing
-                }
-                ${
-                  changeable
-                    ? html`<button
-                        class="danger"
-                        type="button"
-                        @click=${() => this.askDelete(doc)}
-                        aria-label=${`Delete ${doc.filename}`}
-                      >
-                        Delete
-                      </button>`
-                    : nothing
-                }
-              </div>`
-        }
-      </td>
-    </tr>`;
+    return documentRow(this, doc);
   }
 
   override render() {
