@@ -164,6 +164,7 @@ describe.skipIf(NO_BROWSER)('rattg-widget layout in chromium', () => {
                 chunkIndex: 0,
                 text: 'The coffee machine is on floor 2.',
                 score: 0.8,
+                denseScore: 0.8,
                 page: null,
                 heading: null,
               },
