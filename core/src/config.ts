@@ -13,6 +13,7 @@ export const INSECURE_DEFAULTS = {
   MINIO_ROOT_PASSWORD: 'minioadmin',
   OPENWEBUI_API_KEY: 'change-me-openwebui-service-key',
   OPENWEBUI_USER_JWT_SECRET: 'change-me-openwebui-user-jwt-secret',
+  POSTGRES_PASSWORD: 'changeme',
 } as const;
 
 const bool = z
@@ -45,7 +46,7 @@ const schema = z
     POSTGRES_HOST: z.string().default('postgres'),
     POSTGRES_PORT: z.coerce.number().int().default(5432),
     POSTGRES_USER: z.string().default('rattg_user'),
-    POSTGRES_PASSWORD: z.string().default('changeme'),
+    POSTGRES_PASSWORD: z.string().default(INSECURE_DEFAULTS.POSTGRES_PASSWORD),
     POSTGRES_DB: z.string().default('rattgllm'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
 
@@ -82,6 +83,12 @@ const schema = z
     CHAT_MODEL: z.string().min(1).default('llama3.1:8b'),
     /** OpenAI-compatible base URL chat is forwarded to (default: Ollama's /v1). */
     LLM_BASE_URL: z.url().optional(),
+    /**
+     * The context length Ollama runs chat models with (the same OLLAMA_CONTEXT_LENGTH the ollama
+     * service gets; Ollama 0.12's default is 4096). A model whose Modelfile sets `num_ctx` uses
+     * that instead; /api/show tells the gateway, which fits each prompt into it.
+     */
+    OLLAMA_CONTEXT_LENGTH: z.coerce.number().int().min(512).max(1_048_576).default(4096),
 
     // Ingestor
     DROP_DIR: z.string().min(1).default('./drop'),
@@ -130,6 +137,23 @@ const schema = z
       .string()
       .optional()
       .transform((v) => (v ? (/^https?:\/\//.test(v) ? v : `https://${v}`).replace(/\/+$/, '') : undefined)),
+    /**
+     * The chat site's address (compose: CHAT_SITE_ADDRESS): the demo page's chat link, and where
+     * the widget hands a signed-in person over. An address without a host name (`http://:3000`)
+     * counts as not set.
+     */
+    CHAT_SITE_URL: z
+      .string()
+      .optional()
+      .transform((v) => {
+        if (!v) return undefined;
+        try {
+          const url = new URL(v);
+          return url.hostname ? url.origin : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
     /** Where the gateway finds the built widget (served at /widget/). */
     WIDGET_DIR: z.string().min(1).default('./widget/dist'),
   })
@@ -173,7 +197,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const insecureDefaults = (Object.keys(INSECURE_DEFAULTS) as (keyof typeof INSECURE_DEFAULTS)[]).filter(
-    (k) => result.data[k] === INSECURE_DEFAULTS[k],
+    // With DATABASE_URL given, POSTGRES_PASSWORD is not used, so its default is harmless.
+    (k) => result.data[k] === INSECURE_DEFAULTS[k] && !(k === 'POSTGRES_PASSWORD' && cleaned.DATABASE_URL),
   );
   return Object.freeze({ ...result.data, insecureDefaults });
 }

@@ -296,7 +296,9 @@ describe('self-healing', () => {
             `worker killed while ${phase}: pending again after ${afterMs} ms (heartbeat 10 s), then indexed with ${done.chunk_count} chunks`,
           );
           expect(pending.error).toBe('Its worker stopped; waiting for another worker');
-          expect(afterMs).toBeLessThanOrEqual(10_000 + 1_500);
+          // The lapse is due at most one heartbeat (10 s) after the last beat; the check runs every
+          // heartbeat/10 (1 s); the rest is slack for a loaded machine.
+          expect(afterMs).toBeLessThanOrEqual(10_000 + 1_000 + 1_500);
           expect(await ingestor.deps.index.countDocumentPoints(id)).toBe(done.chunk_count);
         } finally {
           child.kill('SIGKILL');

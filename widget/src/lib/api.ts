@@ -219,6 +219,11 @@ export class ApiClient extends EventTarget {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** A one-minute ticket that signs this user in on the chat site (POST it to /chat-sso/handoff there). */
+  async chatTicket(): Promise<string> {
+    return (await this.request<{ ticket: string }>('POST', '/chat-sso/ticket')).ticket;
+  }
+
   async login(username: string, password: string): Promise<{ user: SessionUser; expiresIn: number }> {
     const res = await this.request<{ access_token: string; expires_in: number; user: SessionUser }>(
       'POST',

@@ -31,6 +31,7 @@ const ROUTE_SCOPES: Record<string, readonly Scope[] | 'any' | 'unscoped'> = {
   'POST /ingest/reindex': ['upload'],
   'GET /v1/models': ['chat', 'read'],
   'POST /v1/chat/completions': ['chat'],
+  'POST /chat-sso/ticket': ['chat'],
   'POST /v1/embeddings': ['chat'],
   'GET /users': ['admin'],
   'POST /users': ['admin'],
