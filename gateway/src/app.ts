@@ -19,7 +19,10 @@ import eventsPlugin from './plugins/app/events.js';
 import uploadRoutes from './routes/documents/upload.js';
 import documentRoutes from './routes/documents/index.js';
 import ingestRoutes from './routes/ingest/index.js';
+import scopesPlugin from './plugins/app/scopes.js';
 import healthRoutes from './routes/health.js';
+import configRoutes from './routes/config/index.js';
+import documentLinkRoutes from './routes/documents/link.js';
 import authRoutes from './routes/auth/index.js';
 import userRoutes from './routes/users/index.js';
 import apiKeyRoutes from './routes/api-keys/index.js';
@@ -48,6 +51,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(repositories);
   await fastify.register(rateLimitPlugin);
   await fastify.register(authPlugin);
+  await fastify.register(scopesPlugin);
   await fastify.register(storagePlugin);
   await fastify.register(queuePlugin);
   await fastify.register(eventsPlugin);
@@ -57,11 +61,13 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(readinessPlugin);
 
   await fastify.register(healthRoutes);
+  await fastify.register(configRoutes);
   await fastify.register(authRoutes);
   await fastify.register(userRoutes);
   await fastify.register(apiKeyRoutes);
   await fastify.register(uploadRoutes);
   await fastify.register(documentRoutes);
+  await fastify.register(documentLinkRoutes);
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
   await fastify.register(v1Routes, { prefix: '/v1' });

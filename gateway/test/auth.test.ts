@@ -100,7 +100,8 @@ describe('auth', () => {
     const missing = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'admin' } });
     expect(missing.statusCode).toBe(400);
     expect(missing.json()).toMatchObject({ code: 'VALIDATION_ERROR' });
-    expect(missing.json().message).toMatch(/password/);
+    expect(missing.json().message).toBe('Password is required.');
+    expect(missing.json().fields).toEqual({ password: 'Password is required.' });
     const wrongType = await app.inject({
       method: 'POST',
       url: '/auth/login',

@@ -166,7 +166,10 @@ describe('user administration', () => {
       payload: { roles: ['user'] },
     });
     const adminId = list.find((u) => u.username === 'admin')!.id;
-    for (const payload of [{ disabled: true }, { roles: ['user'] }]) {
+    for (const [payload, code] of [
+      [{ disabled: true }, 'CANNOT_DISABLE_SELF'],
+      [{ roles: ['user'] }, 'LAST_ADMIN'],
+    ] as const) {
       const res = await app.inject({
         method: 'PATCH',
         url: `/users/${adminId}`,
@@ -174,10 +177,38 @@ describe('user administration', () => {
         payload,
       });
       expect(res.statusCode).toBe(409);
-      expect(res.json().code).toBe('LAST_ADMIN');
+      expect(res.json().code).toBe(code);
     }
     const del = await app.inject({ method: 'DELETE', url: `/users/${adminId}`, headers: bearer(adminToken) });
     expect(del.statusCode).toBe(409);
+    expect(del.json().code).toBe('CANNOT_DELETE_SELF');
+  });
+
+  it('refuses deleting yourself and service accounts, with a reason; others can be deleted', async () => {
+    const gina = await createUser(app, adminToken, { username: 'gina', roles: ['admin'] });
+    const me = await app.inject({ method: 'DELETE', url: `/users/${gina.id}`, headers: bearer(gina.token) });
+    expect(me.statusCode).toBe(409);
+    expect(me.json()).toMatchObject({
+      code: 'CANNOT_DELETE_SELF',
+      message: 'You cannot delete your own account; ask another admin',
+    });
+    const svc = await createUser(app, adminToken, { username: 'indexer-bot', roles: ['service'] });
+    const service = await app.inject({
+      method: 'DELETE',
+      url: `/users/${svc.id}`,
+      headers: bearer(gina.token),
+    });
+    expect(service.statusCode).toBe(409);
+    expect(service.json().code).toBe('SERVICE_ACCOUNT');
+    expect(service.json().message).toMatch(/^indexer-bot is a service account/);
+    expect(await app.db('users').where({ id: svc.id }).first('id')).toBeDefined();
+    // Another admin may delete gina.
+    const other = await app.inject({
+      method: 'DELETE',
+      url: `/users/${gina.id}`,
+      headers: bearer(adminToken),
+    });
+    expect(other.statusCode).toBe(204);
   });
 
   it('writes user changes to the audit log', async () => {

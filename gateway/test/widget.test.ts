@@ -72,7 +72,8 @@ describe('widget bundle and demo page', () => {
   });
 
   it('the demo page embeds the hashed bundle, shows the snippet and links the chat', async () => {
-    const res = await app.inject({ url: '/' });
+    // As Caddy forwards it (it adds X-Forwarded-For): the API is under /api.
+    const res = await app.inject({ url: '/', headers: { 'x-forwarded-for': '192.0.2.1' } });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
@@ -91,7 +92,13 @@ describe('widget bundle and demo page', () => {
     expect(direct.body).toContain('<rattg-widget api-base="" ');
     const nested = await app.inject({ url: '/?api-base=/rag/api' });
     expect(nested.body).toContain('api-base="/rag/api"');
-    const evil = await app.inject({ url: `/?api-base=${encodeURIComponent('"><script>alert(1)</script>')}` });
+    // Reached directly (npm run dev): the gateway is the API, no prefix.
+    const dev = await app.inject({ url: '/' });
+    expect(dev.body).toContain('<rattg-widget api-base="" ');
+    const evil = await app.inject({
+      url: `/?api-base=${encodeURIComponent('"><script>alert(1)</script>')}`,
+      headers: { 'x-forwarded-for': '192.0.2.1' },
+    });
     expect(evil.statusCode).toBe(200);
     expect(evil.body).toContain('api-base="/api"');
     expect(evil.body).not.toContain('<script>alert(1)');

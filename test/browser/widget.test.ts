@@ -126,7 +126,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       await signIn(page, ADMIN.username, ADMIN.password);
       await page.getByText('Signed in as').waitFor();
       expect(await page.locator('[part="user"]').textContent()).toContain('admin');
-      expect(await page.getByRole('tab').allInnerTexts()).toEqual(['Search', 'Upload', 'Documents', 'Admin']);
+      expect(await page.getByRole('tab').allInnerTexts()).toEqual([
+        'Search',
+        'Upload',
+        'Documents',
+        'My account',
+        'Admin',
+      ]);
       await page.screenshot({ path: join(ARTIFACTS, 'search-tab.png') });
     });
 
@@ -288,7 +294,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
                 chunkIndex: 1,
                 text: 'Holiday policy: everyone gets 30 holiday days.',
                 score: 0.91,
+                denseScore: 0.82,
                 page: 2,
+                pageEnd: 3,
                 heading: 'Leave',
               },
               {
@@ -297,6 +305,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
                 chunkIndex: 0,
                 text: 'Welcome <b>aboard</b>.',
                 score: 0.42,
+                denseScore: 0.61,
                 page: 1,
                 heading: null,
               },
@@ -313,7 +322,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       ]);
       const first = page.locator('rattg-search [part="result"]').first();
       expect(await first.locator('mark').allTextContents()).toEqual(['Holiday', 'policy', 'holiday']);
-      expect(await first.textContent()).toContain('page 2 · Leave · score 0.910');
+      expect(await first.textContent()).toContain('pages 2–3 · Leave · relevance 82%');
       // Passage text is text: the <b> arrives as characters.
       expect(await page.locator('rattg-search [part="result"]').nth(1).textContent()).toContain(
         'Welcome <b>aboard</b>.',
@@ -333,7 +342,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
         page.context().waitForEvent('page'),
         preview.getByRole('button', { name: 'Open the original at page 2' }).click(),
       ]);
-      expect(popup.url()).toMatch(/^blob:/);
+      // By a link-token URL (not a blob), so the tab gets the file's name from Content-Disposition.
+      expect(popup.url()).toMatch(/\/documents\/[0-9a-f-]{36}\/content\?token=/);
       await popup.waitForLoadState();
       expect(await popup.textContent('body')).toContain('Holiday policy: everyone gets 30 days.');
       await popup.close();
@@ -353,10 +363,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       const bob = await app.db('users').where({ username: 'bob' }).first('roles', 'groups');
       expect(bob).toEqual({ roles: ['user'], groups: ['sales'] });
 
+      await page.getByRole('tab', { name: 'My account' }).click();
       const keyForm = page.getByRole('form', { name: 'New API key' });
       await keyForm.getByLabel('Key name').fill('laptop script');
       await keyForm.getByRole('button', { name: 'Create API key' }).click();
-      const secret = page.locator('rattg-admin [part="secret"] code');
+      const secret = page.locator('rattg-account [part="secret"] code');
       await secret.waitFor();
       const key = (await secret.textContent())!;
       expect(key).toMatch(/^rk_/);
@@ -368,9 +379,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       ).not.toContain(key);
       await page.screenshot({ path: join(ARTIFACTS, 'admin-tab.png') });
       await page.getByRole('button', { name: 'I have saved it' }).click();
-      await expect.poll(() => page.locator('rattg-admin [part="secret"]').count()).toBe(0);
-      await page.locator('rattg-admin tr[data-key="laptop script"]').waitFor();
-      expect(await page.locator('rattg-admin [part="keys"]').textContent()).not.toContain(key);
+      await expect.poll(() => page.locator('rattg-account [part="secret"]').count()).toBe(0);
+      await page.locator('rattg-account tr[data-key="laptop script"]').waitFor();
+      expect(await page.locator('rattg-account [part="keys"]').textContent()).not.toContain(key);
+      // The admin tab lists it with its owner.
+      await page.getByRole('tab', { name: 'Admin' }).click();
+      await page.locator('rattg-admin tr[data-key="laptop script"][data-owner="admin"]').waitFor();
     });
 
     it('a new user signs in by keyboard alone, sees no admin tab and not the admin’s private file', async () => {
@@ -384,7 +398,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
         await page.keyboard.type('bob-password-1');
         await page.keyboard.press('Enter');
         await page.getByText('Signed in as').waitFor();
-        expect(await page.getByRole('tab').allInnerTexts()).toEqual(['Search', 'Upload', 'Documents']);
+        expect(await page.getByRole('tab').allInnerTexts()).toEqual([
+          'Search',
+          'Upload',
+          'Documents',
+          'My account',
+        ]);
 
         // Tabs by keyboard: focus the selected tab, arrows move and open, with a visible focus ring.
         await page.locator('#tab-search').focus();
@@ -398,6 +417,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
         await page.keyboard.press('Home');
         expect(await page.evaluate<string>(DEEP_FOCUS)).toBe('tab-search|tab|Search');
         await page.keyboard.press('End');
+        expect(await page.evaluate<string>(DEEP_FOCUS)).toBe('tab-account|tab|My account');
+        await page.keyboard.press('ArrowLeft');
         await page.locator('rattg-documents').waitFor();
 
         // notes.md became org-wide; handbook.txt stayed private to the admin.

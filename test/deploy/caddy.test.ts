@@ -82,7 +82,8 @@ describe('Caddy in front of the gateway', () => {
   let fakeOpenWebui: Server;
 
   beforeAll(async () => {
-    app = await startGateway();
+    // The same MAX_UPLOAD_MB as Caddy's below, as docker-compose.yml passes one .env to both.
+    app = await startGateway({ MAX_UPLOAD_MB: '1' });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const gatewayPort = (app.server.address() as { port: number }).port;
 
@@ -140,6 +141,10 @@ describe('Caddy in front of the gateway', () => {
     expect(viaCaddy.headers.get('content-type')?.split(';')[0]).toBe(
       String(direct.headers['content-type'] ?? '').split(';')[0] || null,
     );
+    // The demo page calls the API where it is: under /api through Caddy, at the root directly.
+    expect(viaCaddy.status).toBe(200);
+    expect(await viaCaddy.text()).toContain('<rattg-widget api-base="/api"');
+    expect(direct.body).toContain('<rattg-widget api-base=""');
     const health = await fetch(`${site}/health`);
     expect(health.status).toBe(200);
   });
@@ -167,29 +172,37 @@ describe('Caddy in front of the gateway', () => {
     expect(chat.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
-  it('refuses request bodies larger than MAX_UPLOAD_MB before the gateway reads them', async () => {
-    // Signed in, so the gateway keeps reading the upload (an anonymous request would get its 401
-    // before Caddy noticed the size, and the test would prove nothing).
+  it('a file just over MAX_UPLOAD_MB gets the gateway’s 413 and its message through Caddy', async () => {
+    // Signed in, so the gateway reads the upload (an anonymous request gets its 401 at once).
     const login = await fetch(`${site}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(ADMIN),
     });
     const { access_token: token } = (await login.json()) as { access_token: string };
-    const form = new FormData();
-    form.append(
-      'file',
-      new Blob([new Uint8Array(1024 * 1024 + 4096).fill(97)], { type: 'text/plain' }),
-      'big.txt',
-    );
-    const res = await fetch(`${site}/api/upload`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-      body: form,
+    const upload = (bytes: number) => {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(bytes).fill(97)], { type: 'text/plain' }), 'big.txt');
+      return fetch(`${site}/api/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      });
+    };
+    // The widget learns the limit first, from the same gateway through the same Caddy.
+    const config = await fetch(`${site}/api/config`);
+    expect(((await config.json()) as { upload: { maxBytes: number } }).upload.maxBytes).toBe(1024 * 1024);
+
+    const res = await upload(1024 * 1024 + 4096);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({
+      code: 'FILE_TOO_LARGE',
+      message: 'The file is larger than the limit of 1 MB',
     });
-    // Caddy 2.7+ answers 413; Debian's 2.6 reports the cut-off body as a failed upstream read (502).
-    // Either way the upload never reaches the gateway whole.
-    expect([413, 502]).toContain(res.status);
+    // Far beyond the limit (Caddy's is half a MiB above the gateway's), Caddy itself cuts it off:
+    // 2.7+ answers 413, Debian's 2.6 reports the cut-off body as a failed upstream read (502).
+    const huge = await upload(3 * 1024 * 1024);
+    expect([413, 502]).toContain(huge.status);
     // A body under the limit passes through to the gateway (whatever it answers, it is not refused).
     const small = await fetch(`${site}/api/auth/login`, {
       method: 'POST',

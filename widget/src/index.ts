@@ -8,6 +8,7 @@ export { RattgLogin } from './components/login/login.js';
 export { RattgUpload } from './components/upload/upload.js';
 export { RattgDocuments } from './components/documents/documents.js';
 export { RattgSearch } from './components/search/search.js';
+export { RattgAccount } from './components/account/account.js';
 export { RattgAdmin } from './components/admin/admin.js';
 export { ApiClient, ApiError } from './lib/api.js';
 export type { DocumentInfo, DocumentEvent, SearchResult, SessionUser, Me } from './lib/api.js';

@@ -18,6 +18,8 @@ export interface ChunkPoint {
   index: number;
   text: string;
   page?: number | null;
+  /** Last page, when the chunk spans more than one. */
+  pageEnd?: number | null;
   heading?: string | null;
   dense: number[];
   sparse: SparseVector;
@@ -37,6 +39,8 @@ export interface ChunkPayload {
   text: string;
   filename: string;
   page: number | null;
+  /** Last page, only on chunks that span more than one (older points lack it). */
+  page_end?: number;
   heading: string | null;
   principals: string[];
   version: number;
@@ -198,6 +202,7 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
         text: c.text,
         filename: base.filename,
         page: c.page ?? null,
+        ...(c.pageEnd && c.pageEnd !== c.page ? { page_end: c.pageEnd } : {}),
         heading: c.heading ?? null,
         principals: base.principals,
         version,

@@ -13,6 +13,8 @@ export interface Passage {
   /** Cosine similarity to the question, when known. */
   denseScore: number | null;
   page: number | null;
+  /** Last page the passage covers, when it spans more than one. */
+  pageEnd?: number | null;
   heading: string | null;
 }
 

@@ -24,7 +24,15 @@ export const Document = Type.Object(
     updatedAt: Type.String(),
     indexedAt: Type.Union([Type.String(), Type.Null()]),
     contentUrl: Type.String(),
+    stored: Type.Boolean({
+      description:
+        'false for a drop-folder file that was refused (unsupported type, too large, unknown owner): ' +
+        'nothing is stored, so there is nothing to open or re-index',
+    }),
     duplicate: Type.Optional(Type.Boolean()),
+    ownerName: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], { description: 'the owner’s username (in lists)' }),
+    ),
   },
   { $id: 'Document' },
 );

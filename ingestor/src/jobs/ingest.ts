@@ -120,6 +120,7 @@ export async function ingestDocument(
     index: c.index,
     text: c.text,
     page: c.page ?? null,
+    pageEnd: c.pageEnd ?? null,
     heading: c.heading || null,
     dense: vectors[i]!,
     sparse: encodeDocument(embedTexts[i]!),

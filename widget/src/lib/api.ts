@@ -35,6 +35,12 @@ export interface DocumentInfo {
   createdAt: string;
   updatedAt: string;
   indexedAt: string | null;
+  /** false: a refused drop-folder file; nothing to open or re-index. */
+  stored?: boolean;
+  source?: string;
+  sourcePath?: string | null;
+  /** The owner's username, in lists. */
+  ownerName?: string | null;
   duplicate?: boolean;
 }
 
@@ -59,8 +65,13 @@ export interface SearchResult {
   filename: string;
   chunkIndex: number;
   text: string;
+  /** Fused rank score (RRF): orders the hits, says nothing about how well they match. */
   score: number;
+  /** Cosine similarity of the passage to the question (null: found by keywords only). */
+  denseScore?: number | null;
   page: number | null;
+  /** Last page the passage covers, when it spans more than one. */
+  pageEnd?: number | null;
   heading: string | null;
 }
 
@@ -79,10 +90,19 @@ export interface ApiKeyInfo {
   name: string;
   prefix: string;
   roles: string[];
+  /** null: everything its owner may do. */
+  scopes: string[] | null;
+  /** The owner's username (admins' list of every key). */
+  owner?: string;
   createdAt: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
   revokedAt: string | null;
+}
+
+/** `GET /config`: what the server accepts, known before anything is sent. */
+export interface PublicConfig {
+  upload: { maxBytes: number; maxMb: number; extensions: string[] };
 }
 
 /** An error answer of the API (`{statusCode, error, message, code}`), or a network failure (status 0). */
@@ -91,6 +111,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** For a 400 VALIDATION_ERROR: one sentence per field name. */
+    readonly fields: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -112,9 +134,14 @@ const FALLBACK_MESSAGES: Record<number, string> = {
 /** Turn a status and a response body (JSON or not) into an ApiError with words for a person. */
 export function toApiError(status: number, bodyText: string): ApiError {
   try {
-    const body = JSON.parse(bodyText) as { message?: unknown; code?: unknown };
+    const body = JSON.parse(bodyText) as { message?: unknown; code?: unknown; fields?: unknown };
     if (typeof body.message === 'string' && body.message)
-      return new ApiError(status, typeof body.code === 'string' ? body.code : 'ERROR', body.message);
+      return new ApiError(
+        status,
+        typeof body.code === 'string' ? body.code : 'ERROR',
+        body.message,
+        body.fields && typeof body.fields === 'object' ? (body.fields as Record<string, string>) : {},
+      );
   } catch {
     // Not JSON (a proxy's own page): fall back to words of our own.
   }
@@ -215,6 +242,16 @@ export class ApiClient extends EventTarget {
     return this.request<Me>('GET', '/auth/me');
   }
 
+  private configOnce: Promise<PublicConfig> | null = null;
+  /** The server's public limits, fetched once per client (a failure is retried next time). */
+  config(): Promise<PublicConfig> {
+    this.configOnce ??= this.request<PublicConfig>('GET', '/config').catch((err: unknown) => {
+      this.configOnce = null;
+      throw err;
+    });
+    return this.configOnce;
+  }
+
   /** One file, one request: the progress and the error belong to that file. */
   upload(
     file: File,
@@ -253,6 +290,12 @@ export class ApiClient extends EventTarget {
   async eventsUrl(): Promise<string> {
     const { token } = await this.request<{ token: string }>('POST', '/documents/events/token');
     return this.url(`/documents/events?token=${encodeURIComponent(token)}`);
+  }
+
+  /** A URL (with a link token) that opens the original in a tab, as the gateway serves it. */
+  async link(id: string): Promise<string> {
+    const { url } = await this.request<{ url: string }>('POST', `/documents/${encodeURIComponent(id)}/link`);
+    return this.url(url);
   }
 
   /** The original file as a Blob (the link needs the bearer header, so it is fetched, not linked). */

@@ -6,6 +6,23 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/** "page 2", "pages 1–2", or '' for formats without pages. */
+export function pageRange(start: number | null | undefined, end: number | null | undefined): string {
+  if (!start) return '';
+  return end && end !== start ? `pages ${start}–${end}` : `page ${start}`;
+}
+
+/** Cosine similarity as a percentage a person can read ("82%"); null when not known. */
+export function relevance(denseScore: number | null | undefined): number | null {
+  if (typeof denseScore !== 'number' || Number.isNaN(denseScore)) return null;
+  return Math.round(Math.min(1, Math.max(0, denseScore)) * 100);
+}
+
+/** "1 passage", "3 passages", "0 passages". */
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function accessLabel(access: string): string {
   if (access === 'private') return 'Only me';
   if (access === 'org') return 'Everyone';
@@ -30,8 +47,8 @@ export function splitHighlights(text: string, terms: string[]): { text: string; 
     .map((piece) => ({ text: piece, hit: terms.includes(piece.toLowerCase()) }));
 }
 
-// Types the browser shows itself; the Blob gets a harmless type, so an uploaded HTML or SVG file
-// can never run as this page's origin (blob: URLs inherit it).
+// Types the browser shows itself (the gateway serves them inline; everything else, HTML included,
+// is downloaded as a harmless octet-stream Blob).
 const VIEWABLE: Record<string, string> = {
   'application/pdf': 'application/pdf',
   'text/plain': 'text/plain;charset=utf-8',
@@ -40,20 +57,23 @@ const VIEWABLE: Record<string, string> = {
   'application/json': 'text/plain;charset=utf-8',
 };
 
-/** Open the original in a new tab (PDF at a page, text as text), or download anything else. */
+/**
+ * Open the original in a new tab (PDF at a page, text as text) by a link-token URL, so the tab
+ * carries the gateway's `Content-Disposition: inline; filename=…` and its sandboxing CSP; or
+ * download anything else.
+ */
 export async function openOriginal(
   client: ApiClient,
   doc: Pick<DocumentInfo, 'id' | 'filename' | 'mime'>,
   opts: { download?: boolean; page?: number | null } = {},
 ): Promise<void> {
-  const blob = await client.content(doc.id);
   const viewAs = VIEWABLE[doc.mime.split(';')[0]!.trim()];
   if (!opts.download && viewAs) {
-    const url = URL.createObjectURL(new Blob([blob], { type: viewAs }));
+    const url = await client.link(doc.id);
     window.open(url + (opts.page && viewAs === 'application/pdf' ? `#page=${opts.page}` : ''), '_blank');
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
     return;
   }
+  const blob = await client.content(doc.id);
   const url = URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' }));
   const a = document.createElement('a');
   a.href = url;

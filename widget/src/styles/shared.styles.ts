@@ -3,6 +3,9 @@ import { css } from 'lit';
 /**
  * Shared look of every rattg-* component. Everything is themable from the host page through the
  * custom properties below (set them on `rattg-widget` or any ancestor) and through `::part`.
+ * The defaults follow `prefers-color-scheme`; a host page's own `--rattg-color-*` always wins.
+ * Every component is a size container, so its layout follows the room it gets (a sidebar or a
+ * phone), not the window: tables with class `stack` become one card per row below 40em.
  */
 export const sharedStyles = css`
   :host {
@@ -18,12 +21,35 @@ export const sharedStyles = css`
     --_warning: var(--rattg-color-warning, #9a6700);
     --_radius: var(--rattg-radius, 6px);
     --_focus: var(--rattg-focus-ring, 0 0 0 3px rgba(29, 95, 191, 0.45));
+    --_highlight: var(--rattg-color-highlight, #fff3a3);
+    --_warning-bg: var(--rattg-color-warning-bg, #fff8e5);
+    --_drop: var(--rattg-color-drop, #e8f0fc);
     display: block;
+    container-type: inline-size;
     box-sizing: border-box;
     color: var(--_text);
     font-family: var(--rattg-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
     font-size: var(--rattg-font-size, 15px);
     line-height: 1.45;
+  }
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_primary: var(--rattg-color-primary, #4b8eef);
+      --_on-primary: var(--rattg-color-on-primary, #fff);
+      --_text: var(--rattg-color-text, #e6edf3);
+      --_muted: var(--rattg-color-muted, #9da7b3);
+      --_bg: var(--rattg-color-bg, #0d1117);
+      --_surface: var(--rattg-color-surface, #161b22);
+      --_border: var(--rattg-color-border, #3d444d);
+      --_danger: var(--rattg-color-danger, #ff7b72);
+      --_success: var(--rattg-color-success, #3fb950);
+      --_warning: var(--rattg-color-warning, #d29922);
+      --_focus: var(--rattg-focus-ring, 0 0 0 3px rgba(75, 142, 239, 0.55));
+      --_highlight: var(--rattg-color-highlight, #6b5a00);
+      --_warning-bg: var(--rattg-color-warning-bg, #2d2305);
+      --_drop: var(--rattg-color-drop, #15243d);
+      color-scheme: dark;
+    }
   }
   :host([hidden]) {
     display: none;
@@ -126,6 +152,40 @@ export const sharedStyles = css`
     padding: 0.4em 0.5em;
     border-bottom: 1px solid var(--_border);
     vertical-align: top;
+  }
+  /* A phone (or a narrow column): one card per row, each cell labelled by its data-label. */
+  @container (max-width: 40em) {
+    table.stack,
+    table.stack tbody,
+    table.stack tr,
+    table.stack td {
+      display: block;
+      width: 100%;
+    }
+    table.stack thead {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0, 0, 0, 0);
+    }
+    table.stack tr {
+      border: 1px solid var(--_border);
+      border-radius: var(--_radius);
+      margin-bottom: 0.6em;
+      padding: 0.3em 0.2em;
+    }
+    table.stack td {
+      border: none;
+      padding: 0.25em 0.5em;
+    }
+    table.stack td[data-label]::before {
+      content: attr(data-label);
+      display: block;
+      font-size: 0.8em;
+      font-weight: 600;
+      color: var(--_muted);
+    }
   }
   .badge {
     display: inline-block;

@@ -22,6 +22,8 @@ export interface AuthUser extends Principal {
   groups: string[];
   via: 'jwt' | 'api_key';
   apiKeyId?: string;
+  /** A narrowed API key's scopes (see plugins/app/scopes.ts); absent: not narrowed. */
+  scopes?: string[];
 }
 
 declare module 'fastify' {
@@ -100,7 +102,7 @@ export default fp(
       const roles = user.roles.includes('admin')
         ? row.roles
         : row.roles.filter((r) => user.roles.includes(r));
-      return toAuthUser(user, roles, 'api_key', row.id);
+      return { ...toAuthUser(user, roles, 'api_key', row.id), ...(row.scopes ? { scopes: row.scopes } : {}) };
     }
 
     async function fromJwt(request: FastifyRequest): Promise<AuthUser> {

@@ -4,6 +4,7 @@ import { AppError } from '@rattgllm/core';
 import type { FastifyError } from 'fastify';
 import { SAFE_TEXT_PATTERN } from '../../schemas/common.js';
 import { clientFaultOf, isDatabaseUnavailable, publicView } from '../../lib/public-error.js';
+import { describeValidation, type ValidationIssue } from '../../lib/validation.js';
 
 /** Fastify's own client-error codes, renamed to the stable codes our API documents. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -40,11 +41,13 @@ export default fp(
       } else if ('validation' in err && err.validation) {
         statusCode = 400;
         code = 'VALIDATION_ERROR';
+        // Sentences per field (`fields`), so forms can show each next to its input.
+        const described = describeValidation(err.validation as ValidationIssue[]);
+        message = described.message;
+        extra = { fields: described.fields };
         const first = err.validation[0];
-        message =
-          first?.keyword === 'pattern' && first.params?.pattern === SAFE_TEXT_PATTERN
-            ? `${err.validationContext ?? 'request'}${first.instancePath} must not contain control characters (such as NUL)`
-            : err.message;
+        if (first?.keyword === 'pattern' && first.params?.pattern === SAFE_TEXT_PATTERN)
+          message = `${err.validationContext ?? 'request'}${first.instancePath} must not contain control characters (such as NUL)`;
       } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
         statusCode = err.statusCode;
         code = FASTIFY_CODES[err.code] ?? err.code ?? 'BAD_REQUEST';

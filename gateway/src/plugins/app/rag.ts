@@ -143,6 +143,7 @@ export default fp(
           score: h.score,
           denseScore: h.denseScore ?? null,
           page: h.payload.page ?? null,
+          pageEnd: h.payload.page_end ?? null,
           heading: h.payload.heading ?? null,
         });
       }

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { finishOpenApi } from '../../lib/openapi.js';
 
 /** OpenAPI document generated from the route schemas, at `/docs/json`, and a page at `/docs`. */
 export default fp(
@@ -24,7 +25,10 @@ export default fp(
         },
       },
     });
-    await fastify.register(swaggerUi, { routePrefix: '/docs' });
+    await fastify.register(swaggerUi, {
+      routePrefix: '/docs',
+      transformSpecification: (spec) => finishOpenApi(spec as Record<string, unknown>),
+    });
   },
   { name: 'swagger' },
 );

@@ -3,6 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BadRequestError, ForbiddenError, NotFoundError, generateApiKey, isAdmin } from '@rattgllm/core';
 import { errorResponses, IdParams, RoleName } from '../../schemas/common.js';
 import { toPublicApiKey } from '../../plugins/app/repositories/apiKeys.js';
+import { SCOPES } from '../../plugins/app/scopes.js';
+
+const ScopeName = Type.Union(
+  SCOPES.map((s) => Type.Literal(s)),
+  { description: 'read (list, open, search), chat (/v1), upload (add, change, delete own documents), admin' },
+);
 
 const ApiKey = Type.Object(
   {
@@ -11,6 +17,10 @@ const ApiKey = Type.Object(
     name: Type.String(),
     prefix: Type.String(),
     roles: Type.Array(Type.String()),
+    scopes: Type.Union([Type.Array(Type.String()), Type.Null()], {
+      description: 'what the key may be used for; null: everything its owner may do',
+    }),
+    owner: Type.Optional(Type.String({ description: 'the owner’s username (in `?all=true` lists)' })),
     createdAt: Type.String(),
     expiresAt: Type.Union([Type.String(), Type.Null()]),
     lastUsedAt: Type.Union([Type.String(), Type.Null()]),
@@ -41,6 +51,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
           {
             name: Type.String({ minLength: 1, maxLength: 100 }),
             roles: Type.Optional(Type.Array(RoleName, { minItems: 1, uniqueItems: true })),
+            scopes: Type.Optional(Type.Array(ScopeName, { minItems: 1, uniqueItems: true })),
             expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
           },
           { additionalProperties: false },
@@ -59,6 +70,16 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
           `You cannot give a key roles you do not have: ${tooStrong.join(', ')}`,
           'ROLE_NOT_ALLOWED',
         );
+      // Scopes narrow further; a narrowed key can only make keys within its own scopes.
+      const scopes = request.body.scopes ?? me.scopes ?? null;
+      const wider = scopes && me.scopes ? scopes.filter((s) => !me.scopes!.includes(s)) : [];
+      if (wider.length || (!scopes && me.scopes))
+        throw new ForbiddenError(
+          `This key is limited to ${me.scopes!.join(', ')}; it cannot make a key for ${wider.join(', ') || 'everything'}`,
+          'SCOPE_NOT_ALLOWED',
+        );
+      if (scopes?.includes('admin') && !isAdmin(me))
+        throw new ForbiddenError('Only admins can make a key with the admin scope', 'SCOPE_NOT_ALLOWED');
       const expiresAt = request.body.expiresAt ? new Date(request.body.expiresAt) : null;
       if (expiresAt && expiresAt.getTime() <= Date.now())
         throw new BadRequestError('expiresAt must be in the future', 'INVALID_EXPIRY');
@@ -69,6 +90,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         prefix: generated.prefix,
         hash: generated.hash,
         roles,
+        scopes,
         expiresAt,
       });
       await audit.record({
@@ -77,7 +99,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         targetType: 'api_key',
         targetId: row.id,
         ip: request.ip,
-        details: { name: row.name, roles },
+        details: { name: row.name, roles, scopes, expiresAt },
       });
       return reply.code(201).send({ ...toPublicApiKey(row), key: generated.key });
     },
@@ -88,12 +110,20 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         tags: ['api-keys'],
-        summary: 'List your API keys (never their secrets)',
+        summary:
+          'List your API keys (never their secrets); admins: `?all=true` lists everyone’s, with owners',
         security,
-        response: { 200: Type.Object({ keys: Type.Array(ApiKey) }), ...errorResponses(401) },
+        querystring: Type.Object({ all: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ keys: Type.Array(ApiKey) }), ...errorResponses(400, 401, 403) },
       },
     },
-    async (request) => ({ keys: (await apiKeys.listForUser(request.auth!.id)).map(toPublicApiKey) }),
+    async (request) => {
+      const me = request.auth!;
+      if (!request.query.all) return { keys: (await apiKeys.listForUser(me.id)).map(toPublicApiKey) };
+      if (!isAdmin(me)) throw new ForbiddenError('Only admins can list everyone’s keys', 'FORBIDDEN');
+      const rows = await apiKeys.listAll();
+      return { keys: rows.map((r) => ({ ...toPublicApiKey(r), owner: r.owner_name })) };
+    },
   );
 
   fastify.delete(

@@ -14,10 +14,20 @@ import {
 import { errorResponses, IdParams, MAX_OFFSET, SafeText } from '../../schemas/common.js';
 import { Document } from '../../schemas/documents.js';
 import { contentDisposition, parseRange } from '../../lib/http.js';
-import { toPublicDocument, type DocumentRow } from '../../plugins/app/repositories/documents.js';
+import {
+  SORTABLE,
+  toPublicDocument,
+  type DocumentRow,
+  type SortKey,
+} from '../../plugins/app/repositories/documents.js';
 import { SSE_SCOPE, SSE_TOKEN_SECONDS, type AuthUser } from '../../plugins/app/auth.js';
 import type { DocumentEvent } from '../../plugins/app/events.js';
 import { parseAccessField, parseTags } from './access.js';
+
+const SortParam = Type.Union(
+  Object.keys(SORTABLE).map((k) => Type.Literal(k)),
+  { description: 'column to sort by (default createdAt, newest first; others ascending unless `order`)' },
+);
 
 const StatusFilter = Type.Union(
   ['pending', 'processing', 'waiting', 'indexed', 'failed'].map((s) => Type.Literal(s)),
@@ -53,7 +63,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       onRequest: fastify.authenticate,
       schema: {
         tags: ['documents'],
-        summary: 'Documents you may read (admins: all), newest first',
+        summary: 'Documents you may read (admins: all), newest first unless `sort` says otherwise',
         security,
         querystring: Type.Object(
           {
@@ -61,6 +71,8 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
             access: Type.Optional(SafeText({ maxLength: 80 })),
             tag: Type.Optional(SafeText({ maxLength: 64 })),
             q: Type.Optional(SafeText({ maxLength: 200, description: 'text in the file name' })),
+            sort: Type.Optional(SortParam),
+            order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
             limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
             offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           },
@@ -81,6 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { rows, total } = await documents.list(request.auth!, {
         ...request.query,
         status: request.query.status as DocumentRow['status'] | undefined,
+        sort: request.query.sort as SortKey | undefined,
       });
       return {
         documents: rows.map(toPublicDocument),

@@ -24,7 +24,10 @@ const SearchResult = Type.Object({
   text: Type.String(),
   score: Type.Number({ description: 'Fused (RRF) rank score; higher is better' }),
   denseScore: Type.Union([Type.Number(), Type.Null()], { description: 'Cosine similarity, when known' }),
-  page: Type.Union([Type.Integer(), Type.Null()]),
+  page: Type.Union([Type.Integer(), Type.Null()], { description: 'first page (or slide) of the passage' }),
+  pageEnd: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'last page, when the passage spans more than one ("pages 1–2")',
+  }),
   heading: Type.Union([Type.String(), Type.Null()]),
 });
 
@@ -66,6 +69,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
           score: p.score,
           denseScore: p.denseScore,
           page: p.page,
+          pageEnd: p.pageEnd ?? null,
           heading: p.heading,
         })),
         tookMs: Math.round((performance.now() - started) * 10) / 10,

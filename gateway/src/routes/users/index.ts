@@ -13,6 +13,19 @@ function conflictFor(err: unknown): never {
   throw err;
 }
 
+/**
+ * Guard rails an admin cannot talk past: nobody deletes or disables their own account (it would
+ * lock them out mid-session), the last active admin stays, and service accounts (the `openwebui`
+ * user whose key the chat uses) are not deleted while they are service accounts.
+ */
+function refuseSelf(me: { id: string } | null, id: string, what: string): void {
+  if (me?.id === id)
+    throw new ConflictError(
+      `You cannot ${what} your own account; ask another admin`,
+      what === 'delete' ? 'CANNOT_DELETE_SELF' : 'CANNOT_DISABLE_SELF',
+    );
+}
+
 /** User administration (admins only). */
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { users, audit } = fastify.repos;
@@ -82,6 +95,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request) => {
       const { id } = request.params;
       const body = request.body;
+      if (body.disabled === true) refuseSelf(request.auth, id, 'disable');
       const losesAdmin =
         body.disabled === true || (body.roles !== undefined && !body.roles.includes('admin'));
       if (
@@ -118,6 +132,9 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: {
         tags: ['users'],
         summary: 'Delete a user (their API keys go with them)',
+        description:
+          'Refused (409) for your own account (`CANNOT_DELETE_SELF`), the last active admin (`LAST_ADMIN`) ' +
+          'and service accounts such as `openwebui` (`SERVICE_ACCOUNT`).',
         security,
         params: IdParams,
         response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409) },
@@ -125,8 +142,15 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request, reply) => {
       const { id } = request.params;
+      refuseSelf(request.auth, id, 'delete');
       const target = await users.findById(id);
       if (!target) throw new NotFoundError('No such user', 'USER_NOT_FOUND');
+      if (target.roles.includes('service'))
+        throw new ConflictError(
+          `${target.username} is a service account: services (such as the chat) sign in with its keys. ` +
+            'Take away its service role first if you really mean to delete it',
+          'SERVICE_ACCOUNT',
+        );
       if (target.roles.includes('admin') && (await users.countOtherActiveAdmins(id)) === 0)
         throw new ConflictError('This is the last active admin; make someone else admin first', 'LAST_ADMIN');
       await users.delete(id);

@@ -31,17 +31,29 @@ export function demoPage({ scriptSrc, apiBase, chatUrl, version }: DemoPageOptio
 <title>Team intranet · Documents – rattgllm</title>
 <script type="module" src="${e(scriptSrc)}"></script>
 <style>
-  :root { color-scheme: light; }
-  body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1b1f24; background: #eef1f5; }
-  .top { background: #24292f; color: #fff; padding: 0.7em 1.5em; display: flex; gap: 1.5em; align-items: center; }
+  :root { color-scheme: light dark; --page-bg: #eef1f5; --page-text: #1b1f24; --card: #fff; --code-bg: #f6f8fa; --code-border: #d0d7de; --muted: #57606a; }
+  @media (prefers-color-scheme: dark) {
+    :root { --page-bg: #0d1117; --page-text: #e6edf3; --card: #161b22; --code-bg: #0d1117; --code-border: #30363d; --muted: #8b949e; }
+  }
+  body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: var(--page-text); background: var(--page-bg); }
+  .top { background: #24292f; color: #fff; padding: 0.7em 1.5em; display: flex; flex-wrap: wrap; gap: 0.4em 1.5em; align-items: center; }
   .top a { color: #fff; text-decoration: none; }
   .top a:focus-visible, main a:focus-visible { outline: 2px solid #8cb4ff; outline-offset: 2px; }
   .top .brand { font-weight: 700; }
-  main { max-width: 1100px; margin: 0 auto; padding: 1.5em; display: grid; gap: 1.5em; }
-  .card { background: #fff; border-radius: 8px; padding: 1em 1.5em; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
-  pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 0.8em; overflow: auto; }
-  rattg-widget { --rattg-color-primary: #1d5fbf; min-height: 20em; }
-  footer { text-align: center; color: #57606a; font-size: 0.85em; padding: 1em; }
+  /* minmax(0, 1fr): a wide <pre> scrolls inside its card instead of widening the page. */
+  main { max-width: 1100px; margin: 0 auto; padding: 1.5em; display: grid; grid-template-columns: minmax(0, 1fr); gap: 1.5em; }
+  .card { background: var(--card); border-radius: 8px; padding: 1em 1.5em; box-shadow: 0 1px 3px rgba(0,0,0,.08); overflow-wrap: break-word; }
+  main a { color: #4b8eef; }
+  pre { background: var(--code-bg); border: 1px solid var(--code-border); border-radius: 6px; padding: 0.8em; overflow: auto; }
+  rattg-widget { min-height: 20em; }
+  footer { text-align: center; color: var(--muted); font-size: 0.85em; padding: 1em; }
+  footer a { color: inherit; }
+  @media (max-width: 600px) {
+    .top { padding: 0.6em 0.8em; }
+    main { padding: 0.6em; gap: 0.8em; }
+    .card { padding: 0.6em 0.9em; }
+    h1 { font-size: 1.5em; }
+  }
 </style>
 </head>
 <body>

@@ -100,7 +100,10 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request, reply) => {
       const requested = request.query['api-base'];
-      const apiBase = requested !== undefined && API_BASE.test(requested) ? requested : '/api';
+      // Through Caddy (which adds X-Forwarded-For) the API lives under /api; reached directly
+      // (`npm run dev`) it is the gateway itself, so the page must call it without a prefix.
+      const proxied = request.headers['x-forwarded-for'] !== undefined;
+      const apiBase = requested !== undefined && API_BASE.test(requested) ? requested : proxied ? '/api' : '';
       const m = await manifest();
       return reply
         .header('content-type', 'text/html; charset=utf-8')

@@ -2,6 +2,7 @@ import { LitElement, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { ApiError, type ApiClient, type ApiKeyInfo, type Me, type UserInfo } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
+import { keyState, scopeWords } from '../../lib/keys.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { adminStyles } from './admin.styles.js';
 
@@ -30,15 +31,15 @@ function groupList(text: string | undefined): string[] {
 
 /**
  * Administration: users (create, change roles/groups/email, reset password, disable, delete) and
- * the caller's own API keys (create — the secret is shown once, with a copy button — list,
- * revoke). Warns when the server runs with published demo secrets.
+ * everyone's API keys with their owners (revoke after a confirmation; each user makes their own in
+ * rattg-account). Warns when the server runs with published demo secrets.
  *
  * @event rattg-admin-change - Users or keys changed. `detail: { kind: 'user' | 'api-key', op, id }`.
  *
  * @csspart warning - The insecure-defaults warning.
  * @csspart users - The users table.
  * @csspart keys - The API keys table.
- * @csspart secret - The box that shows a new key's secret once.
+ * @csspart account-kind - "you" or "service account" next to a name: accounts that cannot be deleted here.
  *
  * @cssproperty --rattg-color-warning - Warning text and border colour.
  * @cssproperty --rattg-color-warning-bg - Warning background.
@@ -54,7 +55,7 @@ export class RattgAdmin extends LitElement {
   @state() accessor keys: ApiKeyInfo[] = [];
   @state() accessor editing: string | null = null;
   @state() accessor confirming: string | null = null;
-  @state() accessor secret: { name: string; key: string } | null = null;
+  @state() accessor confirmingKey: string | null = null;
   @state() accessor message = '';
   @state() accessor error = '';
 
@@ -67,7 +68,7 @@ export class RattgAdmin extends LitElement {
     try {
       const [u, k] = await Promise.all([
         this.client.request<{ users: UserInfo[] }>('GET', '/users'),
-        this.client.request<{ keys: ApiKeyInfo[] }>('GET', '/api-keys'),
+        this.client.request<{ keys: ApiKeyInfo[] }>('GET', '/api-keys?all=true'),
       ]);
       this.users = u.users;
       this.keys = k.keys;
@@ -112,19 +113,26 @@ export class RattgAdmin extends LitElement {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
     const v = formValues(form);
-    const disabled = (form.querySelector('input[name="disabled"]') as HTMLInputElement).checked;
+    // Your own account has no Disabled box (you cannot lock yourself out).
+    const disabled = form.querySelector<HTMLInputElement>('input[type="checkbox"][name="disabled"]')?.checked;
     const ok = await this.run(async () => {
       const updated = await this.client!.request<UserInfo>('PATCH', `/users/${user.id}`, {
         email: v.email ? v.email : null,
         roles: checkedRoles(form),
         groups: groupList(v.groups),
-        disabled,
+        ...(disabled !== undefined ? { disabled } : {}),
         ...(v.password ? { password: v.password } : {}),
       });
       this.users = this.users.map((u) => (u.id === user.id ? updated : u));
       emit(this, 'rattg-admin-change', { kind: 'user', op: 'update', id: user.id });
     }, `User ${user.username} saved`);
     if (ok) this.editing = null;
+  }
+
+  private async askDelete(user: UserInfo): Promise<void> {
+    this.confirming = user.id;
+    await this.updateComplete;
+    this.shadowRoot?.querySelector<HTMLElement>(`[data-confirm="${user.id}"] button`)?.focus();
   }
 
   private async deleteUser(user: UserInfo): Promise<void> {
@@ -136,42 +144,49 @@ export class RattgAdmin extends LitElement {
     }, `User ${user.username} deleted`);
   }
 
-  private async createKey(e: SubmitEvent): Promise<void> {
-    e.preventDefault();
-    const form = e.target as HTMLFormElement;
-    const v = formValues(form);
-    const ok = await this.run(async () => {
-      const created = await this.client!.request<ApiKeyInfo & { key: string }>('POST', '/api-keys', {
-        name: v.name,
-      });
-      const { key, ...info } = created;
-      this.keys = [...this.keys, info];
-      this.secret = { name: info.name, key };
-      emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'create', id: info.id });
-    }, `API key ${v.name} created: copy it now, it will not be shown again`);
-    if (ok) {
-      form.reset();
-      await this.updateComplete;
-      this.shadowRoot?.querySelector<HTMLElement>('.secret button')?.focus();
-    }
-  }
-
-  private async copySecret(): Promise<void> {
-    if (!this.secret) return;
-    try {
-      await navigator.clipboard.writeText(this.secret.key);
-      this.message = 'Copied to the clipboard';
-    } catch {
-      this.message = 'Copying is blocked here: select the key and copy it by hand';
-    }
-  }
-
   private async revokeKey(key: ApiKeyInfo): Promise<void> {
-    await this.run(async () => {
-      await this.client!.request('DELETE', `/api-keys/${key.id}`);
-      this.keys = this.keys.map((k) => (k.id === key.id ? { ...k, revokedAt: new Date().toISOString() } : k));
-      emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'revoke', id: key.id });
-    }, `API key ${key.name} revoked`);
+    this.confirmingKey = null;
+    await this.run(
+      async () => {
+        await this.client!.request('DELETE', `/api-keys/${key.id}`);
+        this.keys = this.keys.map((k) =>
+          k.id === key.id ? { ...k, revokedAt: new Date().toISOString() } : k,
+        );
+        emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'revoke', id: key.id });
+      },
+      `API key ${key.name} of ${key.owner ?? 'its owner'} revoked`,
+    );
+  }
+
+  private renderKey(k: ApiKeyInfo) {
+    const gone = keyState(k);
+    return html`<tr data-key=${k.name} data-owner=${k.owner ?? ''}>
+      <td data-label="Name">${k.name} <code>${k.prefix}</code></td>
+      <td data-label="Owner">${k.owner ?? ''}</td>
+      <td data-label="May do">${k.scopes ? scopeWords(k.scopes) : `roles: ${k.roles.join(', ')}`}</td>
+      <td data-label="Expires">${k.expiresAt ? new Date(k.expiresAt).toLocaleDateString() : 'never'}</td>
+      <td data-label="Last used">${k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
+      <td data-label="Actions">
+        ${
+          gone
+            ? html`<span class="badge">${gone}</span>`
+            : this.confirmingKey === k.id
+              ? html`<div class="row" role="group" aria-label=${`Confirm revoking ${k.name}`}>
+                  <span>Revoke “${k.name}” of ${k.owner}? What uses it stops working.</span>
+                  <button class="danger" type="button" @click=${() => this.revokeKey(k)}>Yes, revoke</button>
+                  <button type="button" @click=${() => (this.confirmingKey = null)}>Cancel</button>
+                </div>`
+              : html`<button
+                  class="danger"
+                  type="button"
+                  @click=${() => (this.confirmingKey = k.id)}
+                  aria-label=${`Revoke ${k.name} of ${k.owner ?? ''}`}
+                >
+                  Revoke
+                </button>`
+        }
+      </td>
+    </tr>`;
   }
 
   private roleBoxes(current: string[], idPrefix: string) {
@@ -192,7 +207,16 @@ export class RattgAdmin extends LitElement {
     </fieldset>`;
   }
 
+  /** Why this account cannot be deleted here (the API refuses it too), or '' when it can. */
+  private undeletable(u: UserInfo): string {
+    if (u.id === this.me?.id) return 'you';
+    if (u.roles.includes('service')) return 'service account';
+    return '';
+  }
+
   private renderUser(u: UserInfo) {
+    const self = u.id === this.me?.id;
+    const undeletable = this.undeletable(u);
     if (this.editing === u.id)
       return html`<tr data-user=${u.username}>
         <td colspan="5">
@@ -214,23 +238,36 @@ export class RattgAdmin extends LitElement {
                 placeholder="unchanged"
             /></label>
             ${this.roleBoxes(u.roles, `edit-${u.id}`)}
-            <label class="check"
-              ><input type="checkbox" name="disabled" ?checked=${u.disabled} />Disabled</label
-            >
+            ${
+              self
+                ? html`<input type="hidden" name="disabled" value="" />`
+                : html`<label class="check"
+                    ><input type="checkbox" name="disabled" ?checked=${u.disabled} />Disabled</label
+                  >`
+            }
             <button class="primary" type="submit">Save</button>
             <button type="button" @click=${() => (this.editing = null)}>Cancel</button>
           </form>
         </td>
       </tr>`;
     return html`<tr data-user=${u.username}>
-      <td>${u.username}${u.disabled ? html` <span class="badge">disabled</span>` : nothing}</td>
-      <td>${u.email ?? ''}</td>
-      <td>${u.roles.join(', ')}</td>
-      <td>${u.groups.join(', ')}</td>
-      <td>
+      <td data-label="Username">
+        ${u.username}${u.disabled ? html` <span class="badge">disabled</span>` : nothing}
+        ${undeletable ? html` <span class="badge" part="account-kind">${undeletable}</span>` : nothing}
+      </td>
+      <td data-label="Email">${u.email ?? ''}</td>
+      <td data-label="Roles">${u.roles.join(', ')}</td>
+      <td data-label="Groups">${u.groups.join(', ')}</td>
+      <td data-label="Actions">
         ${
           this.confirming === u.id
-            ? html`<div class="row" role="group" aria-label=${`Confirm deletion of ${u.username}`}>
+            ? html`<div
+                class="row"
+                role="group"
+                aria-label=${`Confirm deletion of ${u.username}`}
+                data-confirm=${u.id}
+              >
+                <span>Delete the account “${u.username}” and its API keys?</span>
                 <button class="danger" type="button" @click=${() => this.deleteUser(u)}>
                   Yes, delete ${u.username}
                 </button>
@@ -244,14 +281,18 @@ export class RattgAdmin extends LitElement {
                 >
                   Edit
                 </button>
-                <button
-                  class="danger"
-                  type="button"
-                  @click=${() => (this.confirming = u.id)}
-                  aria-label=${`Delete ${u.username}`}
-                >
-                  Delete
-                </button>
+                ${
+                  undeletable
+                    ? nothing
+                    : html`<button
+                        class="danger"
+                        type="button"
+                        @click=${() => this.askDelete(u)}
+                        aria-label=${`Delete ${u.username}`}
+                      >
+                        Delete
+                      </button>`
+                }
               </div>`
         }
       </td>
@@ -274,7 +315,7 @@ export class RattgAdmin extends LitElement {
 
       <section aria-labelledby="users-title">
         <h2 id="users-title">Users</h2>
-        <table part="users">
+        <table part="users" class="stack">
           <thead>
             <tr>
               <th scope="col">Username</th>
@@ -303,59 +344,23 @@ export class RattgAdmin extends LitElement {
       </section>
 
       <section aria-labelledby="keys-title">
-        <h2 id="keys-title">My API keys</h2>
-        ${
-          this.secret
-            ? html`<div class="secret" part="secret">
-                <span>Secret of <strong>${this.secret.name}</strong> — shown only now:</span>
-                <code>${this.secret.key}</code>
-                <span class="row">
-                  <button type="button" @click=${this.copySecret}>Copy</button>
-                  <button type="button" @click=${() => (this.secret = null)}>I have saved it</button>
-                </span>
-              </div>`
-            : nothing
-        }
-        <table part="keys">
+        <h2 id="keys-title">All API keys</h2>
+        <p class="muted">Everyone's keys, with their owners. Your own keys are made in My account.</p>
+        <table part="keys" class="stack">
           <thead>
             <tr>
               <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Roles</th>
+              <th scope="col">Owner</th>
+              <th scope="col">May do</th>
+              <th scope="col">Expires</th>
               <th scope="col">Last used</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
-            ${this.keys.map(
-              (k) =>
-                html`<tr data-key=${k.name}>
-                  <td>${k.name}</td>
-                  <td><code>${k.prefix}</code></td>
-                  <td>${k.roles.join(', ')}</td>
-                  <td>${k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
-                  <td>
-                    ${
-                      k.revokedAt
-                        ? html`<span class="badge">revoked</span>`
-                        : html`<button
-                            class="danger"
-                            type="button"
-                            @click=${() => this.revokeKey(k)}
-                            aria-label=${`Revoke ${k.name}`}
-                          >
-                            Revoke
-                          </button>`
-                    }
-                  </td>
-                </tr>`,
-            )}
+            ${this.keys.map((k) => this.renderKey(k))}
           </tbody>
         </table>
-        <form class="row" @submit=${this.createKey} aria-label="New API key">
-          <label>Key name <input name="name" required maxlength="100" autocomplete="off" /></label>
-          <button class="primary" type="submit">Create API key</button>
-        </form>
       </section>
     `;
   }

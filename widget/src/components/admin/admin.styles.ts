@@ -11,7 +11,7 @@ export const adminStyles = css`
   .warning {
     border: 1px solid var(--_warning);
     color: var(--_warning);
-    background: var(--rattg-color-warning-bg, #fff8e5);
+    background: var(--_warning-bg);
     border-radius: var(--_radius);
     padding: 0.6em 0.9em;
     margin-bottom: 1em;

@@ -1,4 +1,4 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import {
@@ -9,23 +9,25 @@ import {
   type SessionUser,
 } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
-import { accessLabel, formatBytes, openOriginal } from '../../lib/format.js';
+import { accessLabel, openOriginal } from '../../lib/format.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { documentsStyles } from './documents.styles.js';
-
-const STATUS_WORDS: Record<string, string> = {
-  pending: 'Waiting',
-  processing: 'Indexing',
-  // `waiting`: a service the document needs failed; it is tried again at nextAttemptAt by itself.
-  waiting: 'Retrying',
-  indexed: 'Indexed',
-  failed: 'Failed',
-};
+import {
+  SORT_LABELS,
+  STATUS_WORDS,
+  pager,
+  sortHeader,
+  sortSelect,
+  type SortKey,
+  type SortOrder,
+} from './documents.parts.js';
+import { documentRow } from './documents.row.js';
 
 /**
  * The documents the signed-in user may read, with a status badge and an ingestion progress bar
  * that move live (Server-Sent Events; reconnects with a fresh token after a drop). Actions:
- * open, download, re-index, change access and delete (after a confirmation).
+ * open, download, re-index, change access and delete (after a confirmation). The server pages and
+ * sorts the list (`page-size` per page; sort by name, date, size, status, owner or source).
  *
  * @event rattg-document-change - A document changed here or on the server. `detail: { document, op }`.
  *
@@ -44,6 +46,8 @@ export class RattgDocuments extends LitElement {
 
   @property({ attribute: false }) accessor client: ApiClient | null = null;
   @property({ attribute: false }) accessor user: SessionUser | null = null;
+  /** Documents per page (the API allows up to 200). */
+  @property({ type: Number, attribute: 'page-size' }) accessor pageSize = 50;
 
   @state() accessor docs: DocumentInfo[] = [];
   @state() accessor total = 0;
@@ -53,6 +57,11 @@ export class RattgDocuments extends LitElement {
   @state() accessor confirming: string | null = null;
   @state() accessor announcement = '';
   @state() accessor filter = '';
+  /** The filter of the list on screen (the input may already hold the next one). */
+  @state() accessor shownFilter = '';
+  @state() accessor page = 0;
+  @state() accessor sort: SortKey = 'createdAt';
+  @state() accessor order: SortOrder = 'desc';
 
   private source: EventSource | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -171,13 +180,21 @@ export class RattgDocuments extends LitElement {
     if (!this.client) return;
     this.loading = true;
     try {
-      const q = this.filter.trim() ? `&q=${encodeURIComponent(this.filter.trim())}` : '';
+      const filter = this.filter.trim();
+      const q = filter ? `&q=${encodeURIComponent(filter)}` : '';
+      const size = this.size;
       const res = await this.client.request<{ documents: DocumentInfo[]; total: number }>(
         'GET',
-        `/documents?limit=200${q}`,
+        `/documents?limit=${size}&offset=${this.page * size}&sort=${this.sort}&order=${this.order}${q}`,
       );
+      // Past the end (the last documents of the last page were deleted): show the last page.
+      if (res.documents.length === 0 && res.total > 0 && this.page > 0) {
+        this.page = Math.max(0, Math.ceil(res.total / size) - 1);
+        return this.reload();
+      }
       this.docs = res.documents;
       this.total = res.total;
+      this.shownFilter = filter;
       this.error = '';
     } catch (err) {
       this.error = err instanceof ApiError ? err.message : 'Could not load the documents';
@@ -186,7 +203,30 @@ export class RattgDocuments extends LitElement {
     }
   }
 
-  private canChange(doc: DocumentInfo): boolean {
+  private get size(): number {
+    return Math.min(Math.max(1, this.pageSize), 200);
+  }
+
+  private goTo(page: number): void {
+    this.page = page;
+    void this.reload();
+  }
+
+  /** Sort by a column; the same column again reverses the order. */
+  private sortBy(key: SortKey, order?: SortOrder): void {
+    this.order =
+      order ??
+      (key === this.sort ? (this.order === 'asc' ? 'desc' : 'asc') : key === 'createdAt' ? 'desc' : 'asc');
+    this.sort = key;
+    this.goTo(0);
+  }
+
+  private header(key: SortKey, label = SORT_LABELS[key]) {
+    return sortHeader(key, label, this, (k) => this.sortBy(k));
+  }
+
+  /** @internal (rattg-documents rows) */
+  canChange(doc: DocumentInfo): boolean {
     return Boolean(this.user && (doc.ownerId === this.user.id || this.user.roles.includes('admin')));
   }
 
@@ -200,7 +240,8 @@ export class RattgDocuments extends LitElement {
     }
   }
 
-  private open(doc: DocumentInfo, download: boolean): void {
+  /** @internal (rattg-documents rows) */
+  open(doc: DocumentInfo, download: boolean): void {
     if (this.client)
       void this.act(
         doc,
@@ -209,7 +250,8 @@ export class RattgDocuments extends LitElement {
       );
   }
 
-  private reindex(doc: DocumentInfo): void {
+  /** @internal (rattg-documents rows) */
+  reindex(doc: DocumentInfo): void {
     void this.act(
       doc,
       async () => {
@@ -222,7 +264,8 @@ export class RattgDocuments extends LitElement {
     );
   }
 
-  private changeAccess(doc: DocumentInfo, access: string): void {
+  /** @internal (rattg-documents rows) */
+  changeAccess(doc: DocumentInfo, access: string): void {
     if (access === doc.access) return;
     void this.act(
       doc,
@@ -235,7 +278,8 @@ export class RattgDocuments extends LitElement {
     ).then(() => this.requestUpdate());
   }
 
-  private async deleteDoc(doc: DocumentInfo): Promise<void> {
+  /** @internal (rattg-documents rows) */
+  async deleteDoc(doc: DocumentInfo): Promise<void> {
     this.confirming = null;
     await this.act(
       doc,
@@ -250,124 +294,27 @@ export class RattgDocuments extends LitElement {
     this.shadowRoot?.querySelector<HTMLElement>('#filter')?.focus();
   }
 
-  private async askDelete(doc: DocumentInfo): Promise<void> {
+  /** @internal (rattg-documents rows) */
+  async askDelete(doc: DocumentInfo): Promise<void> {
     this.confirming = doc.id;
     await this.updateComplete;
     this.shadowRoot?.querySelector<HTMLElement>(`[data-confirm="${doc.id}"] button`)?.focus();
   }
 
-  private accessOptions(doc: DocumentInfo): string[] {
+  /** @internal (rattg-documents rows) */
+  accessOptions(doc: DocumentInfo): string[] {
     const opts = ['private', 'org', ...(this.user?.groups ?? []).map((g) => `group:${g}`)];
     if (!opts.includes(doc.access)) opts.push(doc.access);
     return opts;
   }
 
   private renderRow(doc: DocumentInfo) {
-    const changeable = this.canChange(doc);
-    const working = doc.status === 'pending' || doc.status === 'processing';
-    return html`<tr part="row" data-id=${doc.id} data-status=${doc.status}>
-      <td>
-        <div class="name">${doc.filename}</div>
-        <div class="muted">${formatBytes(doc.size)}${doc.tags.length ? ` · ${doc.tags.join(', ')}` : ''}</div>
-      </td>
-      <td>
-        <span class="badge" part="badge" data-status=${doc.status}
-          >${STATUS_WORDS[doc.status] ?? doc.status}</span
-        >
-        ${
-          working
-            ? html`<progress
-                part="progress"
-                max="1"
-                .value=${doc.progress}
-                aria-label=${`Indexing ${doc.filename}`}
-              ></progress>`
-            : nothing
-        }
-        ${doc.status === 'indexed' ? html`<div class="muted">${doc.chunkCount} passages</div>` : nothing}
-        ${
-          doc.status === 'waiting' && doc.nextAttemptAt
-            ? html`<div class="muted" part="next-attempt">
-                Next attempt at ${new Date(doc.nextAttemptAt).toLocaleTimeString()}
-              </div>`
-            : nothing
-        }
-        ${doc.error ? html`<div class=${doc.status === 'waiting' ? 'muted' : 'error'}>${doc.error}</div>` : nothing}
-      </td>
-      <td>
-        ${
-          changeable
-            ? html`<select
-                aria-label=${`Who may read ${doc.filename}`}
-                @change=${(e: Event) => this.changeAccess(doc, (e.target as HTMLSelectElement).value)}
-              >
-                ${this.accessOptions(doc).map(
-                  (a) => html`<option value=${a} ?selected=${a === doc.access}>${accessLabel(a)}</option>`,
-                )}
-              </select>`
-            : accessLabel(doc.access)
-        }
-      </td>
-      <td>
-        ${
-          this.confirming === doc.id
-            ? html`<div
-                class="confirm"
-                role="group"
-                aria-label=${`Confirm deletion of ${doc.filename}`}
-                data-confirm=${doc.id}
-              >
-                <span>Delete for good?</span>
-                <button class="danger" type="button" @click=${() => this.deleteDoc(doc)}>Yes, delete</button>
-                <button type="button" @click=${() => (this.confirming = null)}>Cancel</button>
-              </div>`
-            : html`<div class="actions">
-                <button
-                  type="button"
-                  @click=${() => this.open(doc, false)}
-                  aria-label=${`Open ${doc.filename}`}
-                >
-                  Open
-                </button>
-                <button
-                  type="button"
-                  @click=${() => this.open(doc, true)}
-                  aria-label=${`Download ${doc.filename}`}
-                >
-                  Download
-                </button>
-                ${
-                  changeable
-                    ? html`<button
-                          type="button"
-                          @click=${() => this.reindex(doc)}
-                          aria-label=${`Re-index ${doc.filename}`}
-                        >
-                          Re-index
-                        </button>
-                        <button
-                          class="danger"
-                          type="button"
-                          @click=${() => this.askDelete(doc)}
-                          aria-label=${`Delete ${doc.filename}`}
-                        >
-                          Delete
-                        </button>`
-                    : nothing
-                }
-              </div>`
-        }
-      </td>
-    </tr>`;
+    return documentRow(this, doc);
   }
 
   override render() {
     return html`
-      <form
-        class="toolbar row"
-        role="search"
-        @submit=${(e: Event) => (e.preventDefault(), void this.reload())}
-      >
+      <form class="toolbar row" role="search" @submit=${(e: Event) => (e.preventDefault(), this.goTo(0))}>
         <label for="filter"
           >Filter by file name
           <input
@@ -376,6 +323,7 @@ export class RattgDocuments extends LitElement {
             @input=${(e: Event) => (this.filter = (e.target as HTMLInputElement).value)}
         /></label>
         <button type="submit">Filter</button>
+        ${sortSelect(this, (key, order) => this.sortBy(key, order))}
         <button type="button" @click=${() => this.reload()}>Refresh</button>
         <span class="live badge" part="live" data-live=${this.live}>
           ${this.live === 'live' ? 'Live' : this.live === 'connecting' ? 'Connecting…' : 'Offline, retrying…'}
@@ -384,15 +332,21 @@ export class RattgDocuments extends LitElement {
       <div class="error" role="alert">${this.error}</div>
       ${
         this.docs.length === 0 && !this.loading
-          ? html`<p class="muted">No documents yet. Upload some in the Upload tab.</p>`
-          : html`<table part="table">
+          ? html`<p class="muted empty" part="empty">
+              ${
+                this.shownFilter
+                  ? `No document’s name contains “${this.shownFilter}”. Clear the filter to see all documents.`
+                  : 'No documents yet. Upload some in the Upload tab.'
+              }
+            </p>`
+          : html`<table part="table" class="stack">
               <caption class="sr-only">
                 Documents (${this.total})
               </caption>
               <thead>
                 <tr>
-                  <th scope="col">File</th>
-                  <th scope="col">Status</th>
+                  ${this.header('filename', 'File')} ${this.header('owner')} ${this.header('createdAt')}
+                  ${this.header('source')} ${this.header('status')}
                   <th scope="col">Who may read</th>
                   <th scope="col">Actions</th>
                 </tr>
@@ -406,6 +360,9 @@ export class RattgDocuments extends LitElement {
               </tbody>
             </table>`
       }
+      ${pager({ page: this.page, size: this.size, total: this.total, shown: this.docs.length }, (p) =>
+        this.goTo(p),
+      )}
       <div class="sr-only" role="status" aria-live="polite">${this.announcement}</div>
     `;
   }

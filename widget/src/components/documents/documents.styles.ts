@@ -6,7 +6,7 @@ export const documentsStyles = css`
   }
   .name {
     font-weight: 600;
-    overflow-wrap: anywhere;
+    overflow-wrap: break-word;
   }
   .badge[data-status='indexed'] {
     color: var(--_success);
@@ -34,6 +34,21 @@ export const documentsStyles = css`
     gap: 0.4em;
     align-items: center;
     flex-wrap: wrap;
+  }
+  .path {
+    overflow-wrap: anywhere;
+    font-size: 0.85em;
+  }
+  th .sort {
+    border: none;
+    background: none;
+    padding: 0;
+    font-weight: 600;
+  }
+  .pager {
+    justify-content: space-between;
+    align-items: center;
+    margin-top: 0.8em;
   }
   .live {
     font-size: 0.85em;

@@ -6,8 +6,8 @@ import { sharedStyles } from '../../styles/shared.styles.js';
 import { loginStyles } from './login.styles.js';
 
 /**
- * Sign-in form: username and password. Shows the server's own error message and focuses the
- * first field when it appears.
+ * Sign-in form: username and password. An empty field is named next to it before anything is
+ * sent; the server's own message is shown otherwise. Focuses the first field when it appears.
  *
  * @event rattg-login - Signed in. `detail: { user }` (id, username, roles, groups).
  *
@@ -27,6 +27,8 @@ export class RattgLogin extends LitElement {
   @property() accessor notice = '';
 
   @state() accessor error = '';
+  /** A sentence per field (empty fields checked here, the rest from the server's 400). */
+  @state() accessor fieldErrors: Record<string, string> = {};
   @state() accessor busy = false;
 
   @query('#username') accessor usernameInput!: HTMLInputElement;
@@ -40,13 +42,24 @@ export class RattgLogin extends LitElement {
     e.preventDefault();
     if (!this.client || this.busy) return;
     this.error = '';
+    const username = this.usernameInput.value.trim();
+    const password = this.passwordInput.value;
+    const missing: Record<string, string> = {};
+    if (!username) missing.username = 'Enter your username.';
+    if (!password) missing.password = 'Enter your password.';
+    this.fieldErrors = missing;
+    if (missing.username || missing.password) {
+      (missing.username ? this.usernameInput : this.passwordInput).focus();
+      return;
+    }
     this.busy = true;
     try {
-      const { user } = await this.client.login(this.usernameInput.value.trim(), this.passwordInput.value);
+      const { user } = await this.client.login(username, password);
       this.passwordInput.value = '';
       emit<{ user: SessionUser }>(this, 'rattg-login', { user });
     } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'Sign-in failed';
+      if (err instanceof ApiError && Object.keys(err.fields).length) this.fieldErrors = err.fields;
+      else this.error = err instanceof ApiError ? err.message : 'Sign-in failed';
       this.passwordInput.select();
     } finally {
       this.busy = false;
@@ -63,9 +76,26 @@ export class RattgLogin extends LitElement {
             : ''
         }
         <label for="username">Username</label>
-        <input id="username" name="username" autocomplete="username" required />
+        <input
+          id="username"
+          name="username"
+          autocomplete="username"
+          required
+          aria-invalid=${this.fieldErrors.username ? 'true' : 'false'}
+          aria-describedby="username-error"
+        />
+        <div id="username-error" class="error field-error">${this.fieldErrors.username ?? ''}</div>
         <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          aria-invalid=${this.fieldErrors.password ? 'true' : 'false'}
+          aria-describedby="password-error"
+        />
+        <div id="password-error" class="error field-error">${this.fieldErrors.password ?? ''}</div>
         <div class="error" part="message" role="alert" aria-live="assertive">${this.error}</div>
         <button class="primary" part="submit" type="submit" ?disabled=${this.busy}>
           ${this.busy ? 'Signing in…' : 'Sign in'}

@@ -15,6 +15,13 @@ export const loginStyles = css`
     margin: 0;
     font-size: 1.15em;
   }
+  .field-error {
+    margin-top: -0.6em;
+    font-size: 0.9em;
+  }
+  .field-error:empty {
+    display: none;
+  }
   .notice {
     color: var(--_warning);
   }

@@ -2,15 +2,16 @@ import { LitElement, html, nothing } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { ApiError, type ApiClient, type SearchResult } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
-import { openOriginal, queryTerms, splitHighlights } from '../../lib/format.js';
+import { openOriginal, pageRange, plural, queryTerms, relevance, splitHighlights } from '../../lib/format.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { searchStyles } from './search.styles.js';
 
 /**
- * Search the documents the user may read. Results show file name, page, heading, score and the
- * passage with the query terms highlighted (as text: document content is never parsed as HTML).
+ * Search the documents the user may read. Results show file name, pages, heading, relevance (the
+ * cosine similarity as a percentage; hits below `min-relevance` wait behind "Show weaker matches")
+ * and the passage with the query terms highlighted (as text: document content is never parsed as HTML).
  * Selecting a result opens a preview panel with the passage in context and a link to the
- * original at that page.
+ * original at that page; Escape or "Close preview" closes it and returns the focus to the result.
  *
  * @event rattg-result-select - A result was opened in the preview. `detail: { result }`.
  *
@@ -18,6 +19,7 @@ import { searchStyles } from './search.styles.js';
  * @csspart results - The result list.
  * @csspart result - One result (a button).
  * @csspart preview - The preview panel.
+ * @csspart show-weak - The button that shows the hits below the relevance floor.
  *
  * @cssproperty --rattg-color-highlight - Background of highlighted query terms.
  */
@@ -27,6 +29,11 @@ export class RattgSearch extends LitElement {
   @property({ attribute: false }) accessor client: ApiClient | null = null;
   /** Results per search. */
   @property({ type: Number }) accessor limit = 10;
+  /**
+   * Weakest relevance shown by default (cosine similarity, 0–1): weaker hits hide behind "Show
+   * weaker matches", so a question with no good answer says so instead of listing noise.
+   */
+  @property({ type: Number, attribute: 'min-relevance' }) accessor minRelevance = 0.5;
 
   @state() accessor results: SearchResult[] = [];
   @state() accessor terms: string[] = [];
@@ -34,6 +41,7 @@ export class RattgSearch extends LitElement {
   @state() accessor status = '';
   @state() accessor error = '';
   @state() accessor busy = false;
+  @state() accessor showWeak = false;
 
   @query('#q') accessor input!: HTMLInputElement;
   @query('aside') accessor preview!: HTMLElement | null;
@@ -64,9 +72,8 @@ export class RattgSearch extends LitElement {
       this.results = res.results;
       this.terms = queryTerms(q);
       this.selected = null;
-      this.status = res.results.length
-        ? `${res.results.length} result${res.results.length === 1 ? '' : 's'}`
-        : 'Nothing found. Try other words, or check that your documents are indexed.';
+      this.showWeak = false;
+      this.status = this.statusText();
     } catch (err) {
       if ((err as Error).name === 'AbortError') return;
       this.results = [];
@@ -75,6 +82,31 @@ export class RattgSearch extends LitElement {
     } finally {
       if (this.abort === abort) this.busy = false;
     }
+  }
+
+  private strong(r: SearchResult): boolean {
+    return (relevance(r.denseScore) ?? 0) >= Math.round(this.minRelevance * 100);
+  }
+
+  private visible(): SearchResult[] {
+    return this.showWeak ? this.results : this.results.filter((r) => this.strong(r));
+  }
+
+  private statusText(): string {
+    const all = this.results.length;
+    if (!all) return 'Nothing found. Try other words, or check that your documents are indexed.';
+    const shown = this.visible().length;
+    if (!shown) return 'No passage matches well enough.';
+    const hidden = all - shown;
+    return (
+      plural(shown, 'result', 'results') +
+      (hidden ? ` · ${plural(hidden, 'weaker match', 'weaker matches')} hidden` : '')
+    );
+  }
+
+  private async revealWeak(): Promise<void> {
+    this.showWeak = true;
+    this.status = this.statusText();
   }
 
   private async select(r: SearchResult): Promise<void> {
@@ -89,7 +121,14 @@ export class RattgSearch extends LitElement {
   }
 
   private where(r: SearchResult): string {
-    return [r.page ? `page ${r.page}` : '', r.heading ?? ''].filter(Boolean).join(' · ');
+    const rel = relevance(r.denseScore);
+    return [
+      pageRange(r.page, r.pageEnd),
+      r.heading ?? '',
+      rel === null ? 'keyword match' : `relevance ${rel}%`,
+    ]
+      .filter(Boolean)
+      .join(' · ');
   }
 
   private renderPreview(r: SearchResult) {
@@ -99,9 +138,7 @@ export class RattgSearch extends LitElement {
       .sort((a, b) => a.chunkIndex - b.chunkIndex);
     return html`<aside part="preview" tabindex="-1" aria-labelledby="preview-title">
       <h3 id="preview-title">${r.filename}</h3>
-      <div class="meta">
-        ${this.where(r)}${this.where(r) ? ' · ' : ''}passage ${r.chunkIndex + 1} · score ${r.score.toFixed(3)}
-      </div>
+      <div class="meta">${this.where(r)} · passage ${r.chunkIndex + 1}</div>
       <div class="context">
         ${context.map(
           (x) => html`<p class="passage ${x === r ? 'current' : ''}">${this.highlighted(x.text)}</p>`,
@@ -130,11 +167,18 @@ export class RattgSearch extends LitElement {
     }
   }
 
+  /** Escape closes the preview, wherever the focus is inside the results or the panel. */
+  private onKey = (e: KeyboardEvent): void => {
+    if (e.key !== 'Escape' || !this.selected) return;
+    e.preventDefault();
+    void this.closePreview();
+  };
+
   private async closePreview(): Promise<void> {
     const current = this.selected;
     this.selected = null;
     await this.updateComplete;
-    const idx = current ? this.results.indexOf(current) : -1;
+    const idx = current ? this.visible().indexOf(current) : -1;
     this.shadowRoot?.querySelector<HTMLElement>(`[data-index="${idx}"]`)?.focus();
   }
 
@@ -149,10 +193,17 @@ export class RattgSearch extends LitElement {
         <button class="primary" type="submit" ?disabled=${this.busy}>Search</button>
       </form>
       <div class="muted" role="status" aria-live="polite">${this.status}</div>
+      ${
+        !this.showWeak && this.visible().length < this.results.length
+          ? html`<button type="button" class="weak" part="show-weak" @click=${this.revealWeak}>
+              Show ${plural(this.results.length - this.visible().length, 'weaker match', 'weaker matches')}
+            </button>`
+          : nothing
+      }
       <div class="error" role="alert">${this.selected ? '' : this.error}</div>
-      <div class="layout ${this.selected ? '' : 'no-preview'}">
+      <div class="layout ${this.selected ? '' : 'no-preview'}" @keydown=${this.onKey}>
         <ol part="results" aria-label="Search results">
-          ${this.results.map(
+          ${this.visible().map(
             (r, i) =>
               html`<li>
                 <button
@@ -164,9 +215,7 @@ export class RattgSearch extends LitElement {
                   @click=${() => this.select(r)}
                 >
                   <strong>${r.filename}</strong>
-                  <span class="meta"
-                    >${this.where(r)}${this.where(r) ? ' · ' : ''}score ${r.score.toFixed(3)}</span
-                  >
+                  <span class="meta">${this.where(r)}</span>
                   <span class="passage">${this.highlighted(r.text)}</span>
                 </button>
               </li>`,

@@ -9,6 +9,9 @@ export const searchStyles = css`
   form label {
     flex: 1;
   }
+  .weak {
+    margin-top: 0.4em;
+  }
   .layout {
     display: grid;
     grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
@@ -46,7 +49,7 @@ export const searchStyles = css`
     overflow-wrap: anywhere;
   }
   mark {
-    background: var(--rattg-color-highlight, #fff3a3);
+    background: var(--_highlight);
     color: inherit;
     padding: 0 0.1em;
     border-radius: 2px;
@@ -74,7 +77,7 @@ export const searchStyles = css`
     border-left: 3px solid var(--_primary);
     padding-left: 0.5em;
   }
-  @media (max-width: 700px) {
+  @container (max-width: 44em) {
     .layout {
       grid-template-columns: minmax(0, 1fr);
     }

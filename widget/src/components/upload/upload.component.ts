@@ -1,7 +1,13 @@
 import { LitElement, html } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { ApiError, type ApiClient, type DocumentInfo, type SessionUser } from '../../lib/api.js';
+import {
+  ApiError,
+  type ApiClient,
+  type DocumentInfo,
+  type PublicConfig,
+  type SessionUser,
+} from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
 import { formatBytes } from '../../lib/format.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
@@ -31,7 +37,8 @@ const PARALLEL = 3;
 
 /**
  * Upload: drag and drop or pick several files; each gets its own progress bar (bytes sent) and its
- * own outcome in words from the API (too large, unsupported type, duplicate). Access and tags apply
+ * own outcome in words from the API (too large, unsupported type, duplicate). Files over the server's
+ * published limit (`GET /config`) or of a type it does not index are refused before they are sent. Access and tags apply
  * to the files picked after they are set.
  *
  * @event rattg-upload-complete - A file was stored. `detail: { documents }` as the API returned them.
@@ -52,6 +59,8 @@ export class RattgUpload extends LitElement {
   @state() accessor items: Item[] = [];
   @state() accessor over = false;
   @state() accessor announcement = '';
+  /** The server's limits; until they are known (or if they cannot be), the server decides. */
+  @state() accessor limits: PublicConfig['upload'] | null = null;
 
   @query('#file') accessor fileInput!: HTMLInputElement;
   @query('#access') accessor accessSelect!: HTMLSelectElement;
@@ -60,6 +69,34 @@ export class RattgUpload extends LitElement {
   private nextKey = 1;
   private running = 0;
   private queue: { item: Item; file: File; access: string; tags: string }[] = [];
+
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('client') && this.client) {
+      const client = this.client;
+      client.config().then(
+        (c) => {
+          if (client === this.client) this.limits = c.upload;
+        },
+        () => {},
+      );
+    }
+  }
+
+  /** Why a file cannot be uploaded, known without sending it; null when it may go. */
+  private refusal(file: File): string | null {
+    const limits = this.limits;
+    if (!limits) return null;
+    if (file.size > limits.maxBytes)
+      return `${FAILURE[413]}: The file is larger than the limit of ${limits.maxMb} MB`;
+    const dot = file.name.lastIndexOf('.');
+    const ext = dot > 0 ? file.name.slice(dot + 1).toLowerCase() : '';
+    if (!limits.extensions.includes(ext))
+      return (
+        `${FAILURE[415]}: ${ext ? `“.${ext}” files are` : 'a file without an extension is'} not indexed. ` +
+        `Supported types: ${limits.extensions.join(', ')}`
+      );
+    return null;
+  }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
@@ -76,16 +113,18 @@ export class RattgUpload extends LitElement {
     const access = this.accessSelect?.value ?? 'private';
     const tags = this.tagsInput?.value ?? '';
     for (const file of files) {
+      const refused = this.refusal(file);
       const item: Item = {
         key: this.nextKey++,
         name: file.name,
         size: file.size,
         loaded: 0,
-        state: 'uploading',
-        message: 'Waiting…',
+        state: refused ? 'error' : 'uploading',
+        message: refused ?? 'Waiting…',
       };
       this.items = [...this.items, item];
-      this.queue.push({ item, file, access, tags });
+      if (refused) this.announcement = `${file.name}: ${refused}`;
+      else this.queue.push({ item, file, access, tags });
     }
     this.pump();
   }
@@ -190,7 +229,10 @@ export class RattgUpload extends LitElement {
           aria-label="Choose files to upload"
         />
         <button class="primary" type="button" @click=${() => this.fileInput.click()}>Choose files…</button>
-        <p class="muted">PDF, Word, PowerPoint, Excel, HTML, Markdown, text, CSV, JSON</p>
+        <p class="muted">
+          PDF, Word, PowerPoint, Excel, HTML, Markdown, text, CSV,
+          JSON${this.limits ? ` · up to ${this.limits.maxMb} MB each` : ''}
+        </p>
       </div>
       ${
         this.items.length

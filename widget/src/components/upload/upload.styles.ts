@@ -10,7 +10,7 @@ export const uploadStyles = css`
   }
   .zone.over {
     border-color: var(--_primary);
-    background: var(--rattg-color-drop, #e8f0fc);
+    background: var(--_drop);
   }
   .options {
     margin: 1em 0;
@@ -31,7 +31,7 @@ export const uploadStyles = css`
   }
   .name {
     font-weight: 600;
-    overflow-wrap: anywhere;
+    overflow-wrap: break-word;
   }
   .state-done {
     color: var(--_success);

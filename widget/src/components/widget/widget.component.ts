@@ -9,19 +9,21 @@ import '../login/login.js';
 import '../upload/upload.js';
 import '../documents/documents.js';
 import '../search/search.js';
+import '../account/account.js';
 import '../admin/admin.js';
 
-type Tab = 'search' | 'upload' | 'documents' | 'admin';
+type Tab = 'search' | 'upload' | 'documents' | 'account' | 'admin';
 const TAB_LABELS: Record<Tab, string> = {
   search: 'Search',
   upload: 'Upload',
   documents: 'Documents',
+  account: 'My account',
   admin: 'Admin',
 };
 
 /**
  * The rattgllm document side in one tag: a banner, the signed-in user with a sign-out button, and
- * tabs for Search, Upload, Documents and (for admins) Admin. Without a valid session it shows the
+ * tabs for Search, Upload, Documents, My account and (for admins) Admin. Without a valid session it shows the
  * sign-in form; an expired or rejected token brings it back with the server's message.
  *
  * @example
@@ -133,6 +135,9 @@ export class RattgWidget extends LitElement {
 
   private async onLogin(e: CustomEvent<{ user: SessionUser }>): Promise<void> {
     if (e.target === this) return;
+    // The form's own event stops here: the host page gets one rattg-login, ours, and only after
+    // /auth/me confirmed the session.
+    e.stopPropagation();
     const client = this.client!;
     try {
       const me = await client.me();
@@ -155,7 +160,7 @@ export class RattgWidget extends LitElement {
   }
 
   private tabs(): Tab[] {
-    const tabs: Tab[] = ['search', 'upload', 'documents'];
+    const tabs: Tab[] = ['search', 'upload', 'documents', 'account'];
     if (this.me?.roles.includes('admin')) tabs.push('admin');
     return tabs;
   }
@@ -192,6 +197,8 @@ export class RattgWidget extends LitElement {
         return html`<rattg-upload .client=${this.client} .user=${user}></rattg-upload>`;
       case 'documents':
         return html`<rattg-documents .client=${this.client} .user=${user}></rattg-documents>`;
+      case 'account':
+        return html`<rattg-account .client=${this.client} .me=${user}></rattg-account>`;
       case 'admin':
         return html`<rattg-admin .client=${this.client} .me=${user}></rattg-admin>`;
     }

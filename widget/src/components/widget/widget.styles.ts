@@ -42,6 +42,7 @@ export const widgetStyles = css`
   }
   [role='tablist'] {
     display: flex;
+    flex-wrap: wrap;
     gap: 0.2em;
     border-bottom: 1px solid var(--_border);
     padding: 0 0.6em;
@@ -60,6 +61,20 @@ export const widgetStyles = css`
   }
   [role='tabpanel'] {
     padding: 1em;
+  }
+  @container (max-width: 30em) {
+    header {
+      padding: 0.5em 0.7em;
+    }
+    [role='tablist'] {
+      padding: 0 0.2em;
+    }
+    [role='tab'] {
+      padding: 0.55em 0.6em;
+    }
+    [role='tabpanel'] {
+      padding: 0.7em 0.6em;
+    }
   }
   .loading {
     padding: 1.5em;

@@ -7,6 +7,8 @@ export interface ApiKeyRow {
   prefix: string;
   hash: string;
   roles: string[];
+  /** null: not narrowed. */
+  scopes: string[] | null;
   created_at: Date;
   expires_at: Date | null;
   last_used_at: Date | null;
@@ -19,6 +21,7 @@ export interface PublicApiKey {
   name: string;
   prefix: string;
   roles: string[];
+  scopes: string[] | null;
   createdAt: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
@@ -32,6 +35,7 @@ export function toPublicApiKey(row: ApiKeyRow): PublicApiKey {
     name: row.name,
     prefix: row.prefix,
     roles: row.roles,
+    scopes: row.scopes ?? null,
     createdAt: row.created_at.toISOString(),
     expiresAt: row.expires_at?.toISOString() ?? null,
     lastUsedAt: row.last_used_at?.toISOString() ?? null,
@@ -58,12 +62,23 @@ export function apiKeysRepository(db: Knex) {
     listForUser(userId: string): Promise<ApiKeyRow[]> {
       return db<ApiKeyRow>('api_keys').where({ user_id: userId }).orderBy('created_at', 'desc');
     },
+    /** Every key with its owner's username (admins). */
+    listAll(): Promise<(ApiKeyRow & { owner_name: string })[]> {
+      return db('api_keys')
+        .join('users', 'users.id', 'api_keys.user_id')
+        .select('api_keys.*', { owner_name: 'users.username' })
+        .orderBy([
+          { column: 'api_keys.created_at', order: 'desc' },
+          { column: 'api_keys.id', order: 'desc' },
+        ]);
+    },
     async create(input: {
       userId: string;
       name: string;
       prefix: string;
       hash: string;
       roles: string[];
+      scopes?: string[] | null;
       expiresAt: Date | null;
     }): Promise<ApiKeyRow> {
       const [row] = await db<ApiKeyRow>('api_keys')
@@ -73,6 +88,7 @@ export function apiKeysRepository(db: Knex) {
           prefix: input.prefix,
           hash: input.hash,
           roles: input.roles,
+          scopes: input.scopes ?? null,
           expires_at: input.expiresAt,
         })
         .returning('*');

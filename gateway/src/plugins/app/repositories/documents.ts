@@ -24,6 +24,8 @@ export function toPublicDocument(row: DocumentRow) {
     updatedAt: row.updated_at.toISOString(),
     indexedAt: row.indexed_at?.toISOString() ?? null,
     contentUrl: `/documents/${row.id}/content`,
+    ...('owner_name' in row ? { ownerName: (row as ListedDocumentRow).owner_name } : {}),
+    stored: row.storage_key !== '',
   };
 }
 export type PublicDocument = ReturnType<typeof toPublicDocument>;
@@ -45,35 +47,54 @@ export function whereReadable(query: Knex.QueryBuilder, user: Principal): Knex.Q
   });
 }
 
+/** Columns a list can be sorted by, as the API names them. */
+export const SORTABLE = {
+  createdAt: 'documents.created_at',
+  filename: 'documents.filename',
+  size: 'documents.size',
+  status: 'documents.status',
+  owner: 'users.username',
+  source: 'documents.source',
+} as const;
+export type SortKey = keyof typeof SORTABLE;
+
 export interface ListFilter {
   status?: DocumentStatus;
   access?: string;
   tag?: string;
   q?: string;
+  sort?: SortKey;
+  order?: 'asc' | 'desc';
   limit: number;
   offset: number;
 }
 
+/** A listed document carries its owner's username (null: no owner, or the owner was deleted). */
+export type ListedDocumentRow = DocumentRow & { owner_name: string | null };
+
 export function documentsRepository(db: Knex) {
   return {
-    async list(user: Principal, filter: ListFilter): Promise<{ rows: DocumentRow[]; total: number }> {
+    async list(user: Principal, filter: ListFilter): Promise<{ rows: ListedDocumentRow[]; total: number }> {
       const base = whereReadable(db<DocumentRow>('documents'), user);
-      if (filter.status) base.where('status', filter.status);
-      if (filter.access) base.where('access', filter.access);
-      if (filter.tag) base.whereRaw('? = ANY(tags)', [filter.tag]);
-      if (filter.q) base.whereILike('filename', `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      if (filter.status) base.where('documents.status', filter.status);
+      if (filter.access) base.where('documents.access', filter.access);
+      if (filter.tag) base.whereRaw('? = ANY(documents.tags)', [filter.tag]);
+      if (filter.q)
+        base.whereILike('documents.filename', `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      const order = filter.order ?? (filter.sort && filter.sort !== 'createdAt' ? 'asc' : 'desc');
+      const column = SORTABLE[filter.sort ?? 'createdAt'];
       const [rows, count] = await Promise.all([
         base
           .clone()
-          .orderBy([
-            { column: 'created_at', order: 'desc' },
-            { column: 'id', order: 'desc' },
-          ])
+          .leftJoin('users', 'users.id', 'documents.owner_id')
+          .select('documents.*', { owner_name: 'users.username' })
+          // The id breaks ties, so paging never shows a row twice or skips one.
+          .orderByRaw(`${column} ${order} NULLS LAST, documents.id ${order}`)
           .limit(filter.limit)
           .offset(filter.offset),
         base.clone().count<{ count: number }[]>({ count: '*' }),
       ]);
-      return { rows: rows as DocumentRow[], total: count[0]?.count ?? 0 };
+      return { rows: rows as ListedDocumentRow[], total: count[0]?.count ?? 0 };
     },
     async findReadable(user: Principal, id: string): Promise<DocumentRow | undefined> {
       return whereReadable(db<DocumentRow>('documents'), user).where('id', id).first();
