@@ -21,6 +21,7 @@ import {
 } from '@rattgllm/core';
 import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
+import { chunkTokensFor } from './pipeline/tokens.js';
 import { DropWatcher } from './drop/watcher.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
 
@@ -52,9 +53,11 @@ export async function startIngestor(
   const index = createVectorIndex(config);
   await storage.ensureBucket();
   await index.ensureCollection();
+  let chunkTokens = chunkTokensFor(undefined, config.CHUNK_TOKENS);
   try {
     const model = await embedder.checkModel();
-    log.info(model, 'embedding model ready');
+    chunkTokens = chunkTokensFor(model.contextLength, config.CHUNK_TOKENS);
+    log.info({ ...model, chunkTokens: chunkTokens.tokens }, 'embedding model ready');
   } catch (err) {
     // A wrong model or dimension would index garbage: refuse to start. A service that is down
     // is different: jobs wait and retry until it is back.
@@ -68,7 +71,18 @@ export async function startIngestor(
   const docling = config.DOCLING_URL
     ? createDoclingClient({ url: config.DOCLING_URL, ...options.docling })
     : undefined;
-  const deps: IngestorDeps = { config, db, storage, embedder, index, boss, log, docling };
+  if (chunkTokens.warning) log.warn({ chunkTokens: chunkTokens.tokens }, chunkTokens.warning);
+  const deps: IngestorDeps = {
+    config,
+    db,
+    storage,
+    embedder,
+    index,
+    boss,
+    log,
+    docling,
+    chunkTokens: chunkTokens.tokens,
+  };
 
   const root = resolve(config.DROP_DIR);
   await mkdir(root, { recursive: true });

@@ -14,6 +14,8 @@ export interface Passage {
   denseScore: number | null;
   page: number | null;
   heading: string | null;
+  /** Grouped by document (/search): the document's other matching passages, best first. */
+  also?: Passage[];
 }
 
 export interface NumberedPassage extends Passage {

@@ -2,16 +2,24 @@ import { documentPrincipals, encodeDocument, type Access } from '@rattgllm/core'
 import type { DocumentRecord, IngestorDeps } from '../deps.js';
 import { parseDocument } from '../pipeline/parse/index.js';
 import { chunkDocument, CHUNKER_VERSION } from '../pipeline/chunk.js';
+import { DEFAULT_CHUNK_TOKENS } from '../pipeline/tokens.js';
 
 /** What an index is built from; a change makes every document's index stale. */
-export function indexSignature(config: IngestorDeps['config']): string {
+export function indexSignature(deps: Pick<IngestorDeps, 'config' | 'chunkTokens'>): string {
+  const { config } = deps;
   return [
     CHUNKER_VERSION,
     config.EMBED_MODEL,
     config.EMBED_DIM,
-    config.CHUNK_TOKENS,
+    config.EMBED_DOCUMENT_PREFIX,
+    chunkTarget(deps),
     config.CHUNK_OVERLAP,
   ].join('|');
+}
+
+/** Target tokens per chunk: fitted to the model at start (main.ts), else CHUNK_TOKENS or 400. */
+export function chunkTarget(deps: Pick<IngestorDeps, 'config' | 'chunkTokens'>): number {
+  return deps.chunkTokens ?? deps.config.CHUNK_TOKENS ?? DEFAULT_CHUNK_TOKENS;
 }
 
 export function principalsFor(doc: Pick<DocumentRecord, 'owner_id' | 'access'>): string[] {
@@ -47,7 +55,7 @@ export async function ingestDocument(
   const { db, config, log, signal } = { ...deps, signal: options.signal };
   const doc = await db<DocumentRecord>('documents').where({ id: documentId }).first();
   if (!doc || doc.status === 'deleted') return { status: 'gone', chunks: 0 };
-  const signature = indexSignature(config);
+  const signature = indexSignature(deps);
 
   // Nothing changed since the last run, and the points are all there: no work.
   if (!options.force && doc.indexed_sha256 === doc.sha256 && doc.index_signature === signature) {
@@ -82,7 +90,7 @@ export async function ingestDocument(
   lap('parseMs');
   const chunks = await chunkDocument(
     parsed,
-    { targetTokens: config.CHUNK_TOKENS, overlap: config.CHUNK_OVERLAP },
+    { targetTokens: chunkTarget(deps), overlap: config.CHUNK_OVERLAP },
     { signal, log },
   );
 
@@ -90,8 +98,15 @@ export async function ingestDocument(
   // The passage is embedded with its heading path: "Install > On Linux" says what a bare
   // "Run the script." is about. The stored text stays the passage itself.
   const embedTexts = chunks.map((c) => (c.heading ? `${c.heading}\n\n${c.text}` : c.text));
-  const vectors = await embedWithProgress(deps, doc.id, embedTexts, signal);
+  let truncated = 0;
+  const vectors = await embedWithProgress(deps, doc.id, embedTexts, signal, (n) => (truncated += n));
   lap('embedMs');
+  if (truncated > 0) {
+    // Ollama cut these passages to its context: their tails are only found by BM25.
+    const warning = `${truncated} of ${chunks.length} passages were longer than the embedding model reads and were cut; lower CHUNK_TOKENS`;
+    parsed.warnings.unshift(warning);
+    log.warn({ documentId: doc.id, truncated, chunks: chunks.length }, warning);
+  }
   const version = doc.version + 1;
   const principals = principalsFor(doc);
   const pointIds = await deps.index.upsertChunks(
@@ -168,13 +183,15 @@ async function embedWithProgress(
   documentId: string,
   chunks: string[],
   signal: AbortSignal,
+  onTruncated: (count: number) => void,
 ): Promise<number[][]> {
   const group = deps.config.EMBED_BATCH_SIZE * deps.config.EMBED_CONCURRENCY;
   const vectors: number[][] = [];
   let lastReport = 0;
   for (let i = 0; i < chunks.length; i += group) {
     const texts = chunks.slice(i, i + group);
-    vectors.push(...(await deps.embedder.embedDocuments(texts, { signal })));
+    const onCut = (cut: number[]) => onTruncated(cut.length);
+    vectors.push(...(await deps.embedder.embedDocuments(texts, { signal, onTruncated: onCut })));
     const now = Date.now();
     if (now - lastReport > 250 && i + group < chunks.length) {
       lastReport = now;
