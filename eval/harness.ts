@@ -70,7 +70,10 @@ export interface EvalReport {
   /** Passages the embedder cut (only known for the in-process embedder). */
   truncatedPassages?: number;
   embeddedPassages?: number;
-  modes: Record<'search' | 'hybrid' | 'dense' | 'sparse' | 'chat', ModeFigures>;
+  modes: Record<
+    'search' | 'hybrid' | 'dense' | 'sparse' | 'chat' | 'searchPassages' | 'chatCosineFloor',
+    ModeFigures
+  >;
   /** COVID-QA (answers known): /search top 10 and the chat path. */
   qa?: { search: QaFigures; chat: QaFigures };
 }
@@ -180,8 +183,10 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       app.rag.retrieve({ identity, ...input }).then((r) => r.passages);
 
     const t1 = performance.now();
-    const perMode: Record<string, { ndcg10: number[]; recall10: number[]; recall100: number[]; mrr10: number[] }> =
-      {};
+    const perMode: Record<
+      string,
+      { ndcg10: number[]; recall10: number[]; recall100: number[]; mrr10: number[] }
+    > = {};
     const add = (mode: string, ranked: string[], deep: string[], relevant: Set<string>) => {
       const m = (perMode[mode] ??= { ndcg10: [], recall10: [], recall100: [], mrr10: [] });
       m.ndcg10.push(ndcgAt(ranked, relevant, 10));
@@ -209,6 +214,17 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       const chat = await retrieve({ query: q.text, limit: topK, minScore });
       const chatDocs = firstAppearance(chat.map((p) => stem(p.filename)));
       add('chat', chatDocs, chatDocs, relevant);
+      // Ablations on the same index (no re-ingest): /search one entry per passage (its shape
+      // before grouping), and the chat path with the floor on cosine alone (before BM25 hits kept).
+      const flat = await retrieve({ query: q.text, limit: 10, group: 'passage' });
+      const flatDocs = firstAppearance(flat.map((p) => stem(p.filename)));
+      add('searchPassages', flatDocs, flatDocs, relevant);
+      const unfloored = await retrieve({ query: q.text, limit: topK * 2 });
+      const cosineOnly = unfloored
+        .filter((p) => p.denseScore !== null && p.denseScore >= minScore)
+        .slice(0, topK);
+      const cosineDocs = firstAppearance(cosineOnly.map((p) => stem(p.filename)));
+      add('chatCosineFloor', cosineDocs, cosineDocs, relevant);
       if (q.answers?.length) {
         scoreQa(qa.search, served, relevant, q.answers, stem);
         scoreQa(qa.chat, chat, relevant, q.answers, stem);

@@ -22,10 +22,12 @@ export function formatReport(r: EvalReport): string {
     dense: 'dense only',
     sparse: 'sparse (BM25) only',
     chat: 'chat path (topK, floor)',
+    searchPassages: 'search, per passage',
+    chatCosineFloor: 'chat, cosine-only floor',
   };
   for (const [mode, m] of Object.entries(r.modes)) {
     lines.push(
-      `${label[mode]!.padEnd(24)} ${f3(m.ndcg10).padStart(7)}  ${f3(m.recall10)}  ${f3(m.recall100)}  ${f3(m.mrr10)}` +
+      `${(label[mode] ?? mode).padEnd(24)} ${f3(m.ndcg10).padStart(7)}  ${f3(m.recall10)}  ${f3(m.recall100)}  ${f3(m.mrr10)}` +
         (m.fewerThan10Docs !== undefined ? `   (${m.fewerThan10Docs} queries with < 10 documents)` : ''),
     );
   }

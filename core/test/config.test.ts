@@ -71,9 +71,10 @@ describe('parseConfig', () => {
       EMBED_QUERY_PREFIX: 'search_query: ',
     });
     for (const off of ['none', 'NONE', '']) {
-      expect(
-        parseConfig({ ...base, EMBED_DOCUMENT_PREFIX: off, EMBED_QUERY_PREFIX: off }),
-      ).toMatchObject({ EMBED_DOCUMENT_PREFIX: '', EMBED_QUERY_PREFIX: '' });
+      expect(parseConfig({ ...base, EMBED_DOCUMENT_PREFIX: off, EMBED_QUERY_PREFIX: off })).toMatchObject({
+        EMBED_DOCUMENT_PREFIX: '',
+        EMBED_QUERY_PREFIX: '',
+      });
     }
     expect(parseConfig({ ...base, EMBED_QUERY_PREFIX: 'query: ' }).EMBED_QUERY_PREFIX).toBe('query: ');
   });

@@ -18,7 +18,12 @@ function config(overrides: Record<string, string> = {}) {
   return parseConfig({ JWT_SECRET: 'test-secret-0123456789', ...ollama.env, ...overrides });
 }
 // The model under test: the stand-in's nomic-embed-text, or EMBED_MODEL/EMBED_DIM/prefixes of a live run.
-const { EMBED_MODEL: MODEL, EMBED_DIM: DIM, EMBED_DOCUMENT_PREFIX: DOC, EMBED_QUERY_PREFIX: QUERY } = config();
+const {
+  EMBED_MODEL: MODEL,
+  EMBED_DIM: DIM,
+  EMBED_DOCUMENT_PREFIX: DOC,
+  EMBED_QUERY_PREFIX: QUERY,
+} = config();
 
 afterAll(() => ollama.close());
 afterEach(async () => {
@@ -112,10 +117,9 @@ describe('embedder', () => {
     try {
       const long = 'word '.repeat(50);
       const cut: number[][] = [];
-      const vectors = await createEmbedder(config({ EMBED_BATCH_SIZE: '2', EMBED_CONCURRENCY: '1' })).embedDocuments(
-        ['short one', long, 'short two', long],
-        { onTruncated: (i) => cut.push(i) },
-      );
+      const vectors = await createEmbedder(
+        config({ EMBED_BATCH_SIZE: '2', EMBED_CONCURRENCY: '1' }),
+      ).embedDocuments(['short one', long, 'short two', long], { onTruncated: (i) => cut.push(i) });
       expect(vectors).toHaveLength(4);
       expect(cut).toEqual([[1, 3]]);
     } finally {

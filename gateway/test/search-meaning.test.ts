@@ -93,7 +93,11 @@ describe('retrieval with real embeddings', () => {
     expect(new Set(names).size).toBe(names.length);
     const cardio = results.find((r) => r.filename === 'cardiology.txt')!;
     expect(cardio.also.length).toBeGreaterThanOrEqual(1);
-    const passages = await search({ query: 'blood pressure heart hypertension', limit: 10, group: 'passage' });
+    const passages = await search({
+      query: 'blood pressure heart hypertension',
+      limit: 10,
+      group: 'passage',
+    });
     const perPassage = (passages.json().results as { filename: string }[]).filter(
       (r) => r.filename === 'cardiology.txt',
     );
@@ -108,7 +112,11 @@ describe('retrieval with real embeddings', () => {
   });
 
   it('keeps a strong BM25 hit under the cosine floor, drops weak ones (chat and /search alike)', async () => {
-    const identity = { principal: { id: randomUUID(), roles: ['user' as const], groups: [] }, principals: ['org'], label: 'test' };
+    const identity = {
+      principal: { id: randomUUID(), roles: ['user' as const], groups: [] },
+      principals: ['org'],
+      label: 'test',
+    };
     const { passages } = await app.rag.retrieve({ identity, query: 'QX-7731', limit: 6, minScore: 0.95 });
     expect(passages.map((p) => p.filename)).toContain('parts.txt');
     // Nothing else passes: no cosine of 0.95, and no other passage shares a term with the query.

@@ -239,7 +239,9 @@ export function contextLengthOf(shown: { model_info?: unknown; parameters?: unkn
   for (const [key, value] of Object.entries(info)) {
     if (key.endsWith('.context_length') && typeof value === 'number' && value > 0) ctx = value;
   }
-  const numCtx = /(?:^|\n)\s*num_ctx\s+(\d+)/.exec(typeof shown.parameters === 'string' ? shown.parameters : '');
+  const numCtx = /(?:^|\n)\s*num_ctx\s+(\d+)/.exec(
+    typeof shown.parameters === 'string' ? shown.parameters : '',
+  );
   const n = numCtx ? Number(numCtx[1]) : undefined;
   if (n && n > 0) ctx = ctx ? Math.min(ctx, n) : n;
   return ctx;

@@ -1,4 +1,4 @@
-import { documentPrincipals, encodeDocument, type Access } from '@rattgllm/core';
+import { bm25Tokens, documentPrincipals, encodeDocument, type Access, type Knex } from '@rattgllm/core';
 import type { DocumentRecord, IngestorDeps } from '../deps.js';
 import { parseDocument } from '../pipeline/parse/index.js';
 import { chunkDocument, CHUNKER_VERSION } from '../pipeline/chunk.js';
@@ -20,6 +20,21 @@ export function indexSignature(deps: Pick<IngestorDeps, 'config' | 'chunkTokens'
 /** Target tokens per chunk: fitted to the model at start (main.ts), else CHUNK_TOKENS or 400. */
 export function chunkTarget(deps: Pick<IngestorDeps, 'config' | 'chunkTokens'>): number {
   return deps.chunkTokens ?? deps.config.CHUNK_TOKENS ?? DEFAULT_CHUNK_TOKENS;
+}
+
+/**
+ * The average BM25 length of the indexed passages (the corpus's, not FastEmbed's assumed 256).
+ * Until the corpus has a few dozen passages, this document's own average stands in. Passages
+ * keep the average they were encoded with; a reindex re-encodes them with the current one.
+ */
+async function corpusBm25Length(db: Knex, own: number[]): Promise<number> {
+  const row = (await db('chunks')
+    .whereNotNull('bm25_length')
+    .select(db.raw('avg(bm25_length)::float as avg, count(*)::int as n'))
+    .first()) as { avg: number | null; n: number } | undefined;
+  if (row?.avg && row.n >= 32) return row.avg;
+  const sum = own.reduce((a, b) => a + b, 0);
+  return own.length && sum ? sum / own.length : 256;
 }
 
 export function principalsFor(doc: Pick<DocumentRecord, 'owner_id' | 'access'>): string[] {
@@ -109,6 +124,8 @@ export async function ingestDocument(
   }
   const version = doc.version + 1;
   const principals = principalsFor(doc);
+  const bm25Lengths = embedTexts.map((t) => bm25Tokens(t).length);
+  const avgLength = await corpusBm25Length(db, bm25Lengths);
   const pointIds = await deps.index.upsertChunks(
     doc.id,
     version,
@@ -118,7 +135,7 @@ export async function ingestDocument(
       page: c.page ?? null,
       heading: c.heading || null,
       dense: vectors[i]!,
-      sparse: encodeDocument(embedTexts[i]!),
+      sparse: encodeDocument(embedTexts[i]!, avgLength),
     })),
     { filename: doc.filename, principals, tags: doc.tags },
   );
@@ -138,6 +155,7 @@ export async function ingestDocument(
           page: c.page ?? null,
           heading: c.heading || null,
           token_count: c.tokenCount,
+          bm25_length: bm25Lengths[i + j],
           point_id: pointIds[i + j],
         })),
       );
