@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parseConfig, principalsOf, type Config } from '@rattgllm/core';
+import { parseConfig, principalsOf } from '@rattgllm/core';
 import { buildApp } from '../gateway/src/build.js';
 import type { RetrieveInput } from '../gateway/src/plugins/app/rag.js';
 import type {} from '../gateway/src/plugins/app/pipelines.js';
@@ -16,7 +16,17 @@ import { startIngestor } from '../ingestor/src/main.js';
 import { QdrantStandin } from '../test/standins/qdrant.js';
 import { OnnxEmbedder } from '../test/standins/onnx-embedder.js';
 import type { Dataset } from './datasets.js';
-import { firstAppearance, mean, mrrAt, ndcgAt, normalise, recallAt } from './metrics.js';
+import {
+  finishQa,
+  firstAppearance,
+  mean,
+  mrrAt,
+  ndcgAt,
+  newQa,
+  recallAt,
+  scoreQa,
+  type QaFigures,
+} from './metrics.js';
 
 export interface EvalSettings {
   /** An Ollama-compatible embedder; without it, the ONNX model runs in process. */
@@ -50,14 +60,7 @@ export interface ModeFigures {
   fewerThan10Docs?: number;
 }
 
-export interface QaFigures {
-  paperAt1: number;
-  paperAt5: number;
-  paperAt10: number;
-  answerAt1: number;
-  answerAt5: number;
-  answerAt10: number;
-}
+export type { QaFigures };
 
 export interface EvalReport {
   dataset: string;
@@ -273,33 +276,3 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     for (const c of cleanups.reverse()) await c().catch(() => {});
   }
 }
-
-function newQa(): QaFigures {
-  return { paperAt1: 0, paperAt5: 0, paperAt10: 0, answerAt1: 0, answerAt5: 0, answerAt10: 0 };
-}
-
-function scoreQa(
-  acc: QaFigures,
-  passages: { filename: string; text: string }[],
-  relevant: Set<string>,
-  answers: string[],
-  stem: (f: string) => string,
-): void {
-  const docs = firstAppearance(passages.map((p) => stem(p.filename)));
-  const wanted = answers.map(normalise);
-  const answerRank = passages.findIndex((p) => {
-    const text = normalise(p.text);
-    return relevant.has(stem(p.filename)) && wanted.some((a) => text.includes(a));
-  });
-  const paperRank = docs.findIndex((d) => relevant.has(d));
-  for (const k of [1, 5, 10] as const) {
-    if (paperRank >= 0 && paperRank < k) acc[`paperAt${k}`]++;
-    if (answerRank >= 0 && answerRank < k) acc[`answerAt${k}`]++;
-  }
-}
-
-function finishQa(acc: QaFigures, n: number): QaFigures {
-  return Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, n ? v / n : 0])) as unknown as QaFigures;
-}
-
-export type { Config };

@@ -39,3 +39,41 @@ export function mean(values: readonly number[]): number {
 export function firstAppearance(ids: readonly string[]): string[] {
   return [...new Set(ids)];
 }
+
+/** COVID-QA: the right paper, and a passage of it containing the answer text, within 1/5/10. */
+export interface QaFigures {
+  paperAt1: number;
+  paperAt5: number;
+  paperAt10: number;
+  answerAt1: number;
+  answerAt5: number;
+  answerAt10: number;
+}
+
+export function newQa(): QaFigures {
+  return { paperAt1: 0, paperAt5: 0, paperAt10: 0, answerAt1: 0, answerAt5: 0, answerAt10: 0 };
+}
+
+export function scoreQa(
+  acc: QaFigures,
+  passages: { filename: string; text: string }[],
+  relevant: Set<string>,
+  answers: string[],
+  stem: (f: string) => string,
+): void {
+  const docs = firstAppearance(passages.map((p) => stem(p.filename)));
+  const wanted = answers.map(normalise);
+  const answerRank = passages.findIndex((p) => {
+    const text = normalise(p.text);
+    return relevant.has(stem(p.filename)) && wanted.some((a) => text.includes(a));
+  });
+  const paperRank = docs.findIndex((d) => relevant.has(d));
+  for (const k of [1, 5, 10] as const) {
+    if (paperRank >= 0 && paperRank < k) acc[`paperAt${k}`]++;
+    if (answerRank >= 0 && answerRank < k) acc[`answerAt${k}`]++;
+  }
+}
+
+export function finishQa(acc: QaFigures, n: number): QaFigures {
+  return Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, n ? v / n : 0])) as unknown as QaFigures;
+}

@@ -9,14 +9,15 @@ import {
   VectorIndexError,
 } from './errors.js';
 import { chunkPointId } from './ids.js';
+import { listQuery, mainQuery } from './queries.js';
 
 export type VectorIndexConfig = Pick<
   Config,
   'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
 >;
 
-export const DENSE_VECTOR = 'dense';
-export const SPARSE_VECTOR = 'sparse';
+export { DENSE_VECTOR, SPARSE_VECTOR, type SearchMode } from './queries.js';
+import { DENSE_VECTOR, SPARSE_VECTOR, type SearchMode } from './queries.js';
 /** Payload fields with a keyword index: every query filters on them. */
 export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
 
@@ -62,8 +63,6 @@ export interface HybridSearchInput {
   /** `dense` or `sparse`: that list alone (evaluation, diagnosis). Default: both, fused with RRF. */
   mode?: SearchMode;
 }
-
-export type SearchMode = 'hybrid' | 'dense' | 'sparse';
 
 export interface SearchHit {
   id: string;
@@ -273,47 +272,16 @@ export function createVectorIndex(config: VectorIndexConfig): VectorIndex {
     // The ACL is a root `must`: Qdrant pushes the root filter down into every prefetch, and `must`
     // survives that merge as an AND (a root `should` is OR-merged with prefetch filters, qdrant#10594).
     const filter: Filter = { must };
-    const mode = input.mode ?? 'hybrid';
-    const denseList = (limit: number, withPayload: boolean): Schemas['QueryRequest'] => ({
-      query: input.dense,
-      using: DENSE_VECTOR,
-      filter,
-      limit,
-      with_payload: withPayload,
-    });
-    const sparseList = (limit: number, withPayload: boolean): Schemas['QueryRequest'] => ({
-      query: { indices: input.sparse.indices, values: input.sparse.values },
-      using: SPARSE_VECTOR,
-      filter,
-      limit,
-      with_payload: withPayload,
-    });
-    const main: Schemas['QueryRequest'] =
-      mode === 'dense'
-        ? denseList(input.limit, true)
-        : mode === 'sparse'
-          ? sparseList(input.limit, true)
-          : {
-              prefetch: [
-                { query: input.dense, using: DENSE_VECTOR, limit: prefetchLimit },
-                {
-                  query: { indices: input.sparse.indices, values: input.sparse.values },
-                  using: SPARSE_VECTOR,
-                  limit: prefetchLimit,
-                },
-              ],
-              query: { fusion: 'rrf' },
-              filter,
-              limit: input.limit,
-              with_payload: true,
-            };
+    const main = mainQuery(input, filter, prefetchLimit);
+    const denseList = (limit: number) => listQuery(input, 'dense', filter, limit, false);
+    const sparseList = (limit: number) => listQuery(input, 'sparse', filter, limit, false);
     // The dense and sparse lists again, in the same round trip: the dense one for its cosine
     // scores (a usable score floor, unlike RRF's rank-only scores), the sparse one for BM25 ranks
     // (so the floor keeps a passage BM25 ranks high though its vector is far). Qdrant runs the
     // queries of a batch on one snapshot.
     const [mainRes, denseRes, sparseRes] = await q('search', () =>
       client.queryBatch(collection, {
-        searches: [main, denseList(prefetchLimit, false), sparseList(prefetchLimit, false)],
+        searches: [main, denseList(prefetchLimit), sparseList(prefetchLimit)],
       }),
     );
     const denseScores = new Map((denseRes?.points ?? []).map((p) => [String(p.id), p.score]));
