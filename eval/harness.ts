@@ -229,7 +229,9 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       const cosineDocs = firstAppearance(cosineOnly.map((p) => stem(p.filename)));
       add('chatCosineFloor', cosineDocs, cosineDocs, relevant);
       if (q.answers?.length) {
-        scoreQa(qa.search, served, relevant, q.answers, stem);
+        // The right paper among /search's documents; the answer among its passages as ranked
+        // (group "passage", as chat sees them), so one document's best passage is not all that counts.
+        scoreQa(qa.search, served, relevant, q.answers, stem, flat);
         scoreQa(qa.chat, chat, relevant, q.answers, stem);
       }
       if (++done % 50 === 0) log(`  ${done}/${data.queries.length} queries`);
@@ -260,7 +262,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
         dimension: config.EMBED_DIM,
         documentPrefix: config.EMBED_DOCUMENT_PREFIX,
         queryPrefix: config.EMBED_QUERY_PREFIX,
-        chunkTokens: config.CHUNK_TOKENS ?? null,
+        chunkTokens: ingestor.deps.chunkTokens ?? config.CHUNK_TOKENS ?? null,
         chunkOverlap: config.CHUNK_OVERLAP,
         pipeline: { id: pipeline.id, topK, minScore },
       },

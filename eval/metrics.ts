@@ -60,10 +60,12 @@ export function scoreQa(
   relevant: Set<string>,
   answers: string[],
   stem: (f: string) => string,
+  /** Where to look for the answer, when not in `passages` (a document list's passage view). */
+  answerPassages: { filename: string; text: string }[] = passages,
 ): void {
   const docs = firstAppearance(passages.map((p) => stem(p.filename)));
   const wanted = answers.map(normalise);
-  const answerRank = passages.findIndex((p) => {
+  const answerRank = answerPassages.findIndex((p) => {
     const text = normalise(p.text);
     return relevant.has(stem(p.filename)) && wanted.some((a) => text.includes(a));
   });
