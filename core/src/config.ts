@@ -13,6 +13,7 @@ export const INSECURE_DEFAULTS = {
   MINIO_ROOT_PASSWORD: 'minioadmin',
   OPENWEBUI_API_KEY: 'change-me-openwebui-service-key',
   OPENWEBUI_USER_JWT_SECRET: 'change-me-openwebui-user-jwt-secret',
+  POSTGRES_PASSWORD: 'changeme',
 } as const;
 
 const bool = z
@@ -51,7 +52,7 @@ const schema = z
     POSTGRES_HOST: z.string().default('postgres'),
     POSTGRES_PORT: z.coerce.number().int().default(5432),
     POSTGRES_USER: z.string().default('rattg_user'),
-    POSTGRES_PASSWORD: z.string().default('changeme'),
+    POSTGRES_PASSWORD: z.string().default(INSECURE_DEFAULTS.POSTGRES_PASSWORD),
     POSTGRES_DB: z.string().default('rattgllm'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
 
@@ -91,15 +92,34 @@ const schema = z
     CHAT_MODEL: z.string().min(1).default('llama3.1:8b'),
     /** OpenAI-compatible base URL chat is forwarded to (default: Ollama's /v1). */
     LLM_BASE_URL: z.url().optional(),
+    /**
+     * The context length Ollama runs chat models with (the same OLLAMA_CONTEXT_LENGTH the ollama
+     * service gets; Ollama 0.12's default is 4096). A model whose Modelfile sets `num_ctx` uses
+     * that instead; /api/show tells the gateway, which fits each prompt into it.
+     */
+    OLLAMA_CONTEXT_LENGTH: z.coerce.number().int().min(512).max(1_048_576).default(4096),
 
     // Ingestor
     DROP_DIR: z.string().min(1).default('./drop'),
     DROP_POLLING: bool.default(false),
+    /** Drop-folder changes recorded at once (at most half of DATABASE_POOL_MAX is used). */
+    DROP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** Distinct drop-folder paths kept while Postgres is down or busy; beyond it a reconcile pass runs. */
+    DROP_QUEUE_MAX: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+    /** The ingestor's liveness endpoint (GET /health on 127.0.0.1); 0 = any free port (tests). */
+    INGESTOR_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8001),
     REINDEX_INTERVAL: duration.default(2 * 3600),
     INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** A job whose worker sends no heartbeat for this long (killed, host lost) goes to another worker. */
     JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(600).default(30),
+    /** Transient failures (a service down, 5xx, timeouts) are retried this long before a document fails. */
+    RETRY_HORIZON: duration.default(24 * 3600),
+    /** First pause between retries; each further pause doubles up to RETRY_MAX_DELAY (with jitter). */
+    RETRY_BASE_DELAY: duration.default(2),
+    RETRY_MAX_DELAY: duration.default(5 * 60),
+    /** How often indexed documents are checked against their points in Qdrant (and lost workers' jobs freed). */
+    CONSISTENCY_CHECK_INTERVAL: duration.default(5 * 60),
     /**
      * Target tokens per chunk. Unset: derived from the embedding model's context (/api/show) —
      * 400, or less for a model that reads fewer tokens. A value over the model's context is
@@ -131,6 +151,23 @@ const schema = z
       .string()
       .optional()
       .transform((v) => (v ? (/^https?:\/\//.test(v) ? v : `https://${v}`).replace(/\/+$/, '') : undefined)),
+    /**
+     * The chat site's address (compose: CHAT_SITE_ADDRESS): the demo page's chat link, and where
+     * the widget hands a signed-in person over. An address without a host name (`http://:3000`)
+     * counts as not set.
+     */
+    CHAT_SITE_URL: z
+      .string()
+      .optional()
+      .transform((v) => {
+        if (!v) return undefined;
+        try {
+          const url = new URL(v);
+          return url.hostname ? url.origin : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
     /** Where the gateway finds the built widget (served at /widget/). */
     WIDGET_DIR: z.string().min(1).default('./widget/dist'),
   })
@@ -176,7 +213,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const insecureDefaults = (Object.keys(INSECURE_DEFAULTS) as (keyof typeof INSECURE_DEFAULTS)[]).filter(
-    (k) => result.data[k] === INSECURE_DEFAULTS[k],
+    // With DATABASE_URL given, POSTGRES_PASSWORD is not used, so its default is harmless.
+    (k) => result.data[k] === INSECURE_DEFAULTS[k] && !(k === 'POSTGRES_PASSWORD' && cleaned.DATABASE_URL),
   );
   return Object.freeze({ ...result.data, insecureDefaults });
 }

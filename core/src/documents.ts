@@ -1,5 +1,9 @@
-/** A row of `documents` (migrations/), as the gateway and the ingestor read it. */
-export type DocumentStatus = 'pending' | 'processing' | 'indexed' | 'failed' | 'deleted';
+/**
+ * A row of `documents` (migrations/), as the gateway and the ingestor read it. `waiting`: a
+ * dependency (embedder, Qdrant, storage) failed transiently and the next attempt is scheduled at
+ * `next_attempt_at`, with the reason in `error`. `failed` only for what a person must fix.
+ */
+export type DocumentStatus = 'pending' | 'processing' | 'waiting' | 'indexed' | 'failed' | 'deleted';
 
 export interface DocumentRow {
   id: string;
@@ -19,6 +23,8 @@ export interface DocumentRow {
   status: DocumentStatus;
   progress: number;
   error: string | null;
+  /** When a `waiting` document is tried again; null otherwise. */
+  next_attempt_at: Date | null;
   chunk_count: number;
   version: number;
   created_at: Date;

@@ -1,6 +1,7 @@
 // The public surface of @rattgllm/core. Gateway and ingestor import from here only.
 export * from './config.js';
 export * from './errors.js';
+export * from './retry.js';
 export * from './logger.js';
 export * from './access.js';
 export * from './passwords.js';
@@ -15,3 +16,4 @@ export * from './embed/index.js';
 export * from './sparse/index.js';
 export * from './vector/index.js';
 export * from './documents.js';
+export * from './ingestorHealth.js';

@@ -19,6 +19,8 @@ export type JobName = (typeof JOBS)[keyof typeof JOBS];
 export interface IngestJob {
   documentId: string;
   force?: boolean;
+  /** Set on a retry the worker scheduled itself: which one, and when the first failure was (ms). */
+  retry?: { attempt: number; since: number };
 }
 export interface DeleteJob {
   documentId: string;
@@ -84,7 +86,8 @@ export function sendInTransaction(
   trx: Knex.Transaction | Knex,
   name: JobName,
   data: IngestJob | DeleteJob | ReindexJob,
+  options: { startAfter?: Date } = {},
 ): Promise<string | null> {
   const key = 'documentId' in data && data.documentId ? data.documentId : 'all';
-  return boss.send(name, data, { singletonKey: key, db: fromKnex(trx) });
+  return boss.send(name, data, { singletonKey: key, db: fromKnex(trx), ...options });
 }

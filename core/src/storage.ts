@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Client } from 'minio';
 import type { Config } from './config.js';
-import { AppError, ServiceUnavailableError } from './errors.js';
+import { AppError, NotFoundError, ServiceUnavailableError } from './errors.js';
 import { truncateFilename } from './files.js';
 
 /** One S3 part: a large upload holds at most this much of a file in memory at a time. */
@@ -85,10 +85,12 @@ export interface Storage {
   ensureBucket(): Promise<void>;
   /** Stream `source` into `key` while hashing it; rejects with PayloadTooLargeError past `limit`. */
   put(key: string, source: Readable, options: { contentType: string; limit?: number }): Promise<StoredObject>;
+  /** Rejects with a NotFoundError (`OBJECT_MISSING`, permanent) when there is no such object. */
   get(key: string, range?: { start: number; end: number }): Promise<Readable>;
   stat(key: string): Promise<ObjectStat | null>;
   remove(key: string): Promise<void>;
-  list(prefix: string): AsyncIterable<string>;
+  /** Keys under `prefix`; with `modifiedBefore`, only objects last written before then. */
+  list(prefix: string, options?: { modifiedBefore?: Date }): AsyncIterable<string>;
 }
 
 /**
@@ -186,6 +188,12 @@ export function createStorage(
           ? await client.getPartialObject(bucket, key, range.start, range.end - range.start + 1)
           : await client.getObject(bucket, key);
       } catch (err) {
+        // Not an outage: retrying cannot bring the file back (core's classifyError: permanent).
+        if ((err as { code?: string }).code === 'NoSuchKey')
+          throw new NotFoundError(
+            'The stored file is missing from object storage; upload it again',
+            'OBJECT_MISSING',
+          );
         unavailable(endpoint, err);
       }
     },
@@ -207,9 +215,14 @@ export function createStorage(
         unavailable(endpoint, err);
       }
     },
-    async *list(prefix) {
+    async *list(prefix, options = {}) {
       const stream = client.listObjectsV2(bucket, prefix, true);
-      for await (const item of stream as AsyncIterable<{ name?: string }>) if (item.name) yield item.name;
+      const before = options.modifiedBefore?.getTime();
+      for await (const item of stream as AsyncIterable<{ name?: string; lastModified?: Date }>) {
+        if (!item.name) continue;
+        if (before !== undefined && item.lastModified && item.lastModified.getTime() >= before) continue;
+        yield item.name;
+      }
     },
   };
 }

@@ -21,8 +21,15 @@ describe('parseConfig', () => {
   it('flags the published demo values as insecure defaults', () => {
     const config = parseConfig({ JWT_SECRET: 'supersecretkey' });
     expect([...config.insecureDefaults].sort()).toEqual(
-      ['ADMIN_PASSWORD', 'JWT_SECRET', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER'].sort(),
+      ['ADMIN_PASSWORD', 'JWT_SECRET', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER', 'POSTGRES_PASSWORD'].sort(),
     );
+    // The compose stack's published Postgres password counts too, unless DATABASE_URL replaces it.
+    expect(
+      parseConfig({ JWT_SECRET: 'x'.repeat(32), POSTGRES_PASSWORD: 'changeme' }).insecureDefaults,
+    ).toContain('POSTGRES_PASSWORD');
+    expect(
+      parseConfig({ JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/x' }).insecureDefaults,
+    ).not.toContain('POSTGRES_PASSWORD');
   });
 
   it('has no insecure defaults when every secret is set', () => {
@@ -31,6 +38,7 @@ describe('parseConfig', () => {
       ADMIN_PASSWORD: 'correct horse',
       MINIO_ROOT_USER: 'rattg',
       MINIO_ROOT_PASSWORD: 'another-long-secret',
+      POSTGRES_PASSWORD: 'a-third-long-secret',
     });
     expect(config.insecureDefaults).toEqual([]);
   });
@@ -47,6 +55,15 @@ describe('parseConfig', () => {
     expect(config.DATABASE_URL).toBe('postgres://rattg_user:p%40ss%2Fword@db:5432/rattgllm');
     expect(config.JWT_EXPIRES_IN).toBe(1800);
     expect(parseConfig({ JWT_SECRET: 'x'.repeat(32) }).JWT_EXPIRES_IN).toBe(12 * 3600);
+  });
+
+  it('CHAT_SITE_URL is an origin, or unset when the address names no host', () => {
+    const secret = { JWT_SECRET: 'x'.repeat(32) };
+    expect(parseConfig({ ...secret, CHAT_SITE_URL: 'https://chat.example.com/' }).CHAT_SITE_URL).toBe(
+      'https://chat.example.com',
+    );
+    expect(parseConfig({ ...secret, CHAT_SITE_URL: 'http://:3000' }).CHAT_SITE_URL).toBeUndefined();
+    expect(parseConfig({ ...secret, CHAT_SITE_URL: 'chat.example.com' }).CHAT_SITE_URL).toBeUndefined();
   });
 
   it('normalises PUBLIC_API_URL (scheme added, trailing slash removed)', () => {

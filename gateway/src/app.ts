@@ -11,6 +11,7 @@ import jwtPlugin from './plugins/external/jwt.js';
 import rateLimitPlugin from './plugins/external/rate-limit.js';
 import swaggerPlugin from './plugins/external/swagger.js';
 import multipartPlugin from './plugins/external/multipart.js';
+import cookiePlugin from './plugins/external/cookie.js';
 import storagePlugin from './plugins/app/storage.js';
 import queuePlugin from './plugins/app/queue.js';
 import eventsPlugin from './plugins/app/events.js';
@@ -40,6 +41,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(rateLimitPlugin);
   await fastify.register(jwtPlugin);
   await fastify.register(multipartPlugin);
+  await fastify.register(cookiePlugin);
   await fastify.register(dbPlugin);
   await fastify.register(repositories);
   await fastify.register(authPlugin);
@@ -59,6 +61,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
   await fastify.register(v1Routes, { prefix: '/v1' });
+  await fastify.register(import('./routes/chat-sso/index.js'));
   await fastify.register(import('./routes/widget/index.js'));
 }
 

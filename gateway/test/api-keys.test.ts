@@ -48,11 +48,18 @@ describe('API keys', () => {
     expect(res.json().code).toBe('ROLE_NOT_ALLOWED');
     const service = await createKey(adminToken, { name: 'open-webui', roles: ['service'] });
     expect(service.statusCode).toBe(201);
-    const me = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(service.json().key) });
-    expect(me.json().roles).toEqual(['service']);
-    // A service key is not an admin key.
-    const users = await app.inject({ method: 'GET', url: '/users', headers: bearer(service.json().key) });
-    expect(users.statusCode).toBe(403);
+    expect(service.json().roles).toEqual(['service']);
+    // A service key is not an admin key: it speaks /v1 and nothing else.
+    const models = await app.inject({
+      method: 'GET',
+      url: '/v1/models',
+      headers: bearer(service.json().key),
+    });
+    expect(models.statusCode, models.body).toBe(200);
+    for (const url of ['/auth/me', '/users']) {
+      const res = await app.inject({ method: 'GET', url, headers: bearer(service.json().key) });
+      expect(res.statusCode, url).toBe(403);
+    }
   });
 
   it('rejects a revoked key, an expired key and a tampered key', async () => {

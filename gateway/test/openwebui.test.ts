@@ -13,22 +13,26 @@ const userJwt = (claims: Record<string, unknown>, secret = OWUI_JWT_SECRET) =>
     secret,
   );
 
+/** The documents a chat answer (default pipeline) cites for the caller, sorted by name. */
+async function sourceNames(e: RagEnv, headers: Record<string, string>, question: string): Promise<string[]> {
+  const res = await e.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers,
+    payload: { model: 'rattgllm', messages: [{ role: 'user', content: question }] },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  const sources = res.json().sources as { source: { name: string } }[];
+  return [...new Set(sources.map((s) => s.source.name))].sort();
+}
+
 describe('Open WebUI integration', () => {
   let env: RagEnv;
   let bob: { id: string; token: string };
 
-  const search = (headers: Record<string, string>) =>
-    env.app.inject({
-      method: 'POST',
-      url: '/search',
-      headers,
-      payload: { query: 'salary bands engineering', limit: 50 },
-    });
-  const filenames = async (headers: Record<string, string>) => {
-    const res = await search(headers);
-    expect(res.statusCode, res.body).toBe(200);
-    return [...new Set(res.json().results.map((r: { filename: string }) => r.filename))].sort();
-  };
+  // What the service key may call is /v1 only, so identities are read off a chat answer's sources.
+  const filenames = (headers: Record<string, string>) =>
+    sourceNames(env, headers, 'salary bands engineering');
 
   beforeAll(async () => {
     env = await startRag();
@@ -75,12 +79,42 @@ describe('Open WebUI integration', () => {
     it('authenticates as Bearer (free-form secret found by hash); /v1/models works', async () => {
       const res = await env.app.inject({ method: 'GET', url: '/v1/models', headers: bearer(OWUI_KEY) });
       expect(res.statusCode, res.body).toBe(200);
+      const chat = await sourceNames(env, bearer(OWUI_KEY), 'salary bands engineering');
+      expect(chat).toEqual(['org.txt']);
       const bad = await env.app.inject({
         method: 'GET',
         url: '/v1/models',
         headers: bearer('owui-service-secret-WRONG'),
       });
       expect(bad.statusCode).toBe(401);
+    });
+
+    it('may call /v1 only: no upload, search, document list or account routes', async () => {
+      const form =
+        '--b\r\nContent-Disposition: form-data; name="file"; filename="x.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n';
+      const calls = [
+        {
+          method: 'POST',
+          url: '/upload',
+          headers: { 'content-type': 'multipart/form-data; boundary=b' },
+          payload: form,
+        },
+        { method: 'POST', url: '/search', payload: { query: 'salary' } },
+        { method: 'GET', url: '/documents' },
+        { method: 'GET', url: '/auth/me' },
+        { method: 'POST', url: '/api-keys', payload: { name: 'more' } },
+      ] as const;
+      for (const call of calls) {
+        const res = await env.app.inject({
+          method: call.method,
+          url: call.url,
+          headers: { ...bearer(OWUI_KEY), ...('headers' in call ? call.headers : {}) },
+          ...('payload' in call ? { payload: call.payload } : {}),
+        });
+        expect(res.statusCode, `${call.method} ${call.url}: ${res.body}`).toBe(403);
+        expect(res.json()).toMatchObject({ code: 'SERVICE_KEY_V1_ONLY' });
+      }
+      expect(await env.app.db('documents').where({ filename: 'x.txt' })).toEqual([]);
     });
 
     it('a restart with another secret replaces the key; the old secret stops working; a revoked key is restored', async () => {
@@ -204,19 +238,7 @@ describe('Open WebUI settings', () => {
   });
   afterAll(() => undefined);
 
-  const names = async (e: RagEnv, headers: Record<string, string>) => {
-    const res = await e.app.inject({
-      method: 'POST',
-      url: '/search',
-      headers,
-      payload: { query: 'holiday rota' },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    return res
-      .json()
-      .results.map((r: { filename: string }) => r.filename)
-      .sort();
-  };
+  const names = (e: RagEnv, headers: Record<string, string>) => sourceNames(e, headers, 'holiday rota');
 
   it('OPENWEBUI_UNKNOWN_USER=deny: an unknown user reads nothing; a known one still reads theirs', async () => {
     expect(await names(deny, bearer(OWUI_KEY))).toEqual([]);

@@ -83,7 +83,8 @@ describe('/v1 chat completions', () => {
     const up = lastUpstream();
     expect(up.model).toBe('llama3.1:8b'); // the pipeline's chat model (CHAT_MODEL default)
     expect(up.temperature).toBe(0.2); // other fields pass through
-    expect(up.tools).toHaveLength(1);
+    // Tools are not for pipeline models (unless the pipeline sets forwardTools: v1-context.test.ts).
+    expect(up).not.toHaveProperty('tools');
     expect(up.messages).toHaveLength(3);
     expect(up.messages[0]!.role).toBe('system');
     expect(up.messages[0]!.content).toContain('[1] handbook.pdf, page 4, section "Part 1"');

@@ -23,12 +23,16 @@ import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
 import { chunkTokensFor } from './pipeline/tokens.js';
 import { DropWatcher } from './drop/watcher.js';
+import { startHealth, type IngestorHealthService } from './health.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
+import { requeueIndexed, startHealing } from './jobs/heal.js';
 
 export interface Ingestor {
   deps: IngestorDeps;
   worker: IngestWorker;
   watcher: DropWatcher | null;
+  /** GET /health on 127.0.0.1 and the heartbeat row (health.ts). */
+  health: IngestorHealthService;
   /** Queue a reconcile pass now (what the schedule does). */
   scheduleReconcile(): Promise<void>;
   stop(): Promise<void>;
@@ -41,6 +45,11 @@ export async function startIngestor(
     watch?: boolean;
     renameGraceMs?: number;
     stabilityMs?: number;
+    /** Backoff of the drop folder's outage probe (ms); tests shorten it. */
+    retryMinMs?: number;
+    retryMaxMs?: number;
+    /** How often the heartbeat row is written (ms); tests shorten it. */
+    heartbeatMs?: number;
     pollingIntervalSeconds?: number;
     docling?: Partial<Omit<DoclingOptions, 'url'>>;
   } = {},
@@ -50,7 +59,16 @@ export async function startIngestor(
   const db = createDb(config, log);
   const storage = createStorage(config);
   const embedder = createEmbedder(config);
-  const index = createVectorIndex(config);
+  // Whoever finds the collection missing re-creates it (core/src/vector); the documents whose
+  // points it held are re-queued at once. `deps` exists by the time any job can find it missing.
+  const late: { deps?: IngestorDeps } = {};
+  const index = createVectorIndex(config, {
+    onCollectionRecreated: async () => {
+      if (!late.deps) return;
+      const n = await requeueIndexed(late.deps, 'The search index was lost; re-indexing');
+      log.warn({ requeued: n }, 'Qdrant collection was missing: re-created it and re-queued its documents');
+    },
+  });
   await storage.ensureBucket();
   await index.ensureCollection();
   let chunkTokens = chunkTokensFor(undefined, config.CHUNK_TOKENS);
@@ -83,6 +101,7 @@ export async function startIngestor(
     docling,
     chunkTokens: chunkTokens.tokens,
   };
+  late.deps = deps;
 
   const root = resolve(config.DROP_DIR);
   await mkdir(root, { recursive: true });
@@ -91,12 +110,17 @@ export async function startIngestor(
     ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}),
   });
   await worker.start();
-  const watcher = options.watch === false ? null : new DropWatcher(deps, root, options);
-  await watcher?.start();
-
+  const stopHealing = startHealing(deps);
   const scheduleReconcile = async () => {
     await sendInTransaction(boss, db, JOBS.reindex, { all: true });
   };
+  const watcher =
+    options.watch === false
+      ? null
+      : new DropWatcher(deps, root, { ...options, requestReconcile: scheduleReconcile });
+  await watcher?.start();
+  const health = await startHealth(deps, { worker, watcher }, { heartbeatMs: options.heartbeatMs });
+
   await scheduleReconcile(); // the pass at start
   const timer = setInterval(() => {
     scheduleReconcile().catch((err: unknown) => log.error({ err }, 'could not schedule the reconcile pass'));
@@ -108,10 +132,13 @@ export async function startIngestor(
     deps,
     worker,
     watcher,
+    health,
     scheduleReconcile,
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);
+        await stopHealing();
+        await health.stop();
         await watcher?.stop();
         await worker.stop();
         await db.destroy();

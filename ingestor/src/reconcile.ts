@@ -84,7 +84,9 @@ export async function reconcile(
     .whereNot({ storage_key: '' });
   for (const doc of docs) {
     options.signal?.throwIfAborted();
-    if (doc.status === 'pending') await enqueue(doc.id, false);
+    // A `waiting` document's delayed job is normally queued already (then this is a no-op);
+    // re-queue it in case the job was lost with a restored database.
+    if (doc.status === 'pending' || doc.status === 'waiting') await enqueue(doc.id, false);
     else if (doc.status === 'failed') {
       report.retried++;
       await enqueue(doc.id, false);
@@ -105,7 +107,10 @@ export async function reconcile(
   const deletedIds = new Set(
     (await db('documents').where({ status: 'deleted' }).select('id')).map((r: { id: string }) => r.id),
   );
-  for await (const key of deps.storage.list('documents/')) {
+  // Only objects older than an hour: an upload stores its object a moment before its row exists,
+  // and removing it in that moment lost the upload (seen in the fault tests).
+  const settledBefore = new Date(Date.now() - 3600_000);
+  for await (const key of deps.storage.list('documents/', { modifiedBefore: settledBefore })) {
     const id = key.split('/')[1] ?? '';
     if (ids.has(id) || deletedIds.has(id)) continue;
     await deps.storage.remove(key);

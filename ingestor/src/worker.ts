@@ -1,6 +1,17 @@
-import { JOBS, type DeleteJob, type IngestJob, type JobWithMetadata, type ReindexJob } from '@rattgllm/core';
+import {
+  JOBS,
+  RetryHorizonExceededError,
+  backoffDelay,
+  classifyError,
+  retryPolicy,
+  sendInTransaction,
+  type DeleteJob,
+  type IngestJob,
+  type JobWithMetadata,
+  type ReindexJob,
+} from '@rattgllm/core';
 import type { IngestorDeps } from './deps.js';
-import { errorMessage, isPermanent } from './errors.js';
+import { errorMessage, faultReason } from './errors.js';
 import { ingestDocument } from './jobs/ingest.js';
 import { removeDocument } from './jobs/remove.js';
 import { syncAccess } from './jobs/access.js';
@@ -17,10 +28,17 @@ export interface WorkerOptions {
 }
 
 /**
- * Takes `ingest`, `delete` and `reindex` jobs from the Postgres queue. Retryable failures (a
- * service down, 5xx, timeouts) are thrown back to pg-boss, which retries with backoff; permanent
- * ones (corrupt file, model missing) and the last try mark the document `failed` with a message
- * a person can act on.
+ * Jobs keep their worker slot at most this long retrying in place; a longer outage is handed to
+ * a delayed job (under pg-boss's 30-minute expiry, and so a restart does not lose the wait).
+ */
+const IN_JOB_RETRY_MS = 10 * 60_000;
+
+/**
+ * Takes `ingest`, `delete` and `reindex` jobs from the Postgres queue. Transient failures (a
+ * service down, 5xx, timeouts; core's classifyError) are retried: embedding batches and index
+ * writes in place, anything else by a delayed job, with capped exponential backoff and jitter for
+ * RETRY_HORIZON; meanwhile the document is `waiting`. Permanent ones (corrupt file, model
+ * missing) and an outage beyond the horizon mark it `failed` with a message a person can act on.
  */
 export class IngestWorker {
   state: WorkerState = 'idle';
@@ -73,32 +91,73 @@ export class IngestWorker {
   }
 
   private async runIngest(job: JobWithMetadata<IngestJob>): Promise<void> {
-    const { db, log } = this.deps;
+    const { db, log, config } = this.deps;
     const { documentId, force } = job.data;
     const signal = AbortSignal.any([job.signal, this.handBack.signal]);
     const live = () => db('documents').where({ id: documentId }).whereNot({ status: 'deleted' });
+    const policy = retryPolicy(config);
+    // The horizon runs from the first failure, across the delayed jobs that continue it.
+    const since = job.data.retry?.since ?? Date.now();
+    const inJob = Math.min(IN_JOB_RETRY_MS, Math.max(0, policy.horizonMs - (Date.now() - since)));
     try {
-      await ingestDocument(this.deps, documentId, { force: Boolean(force), signal });
+      await ingestDocument(this.deps, documentId, {
+        force: Boolean(force),
+        signal,
+        retry: { ...policy, horizonMs: inJob + (Date.now() - since), since },
+      });
     } catch (err) {
-      const message = errorMessage(err);
-      if (this.handBack.signal.aborted) {
-        // Handed back on shutdown: pending again; pg-boss gives the job to the next worker.
-        await live().update({ status: 'pending', progress: 0 });
+      if (signal.aborted) {
+        // Handed back on shutdown (or expired): pending again; pg-boss gives the job to the next worker.
+        await live().update({ status: 'pending', progress: 0, next_attempt_at: null });
         throw err;
       }
-      if (isPermanent(err) || job.retryCount >= job.retryLimit) {
-        log.warn({ documentId, err, attempt: job.retryCount + 1 }, 'document failed');
-        await live().update({ status: 'failed', progress: 0, error: message, updated_at: db.fn.now() });
-        return; // settled: another try would give the same answer
+      // The in-job retries ran out of their slice of the horizon: judge the fault itself.
+      const fault = err instanceof RetryHorizonExceededError ? err.cause : err;
+      const cls = classifyError(fault);
+      const attempt = (job.data.retry?.attempt ?? 0) + 1;
+      const delayMs = backoffDelay(policy, attempt, cls.retryAfterMs);
+      const elapsed = Date.now() - since;
+      if (!cls.retryable || elapsed + delayMs > policy.horizonMs) {
+        const message = cls.retryable
+          ? `${faultReason(fault)} — still failing after ${Math.round(elapsed / 1000)}s (RETRY_HORIZON); ` +
+            'once the service is back, reindex the document'
+          : errorMessage(fault);
+        log.warn({ documentId, err: fault, attempt }, 'document failed');
+        await live().update({
+          status: 'failed',
+          progress: 0,
+          error: message,
+          next_attempt_at: null,
+          updated_at: db.fn.now(),
+        });
+        return; // settled: a person must act
       }
-      log.info({ documentId, err: message, attempt: job.retryCount + 1 }, 'document will be retried');
-      await live().update({
-        status: 'pending',
-        progress: 0,
-        error: `Attempt ${job.retryCount + 1} of ${job.retryLimit + 1} failed (${message}); retrying`,
-        updated_at: db.fn.now(),
+      const nextAttemptAt = new Date(Date.now() + delayMs);
+      log.info({ documentId, err: errorMessage(fault), attempt, nextAttemptAt }, 'document will be retried');
+      await db.transaction(async (trx) => {
+        const queued = await sendInTransaction(
+          this.deps.boss,
+          trx,
+          JOBS.ingest,
+          { documentId, ...(force ? { force } : {}), retry: { attempt, since } },
+          { startAfter: nextAttemptAt },
+        );
+        // A job for this document is already queued (a change arrived meanwhile): it runs soon.
+        await trx('documents')
+          .where({ id: documentId })
+          .whereNot({ status: 'deleted' })
+          .update(
+            queued
+              ? {
+                  status: 'waiting',
+                  progress: 0,
+                  error: `${faultReason(fault)}; retry ${attempt} at ${nextAttemptAt.toISOString()}`,
+                  next_attempt_at: nextAttemptAt,
+                  updated_at: trx.fn.now(),
+                }
+              : { status: 'pending', progress: 0, next_attempt_at: null, updated_at: trx.fn.now() },
+          );
       });
-      throw err;
     }
   }
 

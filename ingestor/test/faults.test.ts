@@ -1,7 +1,14 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EmbedModelNotFoundError, type DocumentRow } from '@rattgllm/core';
+import {
+  EmbedModelNotFoundError,
+  JOBS,
+  objectKey,
+  sendInTransaction,
+  type DocumentRow,
+} from '@rattgllm/core';
+import { reconcile } from '../src/reconcile.js';
 import {
   addUser,
   ingestEnv,
@@ -30,12 +37,18 @@ describe('ingestor faults', () => {
     );
 
   beforeAll(async () => {
-    env = await ingestEnv({ INGEST_MAX_ATTEMPTS: '2' });
+    // A short horizon and backoff, so "still down after the horizon" fits in a test.
+    env = await ingestEnv({
+      INGEST_MAX_ATTEMPTS: '2',
+      RETRY_HORIZON: '6s',
+      RETRY_BASE_DELAY: '1s',
+      RETRY_MAX_DELAY: '2s',
+    });
     owner = await addUser(env.db, 'faulty');
   });
 
   it.skipIf(!!process.env.OLLAMA_URL)(
-    'Ollama down: retried, then failed with the address in the message',
+    'Ollama down beyond RETRY_HORIZON: waiting with the next attempt time, then failed saying what to do',
     async () => {
       const ingestor = await env.start({ watch: false });
       await env.ollama.standin!.setDown(true);
@@ -45,14 +58,20 @@ describe('ingestor faults', () => {
           filename: 'down.txt',
           content: LONG_TEXT('outage'),
         });
-        const pending = await waitFor('first attempt failed', async () => {
+        const waiting = await waitFor('waiting for Ollama', async () => {
           const d = await doc({ id });
-          return d?.error?.startsWith('Attempt 1 of 2 failed') ? d : undefined;
+          return d?.status === 'waiting' ? d : undefined;
         });
-        expect(pending.status).toBe('pending');
+        expect(waiting.error).toMatch(
+          /^The embedding service \(Ollama\) is not answering \(OLLAMA_UNAVAILABLE\); retry 1 at /,
+        );
+        expect(waiting.next_attempt_at!.getTime()).toBeGreaterThan(Date.now() - 5000);
         const d = await settled({ id }, 30_000);
         expect(d.status).toBe('failed');
-        expect(d.error).toBe(`Ollama at ${env.ollama.url} refused the connection`);
+        expect(d.error).toMatch(
+          /^The embedding service \(Ollama\) is not answering \(OLLAMA_UNAVAILABLE\) — still failing after \d+s \(RETRY_HORIZON\); once the service is back, reindex the document$/,
+        );
+        expect(d.next_attempt_at).toBeNull();
       } finally {
         await env.ollama.standin!.setDown(false);
         await ingestor.stop();
@@ -62,7 +81,7 @@ describe('ingestor faults', () => {
   );
 
   it.skipIf(!!process.env.OLLAMA_URL)(
-    'a 5xx once is retried and then succeeds',
+    'a 5xx once is retried in place (that batch only) and then succeeds',
     async () => {
       const ingestor = await env.start({ watch: false });
       try {
@@ -74,7 +93,7 @@ describe('ingestor faults', () => {
           );
           return r.rows[0].n === 0;
         });
-        env.ollama.standin!.failWith(500, 'model runner crashed', 1);
+        env.ollama.standin!.failWith(500, 'model runner crashed', 1, { path: '/api/embed' });
         const id = await uploadDocument(ingestor, {
           ownerId: owner,
           filename: 'flaky.txt',
@@ -83,13 +102,82 @@ describe('ingestor faults', () => {
         const d = await settled({ id }, 30_000);
         expect(d.status).toBe('indexed');
         expect(d.error).toBeNull();
+        expect(env.ollama.standin!.faults.serverError?.remaining).toBe(0);
         const jobs = await env.db.raw(
           `select retry_count from pgboss.job where name = 'ingest' and data->>'documentId' = ?`,
           [id],
         );
-        expect(jobs.rows[0].retry_count).toBe(1);
+        // Retried by the embedder, per batch: the job itself ran once.
+        expect(jobs.rows[0].retry_count).toBe(0);
       } finally {
         env.ollama.standin!.resetFaults();
+        await ingestor.stop();
+      }
+    },
+    45_000,
+  );
+
+  it.skipIf(!!process.env.OLLAMA_URL)(
+    'Ollama’s runner killed mid-request (HTTP 400 “do embedding request: … EOF”) is retried, not failed',
+    async () => {
+      const ingestor = await env.start({ watch: false });
+      try {
+        env.ollama.standin!.crashRunner(2);
+        const id = await uploadDocument(ingestor, {
+          ownerId: owner,
+          filename: 'runner.txt',
+          content: LONG_TEXT('runner'),
+        });
+        const d = await settled({ id }, 30_000);
+        expect(d.status).toBe('indexed');
+        const crashed = env.ollama.standin!.log.filter(
+          (r) => r.path === '/api/embed' && r.status === 400,
+        ).length;
+        expect(crashed).toBe(2);
+      } finally {
+        env.ollama.standin!.resetFaults();
+        await ingestor.stop();
+      }
+    },
+    45_000,
+  );
+
+  it.skipIf(!!process.env.QDRANT_URL)(
+    'a transient fault outside embedding re-queues the job later (backoff, honouring retry-after)',
+    async () => {
+      const ingestor = await env.start({ watch: false });
+      try {
+        const id = await uploadDocument(ingestor, {
+          ownerId: owner,
+          filename: 'later.txt',
+          content: LONG_TEXT('later'),
+        });
+        expect((await settled({ id })).status).toBe('indexed');
+        // An unchanged document's job only counts its points: Qdrant answers that with a 503 and
+        // `retry-after: 3` (longer than our backoff; the horizon here is 6 s).
+        const path = `/collections/${env.config.QDRANT_COLLECTION}/points/count`;
+        env.qdrant.standin!.failWith(503, 'Service unavailable: overloaded', 1, { path, retryAfter: 3 });
+        const sentAt = Date.now();
+        await sendInTransaction(ingestor.deps.boss, env.db, JOBS.ingest, { documentId: id });
+        const waiting = await waitFor('waiting', async () => {
+          const d = await doc({ id });
+          return d?.status === 'waiting' ? d : undefined;
+        });
+        expect(waiting.error).toMatch(
+          /^The vector index \(Qdrant\) is not answering \(QDRANT_ERROR\); retry 1 at /,
+        );
+        expect(waiting.next_attempt_at!.getTime() - sentAt).toBeGreaterThanOrEqual(3000);
+        await waitFor('indexed again', async () => (await doc({ id }))?.status === 'indexed', 30_000);
+        expect(Date.now() - sentAt).toBeGreaterThanOrEqual(3000);
+        const jobs = await env.db.raw(
+          `select data from pgboss.job where name = 'ingest' and data->>'documentId' = ? and data->'retry' is not null order by created_on`,
+          [id],
+        );
+        expect(jobs.rows.map((r: { data: { retry: { attempt: number } } }) => r.data.retry.attempt)).toEqual([
+          1,
+        ]);
+      } finally {
+        env.qdrant.standin!.resetFaults();
         await ingestor.stop();
       }
     },
@@ -180,6 +268,23 @@ describe('ingestor faults', () => {
       await second.stop();
     }
   }, 45_000);
+
+  it('the reconcile pass leaves an upload in progress alone (object stored, row not yet)', async () => {
+    const ingestor = await env.start({ watch: false });
+    try {
+      const { Readable } = await import('node:stream');
+      const key = objectKey('6a1f8f5e-0f35-4c7e-9a59-0d7b9b7f00aa', 'arriving.txt');
+      await ingestor.deps.storage.put(key, Readable.from([Buffer.from('still uploading')]), {
+        contentType: 'text/plain',
+      });
+      const report = await reconcile(ingestor.deps, {});
+      expect(report.orphanObjects).toBe(0);
+      expect(await ingestor.deps.storage.stat(key)).not.toBeNull();
+      await ingestor.deps.storage.remove(key);
+    } finally {
+      await ingestor.stop();
+    }
+  });
 
   it('runs the reconcile pass on a schedule (shortened interval)', async () => {
     const fast = await ingestEnv({ REINDEX_INTERVAL: '1s' });

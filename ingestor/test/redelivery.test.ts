@@ -89,12 +89,15 @@ describe('a killed worker', () => {
         },
         60_000,
       );
-      const job = await env.db.raw(
-        `select retry_count, state from pgboss.job where name = 'ingest' and data->>'documentId' = ?`,
+      // Worker 1's job is taken back once its heartbeat lapses, and the document shows `pending`
+      // (jobs/heal.ts); then either that job's retry or the reconcile pass's job for the pending
+      // document indexes it on worker 2 — whichever runs first, the other finds nothing to do.
+      const jobs = await env.db.raw(
+        `select retry_count, state, started_on from pgboss.job where name = 'ingest' and data->>'documentId' = ? order by created_on`,
         [id],
       );
-      expect(job.rows[0]).toMatchObject({ state: 'completed' });
-      expect(job.rows[0].retry_count).toBeGreaterThanOrEqual(1);
+      expect(jobs.rows[0].started_on).not.toBeNull(); // worker 1 had it
+      expect(jobs.rows.some((j: { state: string }) => j.state === 'completed')).toBe(true);
       // Exactly one set of points, with the ids derived from (document, index, text).
       const chunks = await env.db('chunks').where({ document_id: id }).orderBy('index');
       expect(chunks).toHaveLength(done.chunk_count);

@@ -207,10 +207,25 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
         .poll(() => bar.evaluate((el) => (el as unknown as { value: number }).value))
         .toBeCloseTo(0.4);
 
-      await app
-        .db('documents')
-        .where({ id })
-        .update({ status: 'indexed', progress: 1, chunk_count: 3, indexed_at: new Date() });
+      // A service it needs went down: `waiting`, with the reason and when it is tried again.
+      const next = new Date(Date.now() + 90_000);
+      await app.db('documents').where({ id }).update({
+        status: 'waiting',
+        error: 'The embedding service (Ollama) is not answering (OLLAMA_UNAVAILABLE)',
+        next_attempt_at: next,
+      });
+      await handbook.locator('[part="badge"]', { hasText: 'Retrying' }).waitFor();
+      await handbook.getByText('The embedding service (Ollama) is not answering').waitFor();
+      expect(await handbook.locator('[part="next-attempt"]').textContent()).toContain('Next attempt at');
+
+      await app.db('documents').where({ id }).update({
+        status: 'indexed',
+        progress: 1,
+        chunk_count: 3,
+        indexed_at: new Date(),
+        error: null,
+        next_attempt_at: null,
+      });
       await handbook.locator('[part="badge"]', { hasText: 'Indexed' }).waitFor();
       expect(await handbook.textContent()).toContain('3 passages');
       await page

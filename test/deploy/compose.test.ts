@@ -207,20 +207,27 @@ describe('docker-compose.yml', () => {
     expect(services['ollama-pull']!.depends_on).toEqual({ ollama: { condition: 'service_healthy' } });
     expect(services.openwebui!.depends_on?.gateway).toEqual({ condition: 'service_healthy' });
     expect(services.caddy!.depends_on?.gateway).toEqual({ condition: 'service_healthy' });
+    // A chat outage must not keep the document site down.
+    expect(services.caddy!.depends_on).not.toHaveProperty('openwebui');
     expect(services.migrate!.command).toEqual(['node', 'core/dist/bin/migrate.js']);
     expect(String(services['ollama-pull']!.command)).toMatch(
       /ollama pull "nomic-embed-text" && ollama pull "llama3\.1:8b"/,
     );
   });
 
-  it('publishes ports only on caddy, on one network, with no fixed container names (scalable)', () => {
+  it('publishes ports only on caddy, with no fixed container names (scalable); Open WebUI only on `chat`', () => {
+    // Open WebUI trusts the identity headers Caddy sets, so only Caddy and the two services it
+    // calls share its network.
+    const onChat = ['caddy', 'gateway', 'ollama'];
     for (const [name, service] of Object.entries(services)) {
       if (name !== 'caddy') expect(service.ports, `${name} must not publish ports`).toBeUndefined();
       expect(service.container_name, name).toBeUndefined();
-      expect(service.networks, name).toEqual(['rattgllm']);
+      const expected =
+        name === 'openwebui' ? ['chat'] : onChat.includes(name) ? ['rattgllm', 'chat'] : ['rattgllm'];
+      expect(service.networks, name).toEqual(expected);
     }
     expect(services.caddy!.ports).toEqual(['80:80', '443:443', '443:443/udp', '8080:8080', '3000:3000']);
-    expect(Object.keys(compose.networks ?? {})).toEqual(['rattgllm']);
+    expect(Object.keys(compose.networks ?? {})).toEqual(['rattgllm', 'chat']);
   });
 
   it('wires Open WebUI to the gateway by environment', () => {

@@ -34,6 +34,18 @@ describe('Ollama API (stand-in or live)', () => {
     expect(await show.json()).toEqual({ error: "model 'no-such-model' not found" });
   });
 
+  it('/api/show reports the context fields the gateway budgets with', async () => {
+    const res = await post('/api/show', { model: 'llama3.1:8b' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { parameters: string; model_info: Record<string, unknown> };
+    const arch = body.model_info['general.architecture'] as string;
+    expect(arch).toBe('llama');
+    // llama3.1 was trained for 128k tokens; what Ollama runs it with is num_ctx or its default.
+    expect(body.model_info[`${arch}.context_length`]).toBe(131072);
+    expect(typeof body.parameters).toBe('string');
+    expect(body.parameters).not.toMatch(/^num_ctx/m);
+  });
+
   it('lists models on /api/tags and /v1/models and reports a version', async () => {
     const tags = (await (await fetch(`${ollama.url}/api/tags`)).json()) as { models: { name: string }[] };
     expect(tags.models.map((m) => m.name)).toContain('nomic-embed-text:latest');

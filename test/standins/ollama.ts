@@ -21,6 +21,11 @@ export interface OllamaStandinOptions {
   /** Context length in whitespace words; longer inputs are cut (truncate) or refused. */
   contextLength?: number;
   /**
+   * Modelfile parameters per model (`PARAMETER num_ctx 8192` → `{ num_ctx: 8192 }`), reported by
+   * /api/show as Ollama does.
+   */
+  parameters?: Record<string, Record<string, string | number>>;
+  /**
    * `lexical` (default): stemmed words and trigrams, good enough to rank relevant passages first.
    * `fast`: unstemmed words only — for benchmarks, where the stand-in's own CPU time must not
    * stand in for the GPU's.
@@ -66,6 +71,10 @@ export class OllamaStandin extends StandinServer {
   /** Bodies of every /v1/chat/completions request, in order. */
   readonly chatRequests: unknown[] = [];
   private readonly models = new Map<string, Date>();
+  /** Modelfile parameters per full model name; change per test. */
+  readonly parameters = new Map<string, Record<string, string | number>>();
+  /** /api/show calls, per requested name (the gateway caches them). */
+  readonly showCalls: string[] = [];
   private device: Promise<void> = Promise.resolve();
 
   constructor(options: OllamaStandinOptions = {}) {
@@ -75,6 +84,20 @@ export class OllamaStandin extends StandinServer {
     this.contextLength = options.contextLength ?? 2048;
     this.vectors = options.vectors ?? 'lexical';
     for (const m of options.models ?? ['nomic-embed-text', 'llama3.1:8b']) this.addModel(m);
+    for (const [m, p] of Object.entries(options.parameters ?? {})) this.parameters.set(fullModelName(m), p);
+  }
+
+  /**
+   * /api/show's `parameters`: one `name value` line per Modelfile parameter, the name padded to
+   * 30 columns and strings quoted, as Ollama's server formats them.
+   */
+  private parametersText(name: string, embed: boolean): string {
+    const own = this.parameters.get(fullModelName(name));
+    const params: Record<string, string | number> =
+      own ?? (embed ? { num_ctx: 8192 } : { stop: '<|eot_id|>' });
+    return Object.entries(params)
+      .map(([k, v]) => `${k.padEnd(30)} ${typeof v === 'string' ? `"${v}"` : v}`)
+      .join('\n');
   }
 
   addModel(name: string): void {
@@ -88,6 +111,17 @@ export class OllamaStandin extends StandinServer {
 
   hasModel(name: string): boolean {
     return this.models.has(fullModelName(name));
+  }
+
+  /**
+   * Fault: the model runner dies during the next `count` embed requests. Real Ollama (0.24, runner
+   * killed mid-request) answers HTTP 400 with the runner's transport error, and the request after
+   * it starts a fresh runner and succeeds.
+   */
+  crashRunner(count = 1): void {
+    this.failWith(400, 'do embedding request: Post "http://127.0.0.1:40183/embedding": EOF', count, {
+      path: '/api/embed',
+    });
   }
 
   override resetFaults(): void {
@@ -169,6 +203,7 @@ export class OllamaStandin extends StandinServer {
       case 'POST /api/show': {
         const name = (b.model ?? b.name) as string | undefined;
         if (!name) throw new JsonError(400, 'model is required');
+        this.showCalls.push(name);
         if (!this.hasModel(name)) throw new JsonError(404, `model '${name}' not found`);
         const entry = this.modelEntry(fullModelName(name), this.models.get(fullModelName(name))!);
         const embed = this.isEmbeddingModel(name);
@@ -176,9 +211,7 @@ export class OllamaStandin extends StandinServer {
         return this.sendJson(res, 200, {
           license: 'Apache License Version 2.0',
           modelfile: `FROM ${name}\n`,
-          parameters: embed
-            ? 'num_ctx                        8192'
-            : 'stop                           "<|eot_id|>"',
+          parameters: this.parametersText(name, embed),
           template: '{{ .Prompt }}',
           details: entry.details,
           model_info: {

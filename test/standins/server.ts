@@ -21,8 +21,17 @@ export interface LoggedRequest {
 export interface Faults {
   /** Every answer waits this long first (ms). */
   slowMs: number;
-  /** Answer the next `remaining` requests with this status (and the service's own error body). */
-  serverError: { status: number; message: string; remaining: number } | null;
+  /**
+   * Answer the next `remaining` requests with this status (and the service's own error body);
+   * only requests to `path` when set, with a `retry-after` header (seconds) when set.
+   */
+  serverError: {
+    status: number;
+    message: string;
+    remaining: number;
+    path?: string | undefined;
+    retryAfter?: number | undefined;
+  } | null;
 }
 
 export type Handler = (
@@ -89,9 +98,14 @@ export abstract class StandinServer {
     }
   }
 
-  /** The next `count` requests fail with `status` (default: all until reset). */
-  failWith(status: number, message: string, count = Number.POSITIVE_INFINITY): void {
-    this.faults.serverError = { status, message, remaining: count };
+  /** The next `count` requests (to `options.path`, if given) fail with `status` (default: all until reset). */
+  failWith(
+    status: number,
+    message: string,
+    count = Number.POSITIVE_INFINITY,
+    options: { path?: string; retryAfter?: number } = {},
+  ): void {
+    this.faults.serverError = { status, message, remaining: count, ...options };
   }
 
   resetFaults(): void {
@@ -149,8 +163,9 @@ export abstract class StandinServer {
       if (this.faults.slowMs > 0) await sleep(this.faults.slowMs);
       if (res.destroyed) return;
       const fault = this.faults.serverError;
-      if (fault && fault.remaining > 0) {
+      if (fault && fault.remaining > 0 && (!fault.path || fault.path === url.pathname)) {
         fault.remaining--;
+        if (fault.retryAfter !== undefined) res.setHeader('retry-after', String(fault.retryAfter));
         this.sendJson(res, fault.status, this.errorBody(fault.status, fault.message, url.pathname));
         return;
       }

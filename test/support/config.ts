@@ -14,6 +14,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     MINIO_ROOT_USER: inject('s3AccessKey'),
     MINIO_ROOT_PASSWORD: inject('s3SecretKey'),
     LOGIN_RATE_LIMIT_MAX: '1000',
+    // Files run in parallel: each ingestor's liveness endpoint takes a free port.
+    INGESTOR_HEALTH_PORT: '0',
     ...overrides,
   });
 }

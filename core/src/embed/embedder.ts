@@ -1,6 +1,7 @@
 import { Ollama } from 'ollama';
 import type { Config } from '../config.js';
-import { networkCodeOf } from '../errors.js';
+import { classifyUpstreamStatus, networkCodeOf } from '../errors.js';
+import { retry, type RetryOptions } from '../retry.js';
 import {
   EmbedDimensionMismatchError,
   EmbedModelNotFoundError,
@@ -29,6 +30,11 @@ export interface EmbedOptions {
    * server cut to fit (only their beginning reaches the vector). Lets the caller warn per document.
    */
   onTruncated?: (indices: number[]) => void;
+  /**
+   * Retry each batch on its own while its failures are transient (a 503 on batch 7 of 40 retries
+   * batch 7; the others keep their vectors). Without it, the first failure ends the call.
+   */
+  retry?: Omit<RetryOptions, 'signal'>;
 }
 
 export interface ModelInfo {
@@ -77,7 +83,8 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
     if (status !== undefined) {
       // Ollama: `model "x" not found, try pulling it first` (embed) / `model 'x' not found` (show).
       if (status === 404 && /not found/i.test(message)) return new EmbedModelNotFoundError(model);
-      if (status >= 500)
+      // 5xx, 429, 408 and the runner failures Ollama reports as a 400 are transient.
+      if (classifyUpstreamStatus(status, message).retryable)
         return new OllamaServerError(`Ollama at ${url} failed: ${message} (HTTP ${status})`, { url, status });
       return new OllamaRequestError(`Ollama at ${url} rejected the request: ${message} (HTTP ${status})`, {
         url,
@@ -191,9 +198,11 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
       while (!failure && next < batches.length) {
         const i = next++;
         try {
-          results[i] = await embedBatch(batches[i]!, signal, (positions) =>
-            cut.push(...positions.map((p) => i * size + p)),
-          );
+          const batch = batches[i]!;
+          const onCut = (positions: number[]) => cut.push(...positions.map((p) => i * size + p));
+          results[i] = options.retry
+            ? await retry(() => embedBatch(batch, signal, onCut), { ...options.retry, signal })
+            : await embedBatch(batch, signal, onCut);
         } catch (err) {
           if (!failure) {
             failure = { err: options.signal?.aborted ? options.signal.reason : err };

@@ -1,5 +1,8 @@
 import { AppError } from '../errors.js';
 
+// `retryable` here is what classifyError (../errors.ts) reports for these errors; which upstream
+// answer becomes which class is decided by classifyUpstreamStatus in the embedder.
+
 /**
  * Errors from the embedding service (Ollama), each with a stable `code`, an HTTP status for the
  * gateway, and `retryable`: true when the same call may succeed later (service down, 5xx,
@@ -19,7 +22,7 @@ export class OllamaUnavailableError extends EmbedderError {
   }
 }
 
-/** Ollama answered with a 5xx (model failed to load, out of memory, runner crashed). */
+/** Ollama answered with a 5xx, 429, or a 400 that is a runner failure (model failed to load, out of memory, runner crashed). */
 export class OllamaServerError extends EmbedderError {
   readonly retryable = true;
   constructor(message: string, details?: Record<string, unknown>) {
@@ -67,9 +70,4 @@ export class OllamaRequestError extends EmbedderError {
   constructor(message: string, details?: Record<string, unknown>) {
     super(502, 'OLLAMA_REQUEST_REJECTED', message, details);
   }
-}
-
-/** True for errors worth retrying with backoff. Unknown errors are not retried. */
-export function isRetryable(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
 }

@@ -1,8 +1,6 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { SparseVector } from '../sparse/bm25.js';
-
-export const DENSE_VECTOR = 'dense';
-export const SPARSE_VECTOR = 'sparse';
+import { DENSE_VECTOR, SPARSE_VECTOR } from './shape.js';
 
 export type SearchMode = 'hybrid' | 'dense' | 'sparse';
 

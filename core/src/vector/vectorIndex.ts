@@ -1,13 +1,8 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import type { Config } from '../config.js';
-import { networkCodeOf } from '../errors.js';
 import type { SparseVector } from '../sparse/bm25.js';
-import {
-  CollectionMismatchError,
-  QdrantRequestError,
-  QdrantUnavailableError,
-  VectorIndexError,
-} from './errors.js';
+import { DENSE_VECTOR, SPARSE_VECTOR, checkCollectionShape } from './shape.js';
+import { CollectionMissingError, QdrantRequestError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
 import { listQuery, mainQuery } from './queries.js';
 
@@ -16,8 +11,9 @@ export type VectorIndexConfig = Pick<
   'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
 >;
 
-export { DENSE_VECTOR, SPARSE_VECTOR, type SearchMode } from './queries.js';
-import { DENSE_VECTOR, SPARSE_VECTOR, type SearchMode } from './queries.js';
+export { DENSE_VECTOR, SPARSE_VECTOR };
+export type { SearchMode } from './queries.js';
+import type { SearchMode } from './queries.js';
 /** Payload fields with a keyword index: every query filters on them. */
 export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
 
@@ -99,7 +95,16 @@ type Condition = Schemas['FieldCondition'];
 const keyword = (key: string, value: string): Condition => ({ key, match: { value } });
 const anyOf = (key: string, values: string[]): Condition => ({ key, match: { any: values } });
 
-export function createVectorIndex(config: VectorIndexConfig): VectorIndex {
+export interface VectorIndexOptions {
+  /**
+   * Called once each time this process found the collection missing and re-created it: every
+   * point is gone, so the documents that had some must be indexed again (the ingestor re-queues
+   * them; the consistency check catches what another process re-created).
+   */
+  onCollectionRecreated?: () => Promise<void> | void;
+}
+
+export function createVectorIndex(config: VectorIndexConfig, options: VectorIndexOptions = {}): VectorIndex {
   const url = config.QDRANT_URL.replace(/\/+$/, '');
   const collection = config.QDRANT_COLLECTION;
   const client = new QdrantClient({
@@ -110,92 +115,78 @@ export function createVectorIndex(config: VectorIndexConfig): VectorIndex {
     checkCompatibility: false,
   });
 
-  /** Every client call goes through here so callers only ever see VectorIndexError subclasses. */
-  async function q<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  const translate = (what: string, err: unknown) => translateQdrantError(err, what, url, collection);
+
+  /** One re-creation at a time in this process, however many calls found the collection gone. */
+  let repairing: Promise<void> | undefined;
+  function repairCollection(): Promise<void> {
+    repairing ??= ensure()
+      .then(async (created) => {
+        if (created) await options.onCollectionRecreated?.();
+      })
+      .finally(() => (repairing = undefined));
+    return repairing;
+  }
+
+  /**
+   * Every client call goes through here so callers only ever see VectorIndexError subclasses.
+   * A call that finds the collection missing re-creates it (right shape, payload indexes) and
+   * runs once more, so a lost collection costs one failed request, not every request until a
+   * restart.
+   */
+  async function q<T>(what: string, fn: () => Promise<T>, repair = true): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof VectorIndexError) throw err;
-      const status = (err as { status?: unknown }).status;
-      if (typeof status === 'number') {
-        const data = (err as { data?: { status?: { error?: string } } }).data;
-        const reason = data?.status?.error ?? (err as Error).message;
-        throw new QdrantRequestError(
-          `Qdrant at ${url} refused to ${what}: ${reason} (HTTP ${status})`,
-          status,
-          {
-            url,
-            collection,
-          },
-        );
-      }
-      const name = (err as { name?: unknown }).name;
-      if (name === 'QdrantClientTimeoutError')
-        throw new QdrantUnavailableError(`Qdrant at ${url} timed out (${what})`, { url });
-      const code = networkCodeOf(err);
-      if (code === 'ECONNREFUSED')
-        throw new QdrantUnavailableError(`Qdrant at ${url} refused the connection`, { url, code });
-      if (code || err instanceof TypeError) {
-        throw new QdrantUnavailableError(
-          `Qdrant at ${url} could not be reached (${code ?? (err as Error).message})`,
-          {
-            url,
-            code,
-          },
-        );
-      }
-      throw err;
+      const e = translate(what, err);
+      if (!(repair && e instanceof CollectionMissingError)) throw e;
+    }
+    await repairCollection();
+    try {
+      return await fn();
+    } catch (err) {
+      throw translate(what, err);
     }
   }
 
   async function ensureCollection(): Promise<void> {
-    const { exists } = await q('check the collection', () => client.collectionExists(collection));
+    await ensure();
+  }
+
+  /** Create the collection if missing and check its shape; true when this call created it. */
+  async function ensure(): Promise<boolean> {
+    let created = false;
+    const { exists } = await q('check the collection', () => client.collectionExists(collection), false);
     if (!exists) {
       try {
-        await q('create the collection', () =>
-          client.createCollection(collection, {
-            vectors: { [DENSE_VECTOR]: { size: config.EMBED_DIM, distance: 'Cosine' } },
-            // BM25: documents carry term-frequency weights, Qdrant multiplies in the IDF at query time.
-            sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' } },
-          }),
+        await q(
+          'create the collection',
+          () =>
+            client.createCollection(collection, {
+              vectors: { [DENSE_VECTOR]: { size: config.EMBED_DIM, distance: 'Cosine' } },
+              // BM25: documents carry term-frequency weights, Qdrant multiplies in the IDF at query time.
+              sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' } },
+            }),
+          false,
         );
+        created = true;
       } catch (err) {
         // Another process (gateway vs ingestor) created it first: fine, check its shape below.
         if (!(err instanceof QdrantRequestError && err.upstreamStatus === 409)) throw err;
       }
     }
-    const info = await q('read the collection', () => client.getCollection(collection));
-    const vectors = info.config.params.vectors as
-      Record<string, { size?: number; distance?: string }> | undefined;
-    const dense = vectors?.[DENSE_VECTOR];
-    if (!dense || typeof dense.size !== 'number') {
-      throw new CollectionMismatchError(
-        `Qdrant collection ${collection} has no named dense vector "${DENSE_VECTOR}"; ` +
-          `delete it or set QDRANT_COLLECTION to a new name`,
-        { collection },
-      );
-    }
-    if (dense.size !== config.EMBED_DIM) {
-      throw new CollectionMismatchError(
-        `Qdrant collection ${collection} holds ${dense.size}-dimensional vectors but EMBED_DIM is ${config.EMBED_DIM}; ` +
-          `use the embedding model the collection was built with, or set QDRANT_COLLECTION to a new name and re-index`,
-        { collection, expected: config.EMBED_DIM, actual: dense.size },
-      );
-    }
-    const sparse = info.config.params.sparse_vectors?.[SPARSE_VECTOR];
-    if (!sparse || sparse.modifier !== 'idf') {
-      throw new CollectionMismatchError(
-        `Qdrant collection ${collection} has no sparse vector "${SPARSE_VECTOR}" with modifier "idf"; ` +
-          `delete it or set QDRANT_COLLECTION to a new name and re-index`,
-        { collection },
-      );
-    }
+    const info = await q('read the collection', () => client.getCollection(collection), false);
+    checkCollectionShape(info, collection, config.EMBED_DIM);
     for (const field of INDEXED_KEYWORDS) {
       if (info.payload_schema[field]?.data_type === 'keyword') continue;
-      await q(`index ${field}`, () =>
-        client.createPayloadIndex(collection, { field_name: field, field_schema: 'keyword', wait: true }),
+      await q(
+        `index ${field}`,
+        () =>
+          client.createPayloadIndex(collection, { field_name: field, field_schema: 'keyword', wait: true }),
+        false,
       );
     }
+    return created;
   }
 
   async function upsertChunks(

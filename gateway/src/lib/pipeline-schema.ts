@@ -53,6 +53,13 @@ export const PipelineSchema = Type.Object(
       }),
     ),
     retrieval: Type.Optional(PipelineRetrieval),
+    forwardTools: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          "Pass the client's tools, tool_choice and functions on to the chat model (off: Open WebUI's built-in tools would crowd the passages out of a small context, and small models call them instead of answering)",
+      }),
+    ),
     systemPrompt: Type.String({
       minLength: 1,
       maxLength: 20_000,
@@ -75,6 +82,7 @@ export interface Pipeline {
   description: string;
   chatModel: string;
   retrieval: { topK: number; minScore: number; tags: string[]; maxContextTokens: number };
+  forwardTools: boolean;
   systemPrompt: string;
   /** File it came from, and when it was (re)loaded (unix seconds: the model's `created`). */
   file: string;

@@ -24,7 +24,8 @@ export interface NumberedPassage extends Passage {
 
 /** One cited document, in the shape Open WebUI renders as a source chip. */
 export interface OpenWebUISource {
-  source: { id: string; name: string; url: string };
+  /** `url` only when the link will open for the reader (see `toSources`). */
+  source: { id: string; name: string; url?: string };
   document: string[];
   metadata: { source: string; name: string; page: number | null; chunk: number; heading: string | null }[];
   distances: number[];
@@ -109,14 +110,22 @@ export function documentUrl(documentId: string, page: number | null, link: LinkO
   );
 }
 
-/** One source per cited document, passages in prompt order. */
+/**
+ * One source per cited document, passages in prompt order. A link is only given when it will open
+ * for the reader: with a token made for them (`link.token`). Without one (an Open WebUI user
+ * rattgllm does not know), the chip names the document but links nowhere, instead of to a 401.
+ */
 export function toSources(passages: NumberedPassage[], link: LinkOptions = {}): OpenWebUISource[] {
   const out = new Map<string, OpenWebUISource>();
   for (const p of passages) {
     let s = out.get(p.documentId);
     if (!s) {
       s = {
-        source: { id: p.documentId, name: p.filename, url: documentUrl(p.documentId, p.page, link) },
+        source: {
+          id: p.documentId,
+          name: p.filename,
+          ...(link.token ? { url: documentUrl(p.documentId, p.page, link) } : {}),
+        },
         document: [],
         metadata: [],
         distances: [],

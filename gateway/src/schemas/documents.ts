@@ -12,9 +12,13 @@ export const Document = Type.Object(
     sourcePath: Type.Union([Type.String(), Type.Null()]),
     access: Type.String({ description: 'private, org or group:<name>' }),
     tags: Type.Array(Type.String()),
-    status: Type.String({ description: 'pending, processing, indexed, failed' }),
+    status: Type.String({
+      description:
+        'pending, processing, waiting (a service it needs failed; retried at nextAttemptAt), indexed, failed (a person must act; see error)',
+    }),
     progress: Type.Number({ minimum: 0, maximum: 1 }),
     error: Type.Union([Type.String(), Type.Null()]),
+    nextAttemptAt: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     chunkCount: Type.Integer(),
     createdAt: Type.String(),
     updatedAt: Type.String(),

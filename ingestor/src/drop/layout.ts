@@ -1,3 +1,4 @@
+import { relative, resolve, sep } from 'node:path';
 import { GROUP_NAME_RE, type Access } from '@rattgllm/core';
 
 /**
@@ -41,4 +42,11 @@ const TEMP_NAME = /(^|\/)(~\$[^/]*|[^/]*\.(tmp|part|crdownload|swp)|\.[^/]*)$/i;
 /** Dotfiles, dot-folders and editors' or browsers' temporary files are never indexed. */
 export function isIgnoredPath(relPath: string): boolean {
   return relPath.split('/').some((seg) => seg.startsWith('.')) || TEMP_NAME.test(relPath);
+}
+
+/** A path relative to the drop folder, with `/` separators, or null when it is not inside it. */
+export function relativeDropPath(root: string, absPath: string): string | null {
+  const rel = relative(root, absPath);
+  if (!rel || rel.startsWith('..') || resolve(root, rel) !== resolve(absPath)) return null;
+  return rel.split(sep).join('/');
 }

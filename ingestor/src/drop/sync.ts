@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { basename, relative, resolve, sep } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   JOBS,
@@ -20,13 +20,6 @@ import { accessOf, isIgnoredPath, placementOf } from './layout.js';
 export type SyncOutcome = 'queued' | 'unchanged' | 'moved' | 'skipped' | 'failed';
 
 const MAX_PATH_BYTES = 1024;
-
-/** A path relative to the drop folder, with `/` separators, or null when it is not inside it. */
-export function relativeDropPath(root: string, absPath: string): string | null {
-  const rel = relative(root, absPath);
-  if (!rel || rel.startsWith('..') || resolve(root, rel) !== resolve(absPath)) return null;
-  return rel.split(sep).join('/');
-}
 
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -76,12 +69,28 @@ async function recordRefusal(deps: IngestorDeps, relPath: string, error: string,
   });
 }
 
+/** Another process (the reconcile pass, a second ingestor) registered the same path first. */
+function isDropPathRace(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e.code === '23505' && e.constraint === 'documents_drop_path_key';
+}
+
 /**
  * Bring one drop-folder file into the index: store it and queue an ingest when it is new or
  * its content changed; recognise a moved file by its hash (no re-embedding); refuse what is
  * unsafe or not ours to index, with a logged reason.
  */
 export async function syncDropFile(deps: IngestorDeps, root: string, relPath: string): Promise<SyncOutcome> {
+  try {
+    return await syncOnce(deps, root, relPath);
+  } catch (err) {
+    // The watcher and the reconcile pass may meet on a new file: the loser sees the winner's row.
+    if (!isDropPathRace(err)) throw err;
+    return syncOnce(deps, root, relPath);
+  }
+}
+
+async function syncOnce(deps: IngestorDeps, root: string, relPath: string): Promise<SyncOutcome> {
   const { db, log, config } = deps;
   if (isIgnoredPath(relPath)) return 'skipped';
   if (Buffer.byteLength(relPath) > MAX_PATH_BYTES || relPath.split('/').some((s) => s === '..' || s === '')) {

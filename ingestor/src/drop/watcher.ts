@@ -1,30 +1,61 @@
+import { lstat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { IngestorDeps } from '../deps.js';
-import { isIgnoredPath } from './layout.js';
-import { relativeDropPath, removeDropFile, syncDropFile } from './sync.js';
+import { isIgnoredPath, relativeDropPath } from './layout.js';
+import { DropQueue, type DropQueueStats } from './queue.js';
+import { removeDropFile, syncDropFile } from './sync.js';
 
 export interface DropWatcherOptions {
   /** How long an unlink waits for the matching add of a rename (ms). */
   renameGraceMs?: number;
   /** How long a file's size must stay the same before it is read (ms). */
   stabilityMs?: number;
+  /** Queue a full reconcile pass (when more changes arrive than the queue keeps). */
+  requestReconcile?: () => Promise<void>;
+  /** Backoff of the outage probe and of retries (ms); tests shorten it. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+/** At most half the pool: the job worker and the reconcile pass need connections too. */
+export function dropConcurrency(config: IngestorDeps['config']): number {
+  return Math.max(1, Math.min(config.DROP_CONCURRENCY, Math.floor(config.DATABASE_POOL_MAX / 2)));
 }
 
 /**
- * Watches the drop folder. Events for one path are handled one after another (a later event
- * waits for the earlier one), different paths in parallel. An unlink waits a moment, so a
- * rename (unlink + add) is seen as a move and the file is not re-embedded.
+ * Watches the drop folder and feeds changed paths to a bounded, de-duplicating queue (queue.ts):
+ * each path is settled from what is on disk when its turn comes, so a burst of events costs one
+ * pass per path, and a change that cannot be recorded (Postgres down) is kept and replayed. An
+ * unlink waits a moment, so a rename (unlink + add) is seen as a move and not re-embedded.
  */
 export class DropWatcher {
   private watcher: FSWatcher | null = null;
-  private readonly chains = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly queue: DropQueue;
+  private watching = false;
+  private watchError: string | null = null;
 
   constructor(
     private readonly deps: IngestorDeps,
     private readonly root: string,
     private readonly options: DropWatcherOptions = {},
-  ) {}
+  ) {
+    const { db, storage, log } = deps;
+    this.queue = new DropQueue({
+      concurrency: dropConcurrency(deps.config),
+      maxPaths: deps.config.DROP_QUEUE_MAX,
+      handle: (rel) => this.settle(rel),
+      probe: async () => {
+        await db.raw('select 1');
+        await storage.stat('health/probe'); // null when absent; throws when the store is down
+      },
+      requestReconcile: options.requestReconcile ?? (() => Promise.resolve()),
+      log,
+      ...(options.retryMinMs ? { retryMinMs: options.retryMinMs } : {}),
+      ...(options.retryMaxMs ? { retryMaxMs: options.retryMaxMs } : {}),
+    });
+  }
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
@@ -41,49 +72,58 @@ export class DropWatcher {
         return rel !== null && isIgnoredPath(rel);
       },
     });
-    this.watcher.on('add', (p) => this.enqueue(p, 'sync'));
-    this.watcher.on('change', (p) => this.enqueue(p, 'sync'));
+    this.watcher.on('add', (p) => this.enqueue(p));
+    this.watcher.on('change', (p) => this.enqueue(p));
     this.watcher.on('unlink', (p) => {
       const t = setTimeout(() => {
         this.timers.delete(t);
-        this.enqueue(p, 'remove');
+        this.enqueue(p);
       }, this.options.renameGraceMs ?? 1500);
       this.timers.add(t);
     });
-    this.watcher.on('error', (err) => log.error({ err }, 'drop folder watcher error'));
+    this.watcher.on('error', (err) => {
+      this.watchError = err instanceof Error ? err.message : String(err);
+      log.error({ err }, 'drop folder watcher error');
+    });
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
-    log.info({ root: this.root, polling: config.DROP_POLLING }, 'watching the drop folder');
+    this.watching = true;
+    log.info(
+      { root: this.root, polling: config.DROP_POLLING, concurrency: dropConcurrency(config) },
+      'watching the drop folder',
+    );
   }
 
-  private enqueue(absPath: string, what: 'sync' | 'remove'): void {
+  /** What /health and the heartbeat report. */
+  status(): DropQueueStats & { watching: boolean; watchError: string | null } {
+    return { ...this.queue.stats(), watching: this.watching, watchError: this.watchError };
+  }
+
+  /** One pass for a path, from what is on disk now: present → sync, gone → remove. */
+  private async settle(rel: string): Promise<void> {
+    const present = await lstat(resolve(this.root, rel)).then(
+      () => true,
+      () => false,
+    );
+    if (present) await syncDropFile(this.deps, this.root, rel);
+    else await removeDropFile(this.deps, this.root, rel);
+  }
+
+  private enqueue(absPath: string): void {
     const rel = relativeDropPath(this.root, absPath);
-    if (rel === null) return;
-    const previous = this.chains.get(rel) ?? Promise.resolve();
-    const next = previous
-      .then(async () => {
-        if (what === 'sync') await syncDropFile(this.deps, this.root, rel);
-        else await removeDropFile(this.deps, this.root, rel);
-      })
-      .catch((err: unknown) => {
-        // The next reconcile pass (at most REINDEX_INTERVAL away) picks the file up again.
-        this.deps.log.error({ err, path: rel }, 'drop folder: could not process a change');
-      })
-      .finally(() => {
-        if (this.chains.get(rel) === next) this.chains.delete(rel);
-      });
-    this.chains.set(rel, next);
+    if (rel !== null) this.queue.add(rel);
   }
 
-  /** Resolves when every change seen so far has been handled (tests, graceful stop). */
+  /** Resolves when every change seen so far has been recorded (tests, graceful stop). */
   async idle(): Promise<void> {
-    while (this.chains.size) await Promise.all(this.chains.values());
+    await this.queue.idle();
   }
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.watching = false;
     await this.watcher?.close();
     this.watcher = null;
-    await this.idle();
+    await this.queue.stop();
   }
 }

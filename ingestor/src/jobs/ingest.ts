@@ -1,4 +1,14 @@
-import { bm25Tokens, documentPrincipals, encodeDocument, type Access, type Knex } from '@rattgllm/core';
+import {
+  bm25Tokens,
+  documentPrincipals,
+  encodeDocument,
+  retry,
+  type Access,
+  type RetryAttempt,
+  type RetryOptions,
+  type Knex,
+} from '@rattgllm/core';
+import { faultReason } from '../errors.js';
 import type { DocumentRecord, IngestorDeps } from '../deps.js';
 import { parseDocument } from '../pipeline/parse/index.js';
 import { chunkDocument, CHUNKER_VERSION } from '../pipeline/chunk.js';
@@ -65,9 +75,20 @@ export interface IngestResult {
 export async function ingestDocument(
   deps: IngestorDeps,
   documentId: string,
-  options: { force?: boolean; signal: AbortSignal },
+  options: {
+    force?: boolean;
+    signal: AbortSignal;
+    /** Retry embedding batches and the index write in place while failures are transient. */
+    retry?: Omit<RetryOptions, 'signal' | 'onRetry'>;
+  },
 ): Promise<IngestResult> {
   const { db, config, log, signal } = { ...deps, signal: options.signal };
+  const waiting = waitingState(deps, documentId);
+  const retrying: RetryOptions | undefined = options.retry && {
+    ...options.retry,
+    signal,
+    onRetry: waiting.enter,
+  };
   const doc = await db<DocumentRecord>('documents').where({ id: documentId }).first();
   if (!doc || doc.status === 'deleted') return { status: 'gone', chunks: 0 };
   const signature = indexSignature(deps);
@@ -84,10 +105,13 @@ export async function ingestDocument(
     }
   }
 
-  await db('documents')
-    .where({ id: doc.id })
-    .whereNot({ status: 'deleted' })
-    .update({ status: 'processing', progress: 0, error: null, updated_at: db.fn.now() });
+  await db('documents').where({ id: doc.id }).whereNot({ status: 'deleted' }).update({
+    status: 'processing',
+    progress: 0,
+    error: null,
+    next_attempt_at: null,
+    updated_at: db.fn.now(),
+  });
 
   const t: Record<string, number> = {};
   let mark = performance.now();
@@ -114,7 +138,8 @@ export async function ingestDocument(
   // "Run the script." is about. The stored text stays the passage itself.
   const embedTexts = chunks.map((c) => (c.heading ? `${c.heading}\n\n${c.text}` : c.text));
   let truncated = 0;
-  const vectors = await embedWithProgress(deps, doc.id, embedTexts, signal, (n) => (truncated += n));
+  const onTruncated = (n: number) => (truncated += n);
+  const vectors = await embedWithProgress(deps, doc.id, embedTexts, signal, retrying, waiting, onTruncated);
   lap('embedMs');
   if (truncated > 0) {
     // Ollama cut these passages to its context: their tails are only found by BM25.
@@ -126,19 +151,19 @@ export async function ingestDocument(
   const principals = principalsFor(doc);
   const bm25Lengths = embedTexts.map((t) => bm25Tokens(t).length);
   const avgLength = await corpusBm25Length(db, bm25Lengths);
-  const pointIds = await deps.index.upsertChunks(
-    doc.id,
-    version,
-    chunks.map((c, i) => ({
-      index: c.index,
-      text: c.text,
-      page: c.page ?? null,
-      heading: c.heading || null,
-      dense: vectors[i]!,
-      sparse: encodeDocument(embedTexts[i]!, avgLength),
-    })),
-    { filename: doc.filename, principals, tags: doc.tags },
-  );
+  const points = chunks.map((c, i) => ({
+    index: c.index,
+    text: c.text,
+    page: c.page ?? null,
+    heading: c.heading || null,
+    dense: vectors[i]!,
+    sparse: encodeDocument(embedTexts[i]!, avgLength),
+  }));
+  // The write is idempotent (derived ids), so a Qdrant outage here retries it whole.
+  const base = { filename: doc.filename, principals, tags: doc.tags };
+  const upsert = () => deps.index.upsertChunks(doc.id, version, points, base);
+  const pointIds = retrying ? await retry(upsert, retrying) : await upsert();
+  await waiting.leave();
 
   lap('indexMs');
   const committed = await db.transaction(async (trx) => {
@@ -166,6 +191,7 @@ export async function ingestDocument(
         status: 'indexed',
         progress: 1,
         error: null,
+        next_attempt_at: null,
         chunk_count: chunks.length,
         version,
         indexed_at: trx.fn.now(),
@@ -193,14 +219,48 @@ export async function ingestDocument(
 }
 
 /**
+ * The row's `waiting` state while a dependency is retried in place: entered before each pause
+ * (with the reason and the time of the next attempt), left once the call went through.
+ */
+function waitingState(deps: IngestorDeps, documentId: string) {
+  let active = false;
+  const live = () => deps.db('documents').where({ id: documentId }).whereNot({ status: 'deleted' });
+  return {
+    async enter(a: RetryAttempt): Promise<void> {
+      active = true;
+      deps.log.info({ documentId, attempt: a.attempt, delayMs: a.delayMs, err: a.error }, 'waiting to retry');
+      await live().update({
+        status: 'waiting',
+        error: `${faultReason(a.error)}; retry ${a.attempt} at ${a.nextAttemptAt.toISOString()}`,
+        next_attempt_at: a.nextAttemptAt,
+        updated_at: deps.db.fn.now(),
+      });
+    },
+    async leave(): Promise<void> {
+      if (!active) return;
+      active = false;
+      await live().update({
+        status: 'processing',
+        error: null,
+        next_attempt_at: null,
+        updated_at: deps.db.fn.now(),
+      });
+    },
+  };
+}
+
+/**
  * Embed in groups of (batch size × concurrency) so the embedder always has a full pipeline, and
- * report progress between groups (the NOTIFY trigger moves the widget's progress bar).
+ * report progress between groups (the NOTIFY trigger moves the widget's progress bar). With
+ * `retrying`, each batch is retried on its own (the embedder's per-batch retry).
  */
 async function embedWithProgress(
   deps: IngestorDeps,
   documentId: string,
   chunks: string[],
   signal: AbortSignal,
+  retrying: RetryOptions | undefined,
+  waiting: ReturnType<typeof waitingState>,
   onTruncated: (count: number) => void,
 ): Promise<number[][]> {
   const group = deps.config.EMBED_BATCH_SIZE * deps.config.EMBED_CONCURRENCY;
@@ -209,7 +269,14 @@ async function embedWithProgress(
   for (let i = 0; i < chunks.length; i += group) {
     const texts = chunks.slice(i, i + group);
     const onCut = (cut: number[]) => onTruncated(cut.length);
-    vectors.push(...(await deps.embedder.embedDocuments(texts, { signal, onTruncated: onCut })));
+    vectors.push(
+      ...(await deps.embedder.embedDocuments(texts, {
+        signal,
+        onTruncated: onCut,
+        ...(retrying ? { retry: retrying } : {}),
+      })),
+    );
+    await waiting.leave();
     const now = Date.now();
     if (now - lastReport > 250 && i + group < chunks.length) {
       lastReport = now;

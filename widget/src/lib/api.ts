@@ -29,6 +29,8 @@ export interface DocumentInfo {
   status: string;
   progress: number;
   error: string | null;
+  /** When a `waiting` document is tried again. */
+  nextAttemptAt?: string | null;
   chunkCount: number;
   createdAt: string;
   updatedAt: string;
@@ -46,6 +48,7 @@ export interface DocumentEvent {
   status: string;
   progress: number;
   error: string | null;
+  nextAttemptAt?: string | null;
   chunkCount: number;
   indexedAt: string | null;
   updatedAt: string;
@@ -187,6 +190,11 @@ export class ApiClient extends EventTarget {
       throw err;
     }
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** A one-minute ticket that signs this user in on the chat site (POST it to /chat-sso/handoff there). */
+  async chatTicket(): Promise<string> {
+    return (await this.request<{ ticket: string }>('POST', '/chat-sso/ticket')).ticket;
   }
 
   async login(username: string, password: string): Promise<{ user: SessionUser; expiresIn: number }> {

@@ -129,7 +129,12 @@ export default fp(
     fastify.decorate(
       'authenticate',
       async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
-        request.auth = await authenticateHeader(request);
+        const auth = await authenticateHeader(request);
+        // A service account (Open WebUI's key) speaks the OpenAI API for others and nothing else:
+        // it cannot upload, search as itself, list documents or manage keys.
+        if (isServiceOnly(auth) && !request.routeOptions.url?.startsWith('/v1/'))
+          throw new ForbiddenError('A service key may only call /v1', 'SERVICE_KEY_V1_ONLY');
+        request.auth = auth;
       },
     );
 
@@ -188,6 +193,9 @@ export default fp(
   },
   { name: 'auth', dependencies: ['jwt', 'repositories'] },
 );
+
+const isServiceOnly = (a: AuthUser) =>
+  a.roles.includes('service') && !a.roles.includes('user') && !a.roles.includes('admin');
 
 function toAuthUser(user: UserRow, roles: string[], via: AuthUser['via'], apiKeyId?: string): AuthUser {
   return {

@@ -12,6 +12,8 @@ export interface DocumentEvent {
   status: string;
   progress: number;
   error: string | null;
+  /** When a `waiting` document is tried again (migration 20261201000100). */
+  nextAttemptAt?: string | null;
   chunkCount: number;
   indexedAt: string | null;
   updatedAt: string;

@@ -73,6 +73,7 @@ export default fp(
           tags: p.retrieval?.tags ?? [],
           maxContextTokens: p.retrieval?.maxContextTokens ?? 3000,
         },
+        forwardTools: p.forwardTools ?? false,
         systemPrompt: p.systemPrompt,
         file: basename(file),
         created: Math.floor(Date.now() / 1000),

@@ -9,6 +9,7 @@ import {
   type VectorIndex,
 } from '@rattgllm/core';
 import { createLlmClient, type LlmClient } from '../../lib/llm.js';
+import { createModelContext, type ModelContext } from '../../lib/model-context.js';
 import type { Passage } from '../../lib/rag-context.js';
 import { ragRepository, type RagRepository } from './repositories/rag.js';
 
@@ -56,6 +57,8 @@ export interface Rag {
   embedder: Embedder;
   vectorIndex: VectorIndex;
   llm: LlmClient;
+  /** The chat models' real context lengths (Ollama /api/show, cached). */
+  models: ModelContext;
   repo: RagRepository;
   retrieve(input: RetrieveInput): Promise<RetrieveResult>;
 }
@@ -85,6 +88,15 @@ export default fp(
     const vectorIndex = createVectorIndex(config);
     const llm = createLlmClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: config.EMBED_TIMEOUT * 1000 });
     const repo = ragRepository(fastify.db);
+    const models = createModelContext({
+      ollamaUrl: config.OLLAMA_URL,
+      defaultLength: config.OLLAMA_CONTEXT_LENGTH,
+      onError: (model, err) =>
+        fastify.log.warn(
+          { model, err },
+          'could not read the model context length from Ollama; using OLLAMA_CONTEXT_LENGTH',
+        ),
+    });
 
     async function retrieve(input: RetrieveInput): Promise<RetrieveResult> {
       const timings = { embedMs: 0, searchMs: 0, checkMs: 0 };
@@ -172,7 +184,7 @@ export default fp(
       return { passages, timings, dropped };
     }
 
-    fastify.decorate('rag', { embedder, vectorIndex, llm, repo, retrieve } satisfies Rag);
+    fastify.decorate('rag', { embedder, vectorIndex, llm, models, repo, retrieve } satisfies Rag);
     fastify.decorate('chatStats', { listeners: 0, activeStreams: 0 } satisfies ChatStats);
     // The ingestor creates the collection; checking it here only reports a wrong shape early
     // (e.g. EMBED_DIM changed). Not awaited: search answers 503 until Qdrant is back.

@@ -3,12 +3,14 @@ import { usersRepository, type UsersRepository } from './repositories/users.js';
 import { apiKeysRepository, type ApiKeysRepository } from './repositories/apiKeys.js';
 import { auditRepository, type AuditRepository } from './repositories/audit.js';
 import { documentsRepository, type DocumentsRepository } from './repositories/documents.js';
+import { chatSessionsRepository, type ChatSessionsRepository } from './repositories/chatSessions.js';
 
 export interface Repositories {
   users: UsersRepository;
   apiKeys: ApiKeysRepository;
   audit: AuditRepository;
   documents: DocumentsRepository;
+  chatSessions: ChatSessionsRepository;
 }
 
 declare module 'fastify' {
@@ -25,6 +27,7 @@ export default fp(
       apiKeys: apiKeysRepository(fastify.db),
       audit: auditRepository(fastify.db),
       documents: documentsRepository(fastify.db),
+      chatSessions: chatSessionsRepository(fastify.db),
     });
   },
   { name: 'repositories', dependencies: ['db'] },

@@ -19,7 +19,9 @@ import { SSE_SCOPE, SSE_TOKEN_SECONDS, type AuthUser } from '../../plugins/app/a
 import type { DocumentEvent } from '../../plugins/app/events.js';
 import { parseAccessField, parseTags } from './access.js';
 
-const StatusFilter = Type.Union(['pending', 'processing', 'indexed', 'failed'].map((s) => Type.Literal(s)));
+const StatusFilter = Type.Union(
+  ['pending', 'processing', 'waiting', 'indexed', 'failed'].map((s) => Type.Literal(s)),
+);
 
 // Opened inline in the browser (a PDF viewer can jump to #page=N); everything else downloads.
 const INLINE = new Set([

@@ -14,6 +14,14 @@ import {
   type OpenWebUISource,
 } from '../../lib/rag-context.js';
 import { errorEvent, sourceChunk, statusChunk, type ChunkBase } from '../../lib/sse.js';
+import {
+  answerTokens,
+  messageTokens,
+  pinnedTokens,
+  toolTokens,
+  trimConversation,
+  withoutTools,
+} from '../../lib/prompt-budget.js';
 import type { Pipeline } from '../../lib/pipeline-schema.js';
 import { OpenAiError, toOpenAiError } from './errors.js';
 
@@ -127,6 +135,15 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
         let sources: OpenWebUISource[] = [];
         const warnings: string[] = [];
         let messages = body.messages as Record<string, unknown>[];
+        // A pipeline's prompt must fit its chat model: tools only when the pipeline opts in, the
+        // answer's room kept free, and what is left for our system prompt and the conversation.
+        let forwarded: Record<string, unknown> = body;
+        let promptRoom = Infinity;
+        if (pipeline) {
+          if (!pipeline.forwardTools) forwarded = withoutTools(body);
+          const contextLength = await fastify.rag.models.contextLength(pipeline.chatModel);
+          promptRoom = contextLength - answerTokens(body, contextLength) - toolTokens(forwarded);
+        }
 
         if (pipeline && !isTaskRequest(request.headers, body)) {
           const query = lastUserText(body.messages);
@@ -147,7 +164,14 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
                 'server-timing',
                 `embed;dur=${timings.embedMs.toFixed(2)}, search;dur=${timings.searchMs.toFixed(2)}, acl;dur=${timings.checkMs.toFixed(2)}`,
               );
-              const chosen = selectPassages(passages, pipeline.retrieval.maxContextTokens);
+              // The passages get what the template, the client's system prompts and the question
+              // leave; older turns make room for them, not the other way round.
+              const template = messageTokens({ content: renderSystemPrompt(pipeline.systemPrompt, '') });
+              const passageRoom = promptRoom - template - pinnedTokens(messages);
+              const chosen = selectPassages(
+                passages,
+                Math.max(0, Math.min(pipeline.retrieval.maxContextTokens, passageRoom)),
+              );
               context = contextText(chosen);
               // Links that open in the asker's browser: the API's public address, and a token
               // that opens just that document for just this person (access re-checked on click).
@@ -179,14 +203,20 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
             }
           }
           // The client's own system prompt stays; ours goes first, with the passages as quoted material.
-          messages = [
-            { role: 'system', content: renderSystemPrompt(pipeline.systemPrompt, context) },
-            ...messages,
-          ];
+          const system = { role: 'system', content: renderSystemPrompt(pipeline.systemPrompt, context) };
+          const trimmed = trimConversation(messages, promptRoom - messageTokens(system));
+          if (trimmed.dropped > 0)
+            request.log.info(
+              { pipeline: pipeline.id, dropped: trimmed.dropped },
+              'oldest turns left out to fit the model context',
+            );
+          messages = [system, ...trimmed.messages];
+        } else if (pipeline) {
+          messages = trimConversation(messages, promptRoom).messages;
         }
 
         const upstreamBody: Record<string, unknown> = {
-          ...body,
+          ...forwarded,
           model: pipeline ? pipeline.chatModel : body.model,
           messages,
         };

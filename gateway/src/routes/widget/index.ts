@@ -24,6 +24,7 @@ const API_BASE = /^(\/[A-Za-z0-9._~-]+)*$/;
  * revalidated, so an embed that uses it picks up a new build within minutes.
  */
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const chatSite = fastify.config.CHAT_SITE_URL;
   const dir = resolve(fastify.config.WIDGET_DIR);
 
   async function manifest(): Promise<Manifest | null> {
@@ -108,13 +109,15 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         .header(
           'content-security-policy',
           "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
-            "connect-src 'self'; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'",
+            "connect-src 'self'; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; " +
+            // The widget posts its chat hand-off to the chat site.
+            `form-action 'self'${chatSite ? ` ${chatSite}` : ''}`,
         )
         .send(
           demoPage({
             scriptSrc: m ? `/widget/${m.file}` : '/widget/rattg-widget.js',
             apiBase,
-            chatUrl: '/openwebui',
+            chatUrl: chatSite ?? '/openwebui',
             version: m?.version ?? null,
           }),
         );

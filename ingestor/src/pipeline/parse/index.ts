@@ -186,7 +186,14 @@ export async function parseDocument(input: ParseInput, ctx: ParseContext): Promi
         { cause: err },
       );
     }
-    throw err;
+    if (err instanceof ParseError) throw err;
+    // Parsing reads only the file, so whatever else a parser library throws is about the file;
+    // unknown errors count as transient elsewhere (core's classifyError), so type it here.
+    throw new ParseError(
+      'PARSE_CORRUPT',
+      `${input.filename} could not be parsed: ${(err as Error)?.message ?? String(err)}`,
+      { cause: err },
+    );
   }
   if (doc.sections.length === 0) {
     throw new ParseError(

@@ -16,6 +16,8 @@ import { documentsStyles } from './documents.styles.js';
 const STATUS_WORDS: Record<string, string> = {
   pending: 'Waiting',
   processing: 'Indexing',
+  // `waiting`: a service the document needs failed; it is tried again at nextAttemptAt by itself.
+  waiting: 'Retrying',
   indexed: 'Indexed',
   failed: 'Failed',
 };
@@ -31,6 +33,7 @@ const STATUS_WORDS: Record<string, string> = {
  * @csspart row - One document's row.
  * @csspart badge - A status badge.
  * @csspart progress - An ingestion progress bar.
+ * @csspart next-attempt - When a `waiting` document is tried again.
  * @csspart live - The connection indicator.
  *
  * @cssproperty --rattg-color-success - Indexed badge colour.
@@ -147,6 +150,7 @@ export class RattgDocuments extends LitElement {
         status: ev.status,
         progress: ev.progress,
         error: ev.error,
+        nextAttemptAt: ev.nextAttemptAt ?? null,
         chunkCount: ev.chunkCount,
         indexedAt: ev.indexedAt,
         updatedAt: ev.updatedAt,
@@ -281,7 +285,14 @@ export class RattgDocuments extends LitElement {
             : nothing
         }
         ${doc.status === 'indexed' ? html`<div class="muted">${doc.chunkCount} passages</div>` : nothing}
-        ${doc.error ? html`<div class="error">${doc.error}</div>` : nothing}
+        ${
+          doc.status === 'waiting' && doc.nextAttemptAt
+            ? html`<div class="muted" part="next-attempt">
+                Next attempt at ${new Date(doc.nextAttemptAt).toLocaleTimeString()}
+              </div>`
+            : nothing
+        }
+        ${doc.error ? html`<div class=${doc.status === 'waiting' ? 'muted' : 'error'}>${doc.error}</div>` : nothing}
       </td>
       <td>
         ${

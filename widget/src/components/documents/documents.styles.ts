@@ -15,6 +15,7 @@ export const documentsStyles = css`
     color: var(--_danger);
   }
   .badge[data-status='processing'],
+  .badge[data-status='waiting'],
   .badge[data-status='pending'] {
     color: var(--_warning);
   }

@@ -197,6 +197,41 @@ export class RattgWidget extends LitElement {
     }
   }
 
+  /**
+   * Signed in, the chat opens without a second sign-in: a one-minute ticket is posted to the chat
+   * site's hand-off, which checks it came from this site. Any failure falls back to the plain
+   * link (the chat site then asks to sign in).
+   */
+  private openChat = async (e: MouseEvent) => {
+    const client = this.client;
+    if (!this.me || !client || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    // Only the chat site itself has a hand-off (a relative /openwebui is a redirect on this site).
+    if (!/^https?:\/\//.test(this.chatUrl)) return;
+    e.preventDefault();
+    // Opened now, inside the click: a window opened after an await would be blocked as a pop-up.
+    const name = `rattg-chat-${Date.now()}`;
+    const win = window.open('about:blank', name);
+    const base = this.chatUrl.replace(/\/+$/, '');
+    try {
+      const ticket = await client.chatTicket();
+      const form = document.createElement('form');
+      form.method = 'post';
+      form.action = `${base}/chat-sso/handoff`;
+      form.target = win ? name : '_self';
+      const input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = 'ticket';
+      input.value = ticket;
+      form.append(input);
+      document.body.append(form);
+      form.submit();
+      form.remove();
+    } catch {
+      if (win) win.location.href = this.chatUrl;
+      else window.location.href = this.chatUrl;
+    }
+  };
+
   override render() {
     const me = this.me;
     const tab = me && this.tabs().includes(this.tab) ? this.tab : 'search';
@@ -204,7 +239,7 @@ export class RattgWidget extends LitElement {
       <header part="header">
         <p class="banner" part="banner">${this.banner}</p>
         <div class="who">
-          ${this.chatUrl ? html`<a part="chat-link" href=${this.chatUrl} target="_blank" rel="noopener">Open the chat</a>` : nothing}
+          ${this.chatUrl ? html`<a part="chat-link" href=${this.chatUrl} target="_blank" rel="noopener" @click=${this.openChat}>Open the chat</a>` : nothing}
           ${
             me
               ? html`<span part="user">Signed in as <strong>${me.username}</strong></span>

@@ -18,6 +18,7 @@ export function toPublicDocument(row: DocumentRow) {
     status: row.status,
     progress: row.progress,
     error: row.error,
+    nextAttemptAt: row.next_attempt_at?.toISOString() ?? null,
     chunkCount: row.chunk_count,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
