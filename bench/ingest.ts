@@ -89,7 +89,7 @@ async function main() {
   );
   await chunkDocument(
     parsed,
-    { targetTokens: config.CHUNK_TOKENS, overlap: config.CHUNK_OVERLAP },
+    { targetTokens: config.CHUNK_TOKENS ?? 400, overlap: config.CHUNK_OVERLAP },
     { signal: new AbortController().signal, log: { debug() {}, info() {}, warn() {} } },
   );
   const parseChunkMBs = Buffer.byteLength(sample) / MB / ((performance.now() - t0) / 1000);

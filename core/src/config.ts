@@ -42,6 +42,12 @@ export function defaultIngestConcurrency(cores: number, embedBatchSize: number):
   return Math.min(64, Math.max(4 * cores, embedBatchSize));
 }
 
+/** An embedding prefix: `none` means no prefix (so does an empty value, see parseConfig). */
+const prefix = z.string().transform((v) => (v.trim().toLowerCase() === 'none' ? '' : v));
+
+/** Variables whose empty value is a value, not "unset": `EMBED_QUERY_PREFIX=` means no prefix. */
+const EMPTY_IS_A_VALUE = new Set(['EMBED_DOCUMENT_PREFIX', 'EMBED_QUERY_PREFIX']);
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -85,9 +91,12 @@ const schema = z
     OLLAMA_URL: z.url().default('http://ollama:11434'),
     EMBED_MODEL: z.string().min(1).default('nomic-embed-text'),
     EMBED_DIM: z.coerce.number().int().min(1).max(65536).default(768),
-    /** Prefixes nomic-embed-text was trained with; set both empty for models without them. */
-    EMBED_DOCUMENT_PREFIX: z.string().default('search_document: '),
-    EMBED_QUERY_PREFIX: z.string().default('search_query: '),
+    /**
+     * Prefixes nomic-embed-text was trained with. `none` (or an empty value) switches one off, for
+     * models trained without them (all-MiniLM-L6-v2, most sentence-transformers).
+     */
+    EMBED_DOCUMENT_PREFIX: prefix.default('search_document: '),
+    EMBED_QUERY_PREFIX: prefix.default('search_query: '),
     EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
     EMBED_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
     /** How long the ingestor holds a part-filled batch for passages of other documents to join (ms). */
@@ -125,7 +134,12 @@ const schema = z
     RETRY_MAX_DELAY: duration.default(5 * 60),
     /** How often indexed documents are checked against their points in Qdrant (and lost workers' jobs freed). */
     CONSISTENCY_CHECK_INTERVAL: duration.default(5 * 60),
-    CHUNK_TOKENS: z.coerce.number().int().min(64).max(1800).default(400),
+    /**
+     * Target tokens per chunk. Unset: derived from the embedding model's context (/api/show) —
+     * 400, or less for a model that reads fewer tokens. A value over the model's context is
+     * lowered to fit, with a warning at start.
+     */
+    CHUNK_TOKENS: z.coerce.number().int().min(32).max(1800).optional(),
     CHUNK_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.15),
     DOCLING_URL: z.url().optional(),
 
@@ -199,8 +213,10 @@ export class ConfigError extends Error {
  * variable at once, so a misconfigured container fails with one readable message.
  */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  // Empty strings (common in compose files: `FOO=`) mean "not set".
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // Empty strings (common in compose files: `FOO=`) mean "not set", except where empty is a value.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => v !== undefined && (v !== '' || EMPTY_IS_A_VALUE.has(k))),
+  );
   const result = schema.safeParse(cleaned);
   if (!result.success) {
     throw new ConfigError(

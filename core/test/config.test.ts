@@ -80,4 +80,26 @@ describe('parseConfig', () => {
   it('treats empty strings as unset', () => {
     expect(() => parseConfig({ JWT_SECRET: '' })).toThrow(/JWT_SECRET: required but not set/);
   });
+
+  it('switches the embedding prefixes off with none or an empty value, keeps nomic’s by default', () => {
+    const base = { JWT_SECRET: 'a-long-random-secret-value' };
+    expect(parseConfig(base)).toMatchObject({
+      EMBED_DOCUMENT_PREFIX: 'search_document: ',
+      EMBED_QUERY_PREFIX: 'search_query: ',
+    });
+    for (const off of ['none', 'NONE', '']) {
+      expect(parseConfig({ ...base, EMBED_DOCUMENT_PREFIX: off, EMBED_QUERY_PREFIX: off })).toMatchObject({
+        EMBED_DOCUMENT_PREFIX: '',
+        EMBED_QUERY_PREFIX: '',
+      });
+    }
+    expect(parseConfig({ ...base, EMBED_QUERY_PREFIX: 'query: ' }).EMBED_QUERY_PREFIX).toBe('query: ');
+  });
+
+  it('leaves CHUNK_TOKENS unset unless given (the ingestor fits it to the model)', () => {
+    const base = { JWT_SECRET: 'a-long-random-secret-value' };
+    expect(parseConfig(base).CHUNK_TOKENS).toBeUndefined();
+    expect(parseConfig({ ...base, CHUNK_TOKENS: '' }).CHUNK_TOKENS).toBeUndefined();
+    expect(parseConfig({ ...base, CHUNK_TOKENS: '200' }).CHUNK_TOKENS).toBe(200);
+  });
 });

@@ -17,6 +17,13 @@ const standin = ollama.standin;
 function config(overrides: Record<string, string> = {}) {
   return parseConfig({ JWT_SECRET: 'test-secret-0123456789', ...ollama.env, ...overrides });
 }
+// The model under test: the stand-in's nomic-embed-text, or EMBED_MODEL/EMBED_DIM/prefixes of a live run.
+const {
+  EMBED_MODEL: MODEL,
+  EMBED_DIM: DIM,
+  EMBED_DOCUMENT_PREFIX: DOC,
+  EMBED_QUERY_PREFIX: QUERY,
+} = config();
 
 afterAll(() => ollama.close());
 afterEach(async () => {
@@ -27,10 +34,10 @@ afterEach(async () => {
 
 describe('embedder', () => {
   it('checks the model and its dimension', async () => {
-    await expect(createEmbedder(config()).checkModel()).resolves.toEqual({
-      model: 'nomic-embed-text',
-      dimension: 768,
-    });
+    const info = await createEmbedder(config()).checkModel();
+    expect(info).toMatchObject({ model: MODEL, dimension: DIM });
+    expect(info.contextLength).toBeGreaterThan(0);
+    if (standin) expect(info.contextLength).toBe(standin.contextLength);
   });
 
   it('embeds documents in order, in batches of EMBED_BATCH_SIZE with the document prefix', async () => {
@@ -39,7 +46,7 @@ describe('embedder', () => {
     const before = standin?.log.length ?? 0;
     const vectors = await embedder.embedDocuments(texts);
     expect(vectors).toHaveLength(10);
-    for (const v of vectors) expect(v).toHaveLength(768);
+    for (const v of vectors) expect(v).toHaveLength(DIM);
     // Same text → same vector, whatever batch it was in.
     const again = await embedder.embedDocuments([texts[7]!]);
     expect(again[0]![0]).toBeCloseTo(vectors[7]![0]!, 5);
@@ -47,8 +54,7 @@ describe('embedder', () => {
       const calls = standin.log.slice(before).filter((r) => r.path === '/api/embed');
       const inputs = calls.slice(0, 3).map((r) => (r.body as { input: string[] }).input);
       expect(inputs.map((i) => i.length).sort()).toEqual([2, 4, 4]);
-      expect(inputs.flat().every((t) => t.startsWith('search_document: '))).toBe(true);
-      expect(inputs.flat().sort()).toEqual(texts.map((t) => `search_document: ${t}`).sort());
+      expect(inputs.flat().sort()).toEqual(texts.map((t) => `${DOC}${t}`).sort());
     }
   });
 
@@ -82,16 +88,48 @@ describe('embedder', () => {
   it('embeds queries with the query prefix', async () => {
     const before = standin?.log.length ?? 0;
     const v = await createEmbedder(config()).embedQuery('where is the invoice?');
-    expect(v).toHaveLength(768);
+    expect(v).toHaveLength(DIM);
     if (standin) {
       const call = standin.log.slice(before).find((r) => r.path === '/api/embed')!;
-      expect((call.body as { input: string[] }).input).toEqual(['search_query: where is the invoice?']);
+      expect((call.body as { input: string[] }).input).toEqual([`${QUERY}where is the invoice?`]);
+    }
+  });
+
+  it('sends no prefix when set to none or empty', async ({ skip }) => {
+    if (!standin) return skip('reads the requests the stand-in received');
+    for (const off of ['none', '']) {
+      const before = standin.log.length;
+      const embedder = createEmbedder(config({ EMBED_DOCUMENT_PREFIX: off, EMBED_QUERY_PREFIX: off }));
+      await embedder.embedQuery('plain query');
+      await embedder.embedDocuments(['plain passage']);
+      const inputs = standin.log
+        .slice(before)
+        .filter((r) => r.path === '/api/embed')
+        .flatMap((r) => (r.body as { input: string[] }).input);
+      expect(inputs).toEqual(['plain query', 'plain passage']);
+    }
+  });
+
+  it('reports which inputs the model had to cut to its context', async ({ skip }) => {
+    if (!standin) return skip('needs a stand-in with a small context');
+    const original = standin.contextLength;
+    standin.contextLength = 20;
+    try {
+      const long = 'word '.repeat(50);
+      const cut: number[][] = [];
+      const vectors = await createEmbedder(
+        config({ EMBED_BATCH_SIZE: '2', EMBED_CONCURRENCY: '1' }),
+      ).embedDocuments(['short one', long, 'short two', long], { onTruncated: (i) => cut.push(i) });
+      expect(vectors).toHaveLength(4);
+      expect(cut).toEqual([[1, 3]]);
+    } finally {
+      standin.contextLength = original;
     }
   });
 
   it('names a missing model and how to fix it (permanent)', async ({ skip }) => {
     if (!standin) return skip('fault injection needs the stand-in');
-    standin.removeModel('nomic-embed-text');
+    standin.removeModel(MODEL);
     const embedder = createEmbedder(config());
     for (const call of [() => embedder.checkModel(), () => embedder.embedQuery('x')]) {
       const err = await call().catch((e: unknown) => e);

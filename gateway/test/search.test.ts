@@ -87,7 +87,7 @@ describe('POST /search', () => {
     ['empty', { query: '' }],
     ['whitespace only', { query: '   \n\t ' }],
     ['over-long', { query: 'x'.repeat(2001) }],
-    ['limit above 50', { query: 'travel', limit: 51 }],
+    ['limit above 100', { query: 'travel', limit: 101 }],
     ['limit 0', { query: 'travel', limit: 0 }],
     ['documentIds not uuids', { query: 'travel', documentIds: ['nope'] }],
     ['unknown field', { query: 'travel', filter: {} }],

@@ -59,7 +59,11 @@ describe('/v1 chat completions', () => {
         tools: [{ type: 'function', function: { name: 'noop', parameters: {} } }],
         messages: [
           { role: 'system', content: 'Client system prompt: be brief.' },
-          { role: 'user', content: 'How fast are travel expenses reimbursed? Hotel limit?' },
+          // Closer to the travel passage in both lists, so the order asserted below is not a tie.
+          {
+            role: 'user',
+            content: 'How fast are travel expenses reimbursed after the receipts are submitted? Hotel limit?',
+          },
         ],
       });
       expect(res.statusCode, res.body).toBe(200);

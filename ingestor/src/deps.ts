@@ -22,6 +22,11 @@ export interface IngestorDeps {
   index: VectorIndex;
   boss: PgBoss;
   log: Logger;
+  /**
+   * Target tokens per chunk, fitted at start to the embedding model's context (main.ts,
+   * chunkTokensFor). Unset (tests): CHUNK_TOKENS, else 400.
+   */
+  chunkTokens?: number;
   /** docling-serve when DOCLING_URL is set. */
   docling?: DoclingClient | undefined;
 }

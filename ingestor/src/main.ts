@@ -21,6 +21,7 @@ import {
 } from '@rattgllm/core';
 import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
+import { chunkTokensFor } from './pipeline/tokens.js';
 import { DropWatcher } from './drop/watcher.js';
 import { EmbedBatcher } from './pipeline/embed-batcher.js';
 import { startHealth, type IngestorHealthService } from './health.js';
@@ -71,9 +72,11 @@ export async function startIngestor(
   });
   await storage.ensureBucket();
   await index.ensureCollection();
+  let chunkTokens = chunkTokensFor(undefined, config.CHUNK_TOKENS);
   try {
     const model = await embedder.checkModel();
-    log.info(model, 'embedding model ready');
+    chunkTokens = chunkTokensFor(model.contextLength, config.CHUNK_TOKENS);
+    log.info({ ...model, chunkTokens: chunkTokens.tokens }, 'embedding model ready');
   } catch (err) {
     // A wrong model or dimension would index garbage: refuse to start. A service that is down
     // is different: jobs wait and retry until it is back.
@@ -87,12 +90,27 @@ export async function startIngestor(
   const docling = config.DOCLING_URL
     ? createDoclingClient({ url: config.DOCLING_URL, ...options.docling })
     : undefined;
-  const embedBatcher = new EmbedBatcher((texts, { signal }) => embedder.embedDocuments(texts, { signal }), {
-    batchSize: config.EMBED_BATCH_SIZE,
-    concurrency: config.EMBED_CONCURRENCY,
-    maxWaitMs: config.EMBED_BATCH_WAIT_MS,
-  });
-  const deps: IngestorDeps = { config, db, storage, embedder, embedBatcher, index, boss, log, docling };
+  if (chunkTokens.warning) log.warn({ chunkTokens: chunkTokens.tokens }, chunkTokens.warning);
+  const embedBatcher = new EmbedBatcher(
+    (texts, { signal, onTruncated }) => embedder.embedDocuments(texts, { signal, onTruncated }),
+    {
+      batchSize: config.EMBED_BATCH_SIZE,
+      concurrency: config.EMBED_CONCURRENCY,
+      maxWaitMs: config.EMBED_BATCH_WAIT_MS,
+    },
+  );
+  const deps: IngestorDeps = {
+    config,
+    db,
+    storage,
+    embedder,
+    embedBatcher,
+    index,
+    boss,
+    log,
+    docling,
+    chunkTokens: chunkTokens.tokens,
+  };
   late.deps = deps;
 
   const root = resolve(config.DROP_DIR);

@@ -78,7 +78,7 @@ export async function reconcile(
   }
 
   // 2. Documents whose index is missing, failed, stale or incomplete.
-  const signature = indexSignature(deps.config);
+  const signature = indexSignature(deps);
   const docs = await db<DocumentRecord>('documents')
     .whereNot({ status: 'deleted' })
     .whereNot({ storage_key: '' });

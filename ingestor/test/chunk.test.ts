@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chunkDocument, chunkSections } from '../src/pipeline/chunk.js';
-import { countTokens, HARD_MAX_TOKENS, wordPieceLowerBound } from '../src/pipeline/tokens.js';
+import { chunkTokensFor, countTokens, HARD_MAX_TOKENS, wordPieceLowerBound } from '../src/pipeline/tokens.js';
 import type { Chunk, Section } from '../src/pipeline/types.js';
 import { prose } from './fixtures.js';
 
@@ -190,5 +190,32 @@ describe('chunk', () => {
         log: silent,
       }),
     ).rejects.toThrow('stop');
+  });
+});
+
+describe('chunk size fitted to the embedding model', () => {
+  it('derives the target from the context length and warns when CHUNK_TOKENS is over it', () => {
+    expect(chunkTokensFor(2048, undefined)).toEqual({ tokens: 400 });
+    expect(chunkTokensFor(256, undefined)).toEqual({ tokens: 179 });
+    expect(chunkTokensFor(512, undefined)).toEqual({ tokens: 358 });
+    expect(chunkTokensFor(undefined, undefined)).toEqual({ tokens: 400 });
+    expect(chunkTokensFor(256, 150)).toEqual({ tokens: 150 });
+    const over = chunkTokensFor(256, 400);
+    expect(over.tokens).toBe(179);
+    expect(over.warning).toMatch(/CHUNK_TOKENS=400 is more than the embedding model reads \(256 tokens/);
+    expect(chunkTokensFor(8192, 1800).tokens).toBe(HARD_MAX_TOKENS);
+  });
+
+  it('never leaves a title or a short lead paragraph alone before a long paragraph', () => {
+    const long = Array.from(
+      { length: 40 },
+      (_, i) => `Sentence number ${i} reports a finding about cells.`,
+    ).join(' ');
+    const chunks = chunkSections([{ text: `A short title line\n\n${long}`, headingPath: [] }], opts);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks[0]!.text.startsWith('A short title line\n\nSentence number 0')).toBe(true);
+    // The first chunk is filled, not cut after the title.
+    expect(chunks[0]!.tokenCount).toBeGreaterThan(opts.targetTokens * 0.8);
+    assertWithin(chunks, opts.targetTokens);
   });
 });

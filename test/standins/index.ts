@@ -33,9 +33,17 @@ export async function startQdrant(): Promise<Service<QdrantStandin>> {
   return { url: standin.url, standin, env: { QDRANT_URL: standin.url }, close: () => standin.close() };
 }
 
+/** The embedding settings a live run is configured with (the stand-in serves nomic-embed-text, 768). */
+const EMBED_SETTINGS = ['EMBED_MODEL', 'EMBED_DIM', 'EMBED_DOCUMENT_PREFIX', 'EMBED_QUERY_PREFIX'] as const;
+
 export async function startOllama(options?: OllamaStandinOptions): Promise<Service<OllamaStandin>> {
   const live = process.env.OLLAMA_URL;
-  if (live) return { url: live, standin: null, env: { OLLAMA_URL: live }, close: async () => {} };
+  if (live) {
+    // Against a real Ollama the model, its dimension and prefixes come from the configuration.
+    const env: Record<string, string> = { OLLAMA_URL: live };
+    for (const k of EMBED_SETTINGS) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+    return { url: live, standin: null, env, close: async () => {} };
+  }
   const standin = await new OllamaStandin(options).start();
   return { url: standin.url, standin, env: { OLLAMA_URL: standin.url }, close: () => standin.close() };
 }

@@ -65,8 +65,9 @@ export abstract class StandinServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<this> {
-    await this.listen(0);
+  /** Listen on 127.0.0.1 (`port` 0: a random free port). */
+  async start(port = 0): Promise<this> {
+    await this.listen(port);
     return this;
   }
 

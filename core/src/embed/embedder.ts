@@ -26,10 +26,22 @@ export type EmbedderConfig = Pick<
 export interface EmbedOptions {
   signal?: AbortSignal;
   /**
+   * Called with the positions (in `texts`) of inputs longer than the model's context, which the
+   * server cut to fit (only their beginning reaches the vector). Lets the caller warn per document.
+   */
+  onTruncated?: (indices: number[]) => void;
+  /**
    * Retry each batch on its own while its failures are transient (a 503 on batch 7 of 40 retries
    * batch 7; the others keep their vectors). Without it, the first failure ends the call.
    */
   retry?: Omit<RetryOptions, 'signal'>;
+}
+
+export interface ModelInfo {
+  model: string;
+  dimension: number;
+  /** Tokens the model reads per input (Ollama's `<arch>.context_length`, capped by num_ctx), when known. */
+  contextLength?: number;
 }
 
 export interface Embedder {
@@ -40,7 +52,7 @@ export interface Embedder {
   /** The vector of a search query (EMBED_QUERY_PREFIX). */
   embedQuery(text: string, options?: EmbedOptions): Promise<number[]>;
   /** Start-up check: the model is pulled and returns EMBED_DIM-sized vectors. Throws an EmbedderError otherwise. */
-  checkModel(options?: EmbedOptions): Promise<{ model: string; dimension: number }>;
+  checkModel(options?: EmbedOptions): Promise<ModelInfo>;
 }
 
 /** The `ollama` client's error for non-2xx answers (not exported under a stable name, so duck-typed). */
@@ -117,18 +129,56 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
     }
   }
 
-  async function embedBatch(inputs: string[], signal: AbortSignal | undefined): Promise<number[][]> {
-    const res = await call((c) => c.embed({ model, input: inputs, truncate: true }), signal);
-    if (!Array.isArray(res.embeddings) || res.embeddings.length !== inputs.length) {
+  /**
+   * One /api/embed call. Sent with `truncate: false`, so an over-long input is refused instead of
+   * silently cut (Ollama answers 400 "input length exceeds the context length"); then each input
+   * goes alone, and those refused again are sent with `truncate: true` and reported cut.
+   */
+  async function embedBatch(
+    inputs: string[],
+    signal: AbortSignal | undefined,
+    truncated?: (positions: number[]) => void,
+  ): Promise<number[][]> {
+    let res;
+    try {
+      res = await call((c) => c.embed({ model, input: inputs, truncate: false }), signal);
+    } catch (err) {
+      if (!isContextOverflow(err)) throw err;
+      const cut: number[] = [];
+      const vectors: number[][] = [];
+      for (let i = 0; i < inputs.length; i++) {
+        const one = [inputs[i]!];
+        const v = await call((c) => c.embed({ model, input: one, truncate: false }), signal).catch(
+          async (e: unknown) => {
+            if (!isContextOverflow(e)) throw e;
+            cut.push(i);
+            return call((c) => c.embed({ model, input: one, truncate: true }), signal);
+          },
+        );
+        vectors.push(...checked(v.embeddings, 1));
+      }
+      truncated?.(cut);
+      return vectors;
+    }
+    return checked(res.embeddings, inputs.length);
+  }
+
+  /** The answer has one vector per input, each EMBED_DIM long. */
+  function checked(embeddings: number[][] | undefined, expected: number): number[][] {
+    if (!Array.isArray(embeddings) || embeddings.length !== expected) {
       throw new OllamaServerError(
-        `Ollama at ${url} returned ${res.embeddings?.length ?? 0} embeddings for ${inputs.length} inputs`,
+        `Ollama at ${url} returned ${embeddings?.length ?? 0} embeddings for ${expected} inputs`,
       );
     }
-    for (const e of res.embeddings) {
+    for (const e of embeddings) {
       if (e.length !== config.EMBED_DIM)
         throw new EmbedDimensionMismatchError(model, config.EMBED_DIM, e.length);
     }
-    return res.embeddings;
+    return embeddings;
+  }
+
+  function isContextOverflow(err: unknown): boolean {
+    return err instanceof OllamaRequestError && /context length/i.test(err.message);
   }
 
   async function embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
@@ -137,6 +187,7 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
     for (let i = 0; i < texts.length; i += size) {
       batches.push(texts.slice(i, i + size).map((t) => config.EMBED_DOCUMENT_PREFIX + t));
     }
+    const cut: number[] = [];
     const results: number[][][] = new Array(batches.length);
     // First failure stops the other lanes: no point embedding the rest of a document that fails.
     const stop = new AbortController();
@@ -148,9 +199,10 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
         const i = next++;
         try {
           const batch = batches[i]!;
+          const onCut = (positions: number[]) => cut.push(...positions.map((p) => i * size + p));
           results[i] = options.retry
-            ? await retry(() => embedBatch(batch, signal), { ...options.retry, signal })
-            : await embedBatch(batch, signal);
+            ? await retry(() => embedBatch(batch, signal, onCut), { ...options.retry, signal })
+            : await embedBatch(batch, signal, onCut);
         } catch (err) {
           if (!failure) {
             failure = { err: options.signal?.aborted ? options.signal.reason : err };
@@ -161,6 +213,7 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
     };
     await Promise.all(Array.from({ length: Math.min(config.EMBED_CONCURRENCY, batches.length) }, lane));
     if (failure) throw failure.err;
+    if (cut.length > 0) options.onTruncated?.(cut.sort((a, b) => a - b));
     return results.flat();
   }
 
@@ -169,8 +222,8 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
     return vector!;
   }
 
-  async function checkModel(options: EmbedOptions = {}) {
-    await call((c) => c.show({ model }), options.signal);
+  async function checkModel(options: EmbedOptions = {}): Promise<ModelInfo> {
+    const shown = await call((c) => c.show({ model }), options.signal);
     const probe = await call(
       (c) => c.embed({ model, input: [config.EMBED_QUERY_PREFIX + 'dimension check'] }),
       options.signal,
@@ -178,8 +231,27 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
     const dimension = probe.embeddings[0]?.length ?? 0;
     if (dimension !== config.EMBED_DIM)
       throw new EmbedDimensionMismatchError(model, config.EMBED_DIM, dimension);
-    return { model, dimension };
+    const contextLength = contextLengthOf(shown);
+    return { model, dimension, ...(contextLength ? { contextLength } : {}) };
   }
 
   return { model, dimension: config.EMBED_DIM, embedDocuments, embedQuery, checkModel };
+}
+
+/**
+ * The tokens a model reads per input, from /api/show: `model_info["<arch>.context_length"]`, or
+ * less when the Modelfile sets a smaller `num_ctx` (Ollama runs the model with that).
+ */
+export function contextLengthOf(shown: { model_info?: unknown; parameters?: unknown }): number | undefined {
+  const info = (shown.model_info ?? {}) as Record<string, unknown>;
+  let ctx: number | undefined;
+  for (const [key, value] of Object.entries(info)) {
+    if (key.endsWith('.context_length') && typeof value === 'number' && value > 0) ctx = value;
+  }
+  const numCtx = /(?:^|\n)\s*num_ctx\s+(\d+)/.exec(
+    typeof shown.parameters === 'string' ? shown.parameters : '',
+  );
+  const n = numCtx ? Number(numCtx[1]) : undefined;
+  if (n && n > 0) ctx = ctx ? Math.min(ctx, n) : n;
+  return ctx;
 }

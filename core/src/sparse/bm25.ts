@@ -18,7 +18,9 @@ import { ENGLISH_STOPWORDS } from './stopwords.js';
  *  4. index = |mmh3.hash(stem)|: MurmurHash3 x86-32, seed 0, over the UTF-8 bytes, read as a
  *     signed 32-bit integer, absolute value;
  *  5. document value = tf·(k+1) / (tf + k·(1 − b + b·|d|/avg_len)), k = 1.2, b = 0.75,
- *     avg_len = 256, |d| = number of tokens kept; query value = 1 for each distinct stem.
+ *     |d| = number of tokens kept; query value = 1 for each distinct stem. avg_len is
+ *     FastEmbed's fixed 256 unless the caller passes the corpus's measured average (the ingestor
+ *     does, from `chunks.bm25_length`).
  *
  * Known differences from FastEmbed: JavaScript's `toLowerCase` and `\p{L}\p{N}` classes follow a
  * newer Unicode version than some Pythons, so a handful of rare characters (e.g. `İ`, some
@@ -61,11 +63,12 @@ export function bm25TokenId(token: string): number {
 }
 
 /** Sparse vector of a passage to store: BM25 term-frequency weights. Empty text → empty vector. */
-export function encodeDocument(text: string): SparseVector {
+export function encodeDocument(text: string, avgLength: number = BM25_AVG_LEN): SparseVector {
   const tokens = bm25Tokens(text);
   const counts = new Map<string, number>();
   for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
-  const norm = BM25_K * (1 - BM25_B + (BM25_B * tokens.length) / BM25_AVG_LEN);
+  const avg = avgLength > 0 ? avgLength : BM25_AVG_LEN;
+  const norm = BM25_K * (1 - BM25_B + (BM25_B * tokens.length) / avg);
   // Two stems can in theory hash to one index; FastEmbed's dict keeps the last one written, and
   // so does this Map, in the same (first-seen) order.
   const byIndex = new Map<number, number>();

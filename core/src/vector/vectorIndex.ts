@@ -4,6 +4,7 @@ import type { SparseVector } from '../sparse/bm25.js';
 import { DENSE_VECTOR, SPARSE_VECTOR, checkCollectionShape } from './shape.js';
 import { CollectionMissingError, QdrantRequestError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
+import { listQuery, mainQuery } from './queries.js';
 
 export type VectorIndexConfig = Pick<
   Config,
@@ -11,6 +12,8 @@ export type VectorIndexConfig = Pick<
 >;
 
 export { DENSE_VECTOR, SPARSE_VECTOR };
+export type { SearchMode } from './queries.js';
+import type { SearchMode } from './queries.js';
 /** Payload fields with a keyword index: every query filters on them. */
 export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
 
@@ -57,6 +60,8 @@ export interface HybridSearchInput {
   tags?: string[];
   /** Candidates each of dense and sparse contribute to the fusion (default max(limit·4, 20)). */
   prefetchLimit?: number;
+  /** `dense` or `sparse`: that list alone (evaluation, diagnosis). Default: both, fused with RRF. */
+  mode?: SearchMode;
 }
 
 export interface SearchHit {
@@ -65,6 +70,8 @@ export interface SearchHit {
   score: number;
   /** Cosine similarity of the passage to the query, when it was among the dense candidates. */
   denseScore?: number;
+  /** 0-based rank in the BM25 candidate list, when it was among them (a score floor keeps strong ones). */
+  sparseRank?: number;
   payload: ChunkPayload;
 }
 
@@ -261,40 +268,29 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     // The ACL is a root `must`: Qdrant pushes the root filter down into every prefetch, and `must`
     // survives that merge as an AND (a root `should` is OR-merged with prefetch filters, qdrant#10594).
     const filter: Filter = { must };
-    const fused: Schemas['QueryRequest'] = {
-      prefetch: [
-        { query: input.dense, using: DENSE_VECTOR, limit: prefetchLimit },
-        {
-          query: { indices: input.sparse.indices, values: input.sparse.values },
-          using: SPARSE_VECTOR,
-          limit: prefetchLimit,
-        },
-      ],
-      query: { fusion: 'rrf' },
-      filter,
-      limit: input.limit,
-      with_payload: true,
-    };
-    // The dense list again, in the same round trip, for its cosine scores (a usable score floor,
-    // unlike RRF's rank-only scores). Qdrant runs the two queries of a batch on one snapshot.
-    const denseOnly: Schemas['QueryRequest'] = {
-      query: input.dense,
-      using: DENSE_VECTOR,
-      filter,
-      limit: prefetchLimit,
-      with_payload: false,
-    };
-    const [fusedRes, denseRes] = await q('search', () =>
-      client.queryBatch(collection, { searches: [fused, denseOnly] }),
+    const main = mainQuery(input, filter, prefetchLimit);
+    const denseList = (limit: number) => listQuery(input, 'dense', filter, limit, false);
+    const sparseList = (limit: number) => listQuery(input, 'sparse', filter, limit, false);
+    // The dense and sparse lists again, in the same round trip: the dense one for its cosine
+    // scores (a usable score floor, unlike RRF's rank-only scores), the sparse one for BM25 ranks
+    // (so the floor keeps a passage BM25 ranks high though its vector is far). Qdrant runs the
+    // queries of a batch on one snapshot.
+    const [mainRes, denseRes, sparseRes] = await q('search', () =>
+      client.queryBatch(collection, {
+        searches: [main, denseList(prefetchLimit), sparseList(prefetchLimit)],
+      }),
     );
     const denseScores = new Map((denseRes?.points ?? []).map((p) => [String(p.id), p.score]));
-    return (fusedRes?.points ?? []).map((p) => {
+    const sparseRanks = new Map((sparseRes?.points ?? []).map((p, i) => [String(p.id), i]));
+    return (mainRes?.points ?? []).map((p) => {
       const id = String(p.id);
       const denseScore = denseScores.get(id);
+      const sparseRank = sparseRanks.get(id);
       return {
         id,
         score: p.score,
         ...(denseScore !== undefined ? { denseScore } : {}),
+        ...(sparseRank !== undefined ? { sparseRank } : {}),
         payload: p.payload as unknown as ChunkPayload,
       };
     });

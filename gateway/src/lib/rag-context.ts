@@ -16,6 +16,8 @@ export interface Passage {
   /** Last page the passage covers, when it spans more than one. */
   pageEnd?: number | null;
   heading: string | null;
+  /** Grouped by document (/search): the document's other matching passages, best first. */
+  also?: Passage[];
 }
 
 export interface NumberedPassage extends Passage {

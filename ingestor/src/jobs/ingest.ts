@@ -1,25 +1,50 @@
 import {
+  bm25Tokens,
   documentPrincipals,
   encodeDocument,
   retry,
   type Access,
   type RetryAttempt,
   type RetryOptions,
+  type Knex,
 } from '@rattgllm/core';
 import { faultReason } from '../errors.js';
 import type { DocumentRecord, IngestorDeps } from '../deps.js';
 import { parseDocument } from '../pipeline/parse/index.js';
 import { chunkDocument, CHUNKER_VERSION } from '../pipeline/chunk.js';
+import { DEFAULT_CHUNK_TOKENS } from '../pipeline/tokens.js';
 
 /** What an index is built from; a change makes every document's index stale. */
-export function indexSignature(config: IngestorDeps['config']): string {
+export function indexSignature(deps: Pick<IngestorDeps, 'config' | 'chunkTokens'>): string {
+  const { config } = deps;
   return [
     CHUNKER_VERSION,
     config.EMBED_MODEL,
     config.EMBED_DIM,
-    config.CHUNK_TOKENS,
+    config.EMBED_DOCUMENT_PREFIX,
+    chunkTarget(deps),
     config.CHUNK_OVERLAP,
   ].join('|');
+}
+
+/** Target tokens per chunk: fitted to the model at start (main.ts), else CHUNK_TOKENS or 400. */
+export function chunkTarget(deps: Pick<IngestorDeps, 'config' | 'chunkTokens'>): number {
+  return deps.chunkTokens ?? deps.config.CHUNK_TOKENS ?? DEFAULT_CHUNK_TOKENS;
+}
+
+/**
+ * The average BM25 length of the indexed passages (the corpus's, not FastEmbed's assumed 256).
+ * Until the corpus has a few dozen passages, this document's own average stands in. Passages
+ * keep the average they were encoded with; a reindex re-encodes them with the current one.
+ */
+async function corpusBm25Length(db: Knex, own: number[]): Promise<number> {
+  const row = (await db('chunks')
+    .whereNotNull('bm25_length')
+    .select(db.raw('avg(bm25_length)::float as avg, count(*)::int as n'))
+    .first()) as { avg: number | null; n: number } | undefined;
+  if (row?.avg && row.n >= 32) return row.avg;
+  const sum = own.reduce((a, b) => a + b, 0);
+  return own.length && sum ? sum / own.length : 256;
 }
 
 export function principalsFor(doc: Pick<DocumentRecord, 'owner_id' | 'access'>): string[] {
@@ -66,7 +91,7 @@ export async function ingestDocument(
   };
   const doc = await db<DocumentRecord>('documents').where({ id: documentId }).first();
   if (!doc || doc.status === 'deleted') return { status: 'gone', chunks: 0 };
-  const signature = indexSignature(config);
+  const signature = indexSignature(deps);
 
   // Nothing changed since the last run, and the points are all there: no work.
   if (!options.force && doc.indexed_sha256 === doc.sha256 && doc.index_signature === signature) {
@@ -104,7 +129,7 @@ export async function ingestDocument(
   lap('parseMs');
   const chunks = await chunkDocument(
     parsed,
-    { targetTokens: config.CHUNK_TOKENS, overlap: config.CHUNK_OVERLAP },
+    { targetTokens: chunkTarget(deps), overlap: config.CHUNK_OVERLAP },
     { signal, log },
   );
 
@@ -112,10 +137,20 @@ export async function ingestDocument(
   // The passage is embedded with its heading path: "Install > On Linux" says what a bare
   // "Run the script." is about. The stored text stays the passage itself.
   const embedTexts = chunks.map((c) => (c.heading ? `${c.heading}\n\n${c.text}` : c.text));
-  const vectors = await embedWithProgress(deps, doc.id, embedTexts, signal, retrying, waiting);
+  let truncated = 0;
+  const onTruncated = (n: number) => (truncated += n);
+  const vectors = await embedWithProgress(deps, doc.id, embedTexts, signal, retrying, waiting, onTruncated);
   lap('embedMs');
+  if (truncated > 0) {
+    // Ollama cut these passages to its context: their tails are only found by BM25.
+    const warning = `${truncated} of ${chunks.length} passages were longer than the embedding model reads and were cut; lower CHUNK_TOKENS`;
+    parsed.warnings.unshift(warning);
+    log.warn({ documentId: doc.id, truncated, chunks: chunks.length }, warning);
+  }
   const version = doc.version + 1;
   const principals = principalsFor(doc);
+  const bm25Lengths = embedTexts.map((t) => bm25Tokens(t).length);
+  const avgLength = await corpusBm25Length(db, bm25Lengths);
   const points = chunks.map((c, i) => ({
     index: c.index,
     text: c.text,
@@ -123,7 +158,7 @@ export async function ingestDocument(
     pageEnd: c.pageEnd ?? null,
     heading: c.heading || null,
     dense: vectors[i]!,
-    sparse: encodeDocument(embedTexts[i]!),
+    sparse: encodeDocument(embedTexts[i]!, avgLength),
   }));
   // The write is idempotent (derived ids), so a Qdrant outage here retries it whole.
   const base = { filename: doc.filename, principals, tags: doc.tags };
@@ -146,6 +181,7 @@ export async function ingestDocument(
           page: c.page ?? null,
           heading: c.heading || null,
           token_count: c.tokenCount,
+          bm25_length: bm25Lengths[i + j],
           point_id: pointIds[i + j],
         })),
       );
@@ -227,6 +263,7 @@ async function embedWithProgress(
   signal: AbortSignal,
   retrying: RetryOptions | undefined,
   waiting: ReturnType<typeof waitingState>,
+  onTruncated: (count: number) => void,
 ): Promise<number[][]> {
   let lastReport = Date.now();
   let reporting: Promise<unknown> = Promise.resolve();
@@ -247,10 +284,14 @@ async function embedWithProgress(
   };
   let vectors: number[][];
   try {
-    vectors = await deps.embedBatcher.embedTexts(chunks, { signal, onProgress: report });
+    vectors = await deps.embedBatcher.embedTexts(chunks, { signal, onProgress: report, onTruncated });
   } catch (err) {
     if (!retrying || signal.aborted) throw err;
-    vectors = await deps.embedder.embedDocuments(chunks, { signal, retry: retrying });
+    vectors = await deps.embedder.embedDocuments(chunks, {
+      signal,
+      retry: retrying,
+      onTruncated: (cut) => onTruncated(cut.length),
+    });
     await waiting.leave();
   }
   await reporting;

@@ -27,7 +27,7 @@ export interface ChunkOptions {
 }
 
 /** Bump when the output for the same input changes: the reconcile pass re-indexes stale documents. */
-export const CHUNKER_VERSION = 'structure-v1';
+export const CHUNKER_VERSION = 'structure-v2';
 
 interface Piece {
   text: string;
@@ -142,12 +142,16 @@ function packGroup(group: Section[], target: number, overlap: number, out: Chunk
     parts.push(piece);
   };
 
+  // Room left in the chunk being filled: a paragraph that must be split fills it first, so a
+  // title or a short lead paragraph never stays alone in a chunk of its own.
+  const room = (): number => (parts.length > 0 ? budget - used - 1 : budget);
+
   for (const section of group) {
     const paragraphs = section.text.split(PARAGRAPH_BREAK);
     for (const raw of paragraphs) {
       const paragraph = raw.trim();
       if (paragraph.length === 0) continue;
-      splitToFit(paragraph, budget, '\n\n', section.page, 0, add);
+      splitToFit(paragraph, budget, '\n\n', section.page, 0, add, room);
     }
   }
   if (parts.length > 0) emit();
@@ -174,6 +178,7 @@ function splitToFit(
   page: number | undefined,
   level: number,
   add: (p: Piece) => void,
+  room: () => number = () => limit,
 ): void {
   const tokens = countTokens(text);
   if (tokens <= limit) {
@@ -186,14 +191,18 @@ function splitToFit(
   }
   const units = splitLevel(text, level);
   if (units.length <= 1) {
-    splitToFit(text, limit, sep, page, level + 1, add);
+    splitToFit(text, limit, sep, page, level + 1, add, room);
     return;
   }
   const joiner = LEVEL_SEPARATORS[level]!;
   let buffer: string[] = [];
   let bufferTokens = 0;
   let first = true;
+  // The first piece fills what is left of the current chunk (when that is worth filling).
+  const left = room();
+  let cap = left >= limit / 8 ? Math.min(limit, left) : limit;
   const flush = (): void => {
+    cap = limit;
     if (buffer.length === 0) return;
     add({ text: buffer.join(joiner), tokens: bufferTokens, sep: first ? sep : joiner, page });
     first = false;
@@ -204,12 +213,12 @@ function splitToFit(
     const unitTokens = countTokens(unit);
     if (unitTokens > limit) {
       flush();
-      splitToFit(unit, limit, first ? sep : joiner, page, level + 1, add);
+      splitToFit(unit, limit, first ? sep : joiner, page, level + 1, add, room);
       first = false;
       continue;
     }
     const cost = unitTokens + (buffer.length > 0 ? 1 : 0);
-    if (bufferTokens + cost > limit) flush();
+    if (bufferTokens + cost > cap) flush();
     bufferTokens += unitTokens + (buffer.length > 0 ? 1 : 0);
     buffer.push(unit);
   }

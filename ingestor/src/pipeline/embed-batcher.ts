@@ -7,7 +7,14 @@
  * `maxWaitMs` for more (only while a call slot is free: when all are busy, texts queue anyway).
  */
 
-export type EmbedCall = (texts: string[], options: { signal: AbortSignal }) => Promise<number[][]>;
+export type EmbedCall = (
+  texts: string[],
+  options: {
+    signal: AbortSignal;
+    /** Positions (in `texts`) the embedder had to cut to the model's context. */
+    onTruncated: (positions: number[]) => void;
+  },
+) => Promise<number[][]>;
 
 export interface EmbedBatcherOptions {
   batchSize: number;
@@ -19,6 +26,8 @@ export interface EmbedRequestOptions {
   signal: AbortSignal;
   /** Called after each call that returned some of this request's vectors: `done` of `total`. */
   onProgress?: (done: number, total: number) => void;
+  /** Called with how many of this request's texts the embedder cut to the model's context. */
+  onTruncated?: (count: number) => void;
 }
 
 interface Request {
@@ -147,7 +156,7 @@ export class EmbedBatcher {
     this.stats.texts += items.length;
     void this.embed(
       items.map((i) => i.request.texts[i.index]!),
-      { signal: call.abort.signal },
+      { signal: call.abort.signal, onTruncated: (positions) => this.truncated(call, positions) },
     )
       .then(
         (vectors) => this.deliver(call, vectors),
@@ -158,6 +167,16 @@ export class EmbedBatcher {
         for (const item of items) item.request.calls.delete(call);
         this.pump();
       });
+  }
+
+  /** Route the embedder's "cut to the context" report to the documents the texts belong to. */
+  private truncated(call: Call, positions: number[]): void {
+    const counts = new Map<Request, number>();
+    for (const p of positions) {
+      const request = call.items[p]?.request;
+      if (request) counts.set(request, (counts.get(request) ?? 0) + 1);
+    }
+    for (const [request, n] of counts) request.options.onTruncated?.(n);
   }
 
   private deliver(call: Call, vectors: number[][]): void {

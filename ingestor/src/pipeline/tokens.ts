@@ -37,6 +37,34 @@ export const HARD_MAX_TOKENS = Math.floor(
   (EMBED_CONTEXT_TOKENS - EMBED_RESERVED_TOKENS) * TOKENIZER_SAFETY_FACTOR,
 );
 
+/** Chunk target when CHUNK_TOKENS is unset and the model's context allows it. */
+export const DEFAULT_CHUNK_TOKENS = 400;
+
+/**
+ * The chunk target for a model that reads `contextTokens` per input: room for [CLS]/[SEP], the
+ * prefix and the heading line the embed stage prepends (an eighth of the context, 16 to 64
+ * tokens), times the tokenizer safety factor. 2048 → 1587 (HARD_MAX_TOKENS), 512 → 358, 256 → 179.
+ * A requested size over that is lowered, with a warning to log: its tails would never reach the
+ * dense vector.
+ */
+export function chunkTokensFor(
+  contextTokens: number | undefined,
+  requested: number | undefined,
+): { tokens: number; warning?: string } {
+  const reserved = contextTokens ? Math.min(64, Math.max(16, Math.round(contextTokens / 8))) : 0;
+  const fit = contextTokens
+    ? Math.min(HARD_MAX_TOKENS, Math.floor((contextTokens - reserved) * TOKENIZER_SAFETY_FACTOR))
+    : HARD_MAX_TOKENS;
+  if (requested === undefined) return { tokens: Math.min(DEFAULT_CHUNK_TOKENS, fit) };
+  if (requested <= fit) return { tokens: requested };
+  return {
+    tokens: fit,
+    warning:
+      `CHUNK_TOKENS=${requested} is more than the embedding model reads (${contextTokens ?? EMBED_CONTEXT_TOKENS} tokens ` +
+      `of context, room for ${fit} counted tokens per chunk): chunks are cut to ${fit} so their tails still reach the vector`,
+  };
+}
+
 /** Conservative token count of `text` for the embedding model (see the module comment). */
 export function countTokens(text: string): number {
   const n = text.length;

@@ -5,6 +5,7 @@ import {
   encodeQuery,
   type Embedder,
   type Principal,
+  type SearchMode,
   type VectorIndex,
 } from '@rattgllm/core';
 import { createLlmClient, type LlmClient } from '../../lib/llm.js';
@@ -31,8 +32,18 @@ export interface RetrieveInput {
   tags?: string[];
   /** Floor on the dense (cosine) score; hits without one are dropped when set above 0. */
   minScore?: number;
+  /** `dense` / `sparse`: one list alone, for evaluation (npm run eval). Default hybrid. */
+  mode?: SearchMode;
+  /**
+   * `document`: `limit` documents, each its best passage with its other matching passages in
+   * `also` (what /search shows). `passage` (default): `limit` passages (chat context).
+   */
+  group?: 'document' | 'passage';
   signal?: AbortSignal;
 }
+
+/** Passages BM25 ranks this high pass the score floor whatever their cosine (see retrieve). */
+export const SPARSE_FLOOR_RANK = 3;
 
 export interface RetrieveResult {
   passages: Passage[];
@@ -97,24 +108,30 @@ export default fp(
       input.signal?.throwIfAborted();
 
       t = performance.now();
-      // Over-fetch: the re-check and the score floor may drop some hits.
+      // Over-fetch: the re-check and the score floor may drop some hits, and grouping by document
+      // needs several passages per document.
+      const byDocument = input.group === 'document';
       const hits = await vectorIndex.hybridSearch({
         dense,
         sparse: encodeQuery(input.query),
         principals: identity.principals,
-        limit: Math.min(input.limit * 2, 100),
+        limit: byDocument ? Math.min(input.limit * 4, 400) : Math.min(input.limit * 2, 100),
         ...(input.documentIds ? { documentIds: input.documentIds } : {}),
         ...(input.tags?.length ? { tags: input.tags } : {}),
+        ...(input.mode ? { mode: input.mode } : {}),
       });
       timings.searchMs = performance.now() - t;
       input.signal?.throwIfAborted();
-      // RRF gives equal scores often (first in one list, second in the other); break ties by
-      // document order so the same question always gets the same passages in the same order.
+      // RRF gives equal scores often (first in one list, second in the other). Ties go to the
+      // passage closer in meaning, then to a key that survives re-ingestion (file name, chunk
+      // index; a document id is random), so the same question always gets the same passages.
       hits.sort(
         (a, b) =>
           b.score - a.score ||
-          a.payload.document_id.localeCompare(b.payload.document_id) ||
-          a.payload.chunk_index - b.payload.chunk_index,
+          (b.denseScore ?? -2) - (a.denseScore ?? -2) ||
+          a.payload.filename.localeCompare(b.payload.filename) ||
+          a.payload.chunk_index - b.payload.chunk_index ||
+          a.payload.document_id.localeCompare(b.payload.document_id),
       );
 
       // Defence in depth: the Qdrant payload may be stale (access changed, document deleted,
@@ -126,6 +143,7 @@ export default fp(
       const readable = new Map(rows.map((r) => [r.id, r]));
       const floor = input.minScore ?? 0;
       const passages: Passage[] = [];
+      const byDoc = new Map<string, Passage>();
       let dropped = 0;
       for (const h of hits) {
         const doc = readable.get(h.payload.document_id);
@@ -133,9 +151,11 @@ export default fp(
           dropped++;
           continue;
         }
-        if (floor > 0 && (h.denseScore === undefined || h.denseScore < floor)) continue;
-        if (passages.length >= input.limit) break;
-        passages.push({
+        // The floor is on meaning (cosine), but a passage BM25 ranks among its first few passes
+        // too: an exact name or code that the vectors miss is what hybrid search is for.
+        const strongSparse = h.sparseRank !== undefined && h.sparseRank < SPARSE_FLOOR_RANK;
+        if (floor > 0 && !strongSparse && (h.denseScore === undefined || h.denseScore < floor)) continue;
+        const passage: Passage = {
           documentId: doc.id,
           filename: doc.filename,
           chunkIndex: h.payload.chunk_index,
@@ -145,7 +165,17 @@ export default fp(
           page: h.payload.page ?? null,
           pageEnd: h.payload.page_end ?? null,
           heading: h.payload.heading ?? null,
-        });
+        };
+        if (byDocument) {
+          const best = byDoc.get(doc.id);
+          if (best) {
+            (best.also ??= []).push(passage);
+            continue;
+          }
+          if (passages.length >= input.limit) continue;
+          byDoc.set(doc.id, passage);
+        } else if (passages.length >= input.limit) break;
+        passages.push(passage);
       }
       if (dropped > 0)
         fastify.log.warn(

@@ -2,13 +2,25 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BadRequestError } from '@rattgllm/core';
 import { errorResponses } from '../../schemas/common.js';
+import type { Passage } from '../../lib/rag-context.js';
 
 export const MAX_QUERY_CHARS = 2000;
+export const MAX_SEARCH_LIMIT = 100;
 
 const SearchBody = Type.Object(
   {
     query: Type.String({ minLength: 1, maxLength: MAX_QUERY_CHARS }),
-    limit: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
+    limit: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SEARCH_LIMIT,
+      default: 8,
+      description: 'Documents (group "document") or passages (group "passage") to return',
+    }),
+    group: Type.Union([Type.Literal('document'), Type.Literal('passage')], {
+      default: 'document',
+      description:
+        '"document": one entry per document — its best passage, with its other matching passages in `also`; "passage": every passage on its own',
+    }),
     documentIds: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: 200 })),
     tags: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50 }),
@@ -17,9 +29,7 @@ const SearchBody = Type.Object(
   { additionalProperties: false },
 );
 
-const SearchResult = Type.Object({
-  documentId: Type.String(),
-  filename: Type.String(),
+const passageFields = {
   chunkIndex: Type.Integer(),
   text: Type.String(),
   score: Type.Number({ description: 'Fused (RRF) rank score; higher is better' }),
@@ -29,6 +39,27 @@ const SearchResult = Type.Object({
     description: 'last page, when the passage spans more than one ("pages 1–2")',
   }),
   heading: Type.Union([Type.String(), Type.Null()]),
+};
+
+const SearchResult = Type.Object({
+  documentId: Type.String(),
+  filename: Type.String(),
+  ...passageFields,
+  also: Type.Optional(
+    Type.Array(Type.Object(passageFields), {
+      description: 'Other matching passages of this document, best first (group "document")',
+    }),
+  ),
+});
+
+const passageOut = (p: Passage) => ({
+  chunkIndex: p.chunkIndex,
+  text: p.text,
+  score: p.score,
+  denseScore: p.denseScore,
+  page: p.page,
+  pageEnd: p.pageEnd ?? null,
+  heading: p.heading,
 });
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -49,7 +80,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request) => {
       const started = performance.now();
-      const { query, limit, documentIds, tags } = request.body;
+      const { query, limit, group, documentIds, tags } = request.body;
       const text = query.trim();
       if (!text) throw new BadRequestError('query must contain more than whitespace', 'EMPTY_QUERY');
       const identity = await fastify.retrievalIdentity(request);
@@ -57,6 +88,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         identity,
         query: text,
         limit,
+        group,
         ...(documentIds ? { documentIds } : {}),
         ...(tags ? { tags } : {}),
       });
@@ -64,13 +96,8 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         results: passages.map((p) => ({
           documentId: p.documentId,
           filename: p.filename,
-          chunkIndex: p.chunkIndex,
-          text: p.text,
-          score: p.score,
-          denseScore: p.denseScore,
-          page: p.page,
-          pageEnd: p.pageEnd ?? null,
-          heading: p.heading,
+          ...passageOut(p),
+          ...(group === 'document' ? { also: (p.also ?? []).map(passageOut) } : {}),
         })),
         tookMs: Math.round((performance.now() - started) * 10) / 10,
       };
