@@ -108,7 +108,7 @@ describe('retrieval with real embeddings', () => {
     expect((await search({ query: 'library', limit: 100 })).statusCode).toBe(200);
     const res = await search({ query: 'library', limit: 101 });
     expect(res.statusCode).toBe(400);
-    expect(res.json().message).toMatch(/limit/);
+    expect(res.json().message).toMatch(/limit/i);
   });
 
   it('keeps a strong BM25 hit under the cosine floor, drops weak ones (chat and /search alike)', async () => {

@@ -281,14 +281,23 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
       }),
     );
     const denseScores = new Map((denseRes?.points ?? []).map((p) => [String(p.id), p.score]));
-    const sparseRanks = new Map((sparseRes?.points ?? []).map((p, i) => [String(p.id), i]));
+    const denseRanks = tiedRanks(denseRes?.points ?? []);
+    const sparseRanks = tiedRanks(sparseRes?.points ?? []);
+    const hybrid = (input.mode ?? 'hybrid') === 'hybrid';
     return (mainRes?.points ?? []).map((p) => {
       const id = String(p.id);
       const denseScore = denseScores.get(id);
       const sparseRank = sparseRanks.get(id);
+      const denseRank = denseRanks.get(id);
       return {
         id,
-        score: p.score,
+        // Qdrant's RRF ranks tied hits in whatever order they came (it varies between identical
+        // requests), so two equal passages get different fused scores by chance. The same RRF over
+        // ranks that tied hits share gives them one score, and the caller's tie-break decides.
+        score:
+          hybrid && (denseRank !== undefined || sparseRank !== undefined)
+            ? rrf(denseRank) + rrf(sparseRank)
+            : p.score,
         ...(denseScore !== undefined ? { denseScore } : {}),
         ...(sparseRank !== undefined ? { sparseRank } : {}),
         payload: p.payload as unknown as ChunkPayload,
@@ -305,4 +314,19 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     countDocumentPoints,
     hybridSearch,
   };
+}
+
+/** Qdrant's RRF constant when the request sets none (lib/segment/src/common/reciprocal_rank_fusion.rs). */
+const RRF_K = 2;
+const rrf = (rank: number | undefined) => (rank === undefined ? 0 : 1 / (rank + RRF_K));
+
+/** 0-based rank of each point in a score-ordered list, equal scores sharing the first one's rank. */
+function tiedRanks(points: { id: string | number; score: number }[]): Map<string, number> {
+  const ranks = new Map<string, number>();
+  let rank = 0;
+  points.forEach((p, i) => {
+    if (i > 0 && p.score !== points[i - 1]!.score) rank = i;
+    ranks.set(String(p.id), rank);
+  });
+  return ranks;
 }
