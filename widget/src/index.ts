@@ -10,5 +10,6 @@ export { RattgDocuments } from './components/documents/documents.js';
 export { RattgSearch } from './components/search/search.js';
 export { RattgAccount } from './components/account/account.js';
 export { RattgAdmin } from './components/admin/admin.js';
+export { RattgSystemStatus } from './components/system-status/system-status.js';
 export { ApiClient, ApiError } from './lib/api.js';
-export type { DocumentInfo, DocumentEvent, SearchResult, SessionUser, Me } from './lib/api.js';
+export type { DocumentInfo, DocumentEvent, SearchResult, SessionUser, Me, Readiness } from './lib/api.js';

@@ -105,6 +105,14 @@ export interface PublicConfig {
   upload: { maxBytes: number; maxMb: number; extensions: string[] };
 }
 
+export type DependencyStatus = 'ok' | 'degraded' | 'down';
+
+/** `GET /ready`: each dependency (postgres, qdrant, embedder, chat, ingestor) with a reason when not ok. */
+export interface Readiness {
+  status: 'ok' | 'degraded' | 'unavailable';
+  checks: Record<string, { status: DependencyStatus; reason?: string }>;
+}
+
 /** An error answer of the API (`{statusCode, error, message, code}`), or a network failure (status 0). */
 export class ApiError extends Error {
   constructor(
@@ -192,7 +200,13 @@ export class ApiClient extends EventTarget {
     }
   }
 
-  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  /** One JSON request; a 401 on a signed-in request signs out (see `refused`). */
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; text: string; token: string | null }> {
     const token = this.token;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
@@ -210,13 +224,31 @@ export class ApiClient extends EventTarget {
       if ((err as Error).name === 'AbortError') throw err;
       throw toApiError(0, '');
     }
-    const text = res.status === 204 ? '' : await res.text();
-    if (!res.ok) {
-      const err = toApiError(res.status, text);
+    return { status: res.status, text: res.status === 204 ? '' : await res.text(), token };
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const { status, text, token } = await this.send(method, path, body, signal);
+    if (status < 200 || status > 299) {
+      const err = toApiError(status, text);
       this.refused(err, Boolean(token));
       throw err;
     }
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** `GET /ready`. Its 503 (Postgres down) still carries the report, so that is returned too. */
+  async ready(signal?: AbortSignal): Promise<Readiness> {
+    const { status, text } = await this.send('GET', '/ready', undefined, signal);
+    if (status === 200 || status === 503) {
+      try {
+        const body = JSON.parse(text) as Partial<Readiness>;
+        if (body.checks && typeof body.checks === 'object') return body as Readiness;
+      } catch {
+        // Not the gateway's report (a proxy's error page): an ApiError below.
+      }
+    }
+    throw toApiError(status, text);
   }
 
   /** A one-minute ticket that signs this user in on the chat site (POST it to /chat-sso/handoff there). */

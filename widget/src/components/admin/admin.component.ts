@@ -5,6 +5,7 @@ import { emit } from '../../lib/emit.js';
 import { keyState, scopeWords } from '../../lib/keys.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { adminStyles } from './admin.styles.js';
+import '../system-status/system-status.js';
 
 const ROLES = ['admin', 'user', 'service'] as const;
 
@@ -30,7 +31,7 @@ function groupList(text: string | undefined): string[] {
 }
 
 /**
- * Administration: users (create, change roles/groups/email, reset password, disable, delete) and
+ * Administration: the system status (rattg-system-status), users (create, change roles/groups/email, reset password, disable, delete) and
  * everyone's API keys with their owners (revoke after a confirmation; each user makes their own in
  * rattg-account). Warns when the server runs with published demo secrets.
  *
@@ -312,6 +313,14 @@ export class RattgAdmin extends LitElement {
       }
       <div role="status" aria-live="polite" class="muted">${this.message}</div>
       <div class="error" role="alert">${this.error}</div>
+
+      ${
+        // The tab is shown to admins only; this also keeps it away from anyone who embeds
+        // rattg-admin by hand without being one.
+        this.me?.roles.includes('admin')
+          ? html`<rattg-system-status .client=${this.client}></rattg-system-status>`
+          : nothing
+      }
 
       <section aria-labelledby="users-title">
         <h2 id="users-title">Users</h2>
