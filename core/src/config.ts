@@ -131,7 +131,9 @@ const schema = z
     RETRY_HORIZON: duration.default(24 * 3600),
     /** First pause between retries; each further pause doubles up to RETRY_MAX_DELAY (with jitter). */
     RETRY_BASE_DELAY: duration.default(2),
-    RETRY_MAX_DELAY: duration.default(5 * 60),
+    // 30 s: a document waits at most about that long after its service is back (a retry every
+    // 30 s per waiting document is nothing to a service that answers again).
+    RETRY_MAX_DELAY: duration.default(30),
     /** How often indexed documents are checked against their points in Qdrant (and lost workers' jobs freed). */
     CONSISTENCY_CHECK_INTERVAL: duration.default(5 * 60),
     /**

@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { AppError } from '@rattgllm/core';
+import { AppError, networkCodeOf } from '@rattgllm/core';
 
 /**
  * The OpenAI-compatible chat upstream (Ollama's `/v1` by default), over one undici Agent with
@@ -60,16 +60,6 @@ async function readErrorMessage(body: Dispatcher.ResponseData['body']): Promise<
     /* not JSON */
   }
   return text.slice(0, 500).trim() || 'no details';
-}
-
-function networkCodeOf(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 export interface LlmClient {
