@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHs256 } from '../src/lib/hs256.js';
 import { answerTokens, conversationTokens } from '../src/lib/prompt-budget.js';
-import { messageText } from '../src/lib/rag-context.js';
+import { messageText } from '../src/retrieval/context.js';
 import { bearer, createUser } from '../../test/support/gateway.js';
 import { OWUI_JWT_SECRET, OWUI_KEY, startRag, type RagEnv } from './rag-support.js';
 

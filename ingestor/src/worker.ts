@@ -16,7 +16,7 @@ import { errorMessage, faultReason } from './errors.js';
 import { ingestDocument } from './jobs/ingest.js';
 import { removeDocument } from './jobs/remove.js';
 import { syncAccess } from './jobs/access.js';
-import { reconcile } from './reconcile.js';
+import { reconcile } from './jobs/reconcile.js';
 
 export type WorkerState = 'idle' | 'running' | 'stopping' | 'stopped';
 

@@ -8,7 +8,7 @@ import {
   sendInTransaction,
   type DocumentRow,
 } from '@rattgllm/core';
-import { reconcile } from '../src/reconcile.js';
+import { reconcile } from '../src/jobs/reconcile.js';
 import {
   addUser,
   ingestEnv,

@@ -3,7 +3,7 @@
  * free, the system prompt and the passages stay whole, and the conversation loses its oldest
  * turns first. Pure functions: the chat route and the tests share them.
  */
-import { estimateTokens, messageText } from './rag-context.js';
+import { estimateTokens, messageText } from '../retrieval/context.js';
 
 type Message = Record<string, unknown>;
 

@@ -10,8 +10,8 @@ import {
 } from '@rattgllm/core';
 import { createLlmClient, type LlmClient } from '../../lib/llm.js';
 import { createModelContext, type ModelContext } from '../../lib/model-context.js';
-import type { Passage } from '../../lib/rag-context.js';
-import { ragRepository, type RagRepository } from './repositories/rag.js';
+import type { Passage } from '../../retrieval/context.js';
+import { ragRepository, type RagRepository } from './repositories/openwebui.js';
 
 /**
  * Who retrieval reads for. `principal` drives the Postgres re-check (`whereReadable`),

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BadRequestError } from '@rattgllm/core';
 import { errorResponses } from '../../schemas/common.js';
-import type { Passage } from '../../lib/rag-context.js';
+import type { Passage } from '../../retrieval/context.js';
 
 export const MAX_QUERY_CHARS = 2000;
 export const MAX_SEARCH_LIMIT = 100;

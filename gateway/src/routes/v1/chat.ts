@@ -12,8 +12,8 @@ import {
   selectPassages,
   toSources,
   type OpenWebUISource,
-} from '../../lib/rag-context.js';
-import { errorEvent, sourceChunk, statusChunk, type ChunkBase } from '../../lib/sse.js';
+} from '../../retrieval/context.js';
+import { errorEvent, sourceChunk, statusChunk, type ChunkBase } from './chunks.js';
 import {
   answerTokens,
   messageTokens,

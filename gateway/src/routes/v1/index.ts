@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { estimateTokens } from '../../lib/rag-context.js';
+import { estimateTokens } from '../../retrieval/context.js';
 import { installOpenAiErrors, OpenAiError } from './errors.js';
 import chatRoutes from './chat.js';
 

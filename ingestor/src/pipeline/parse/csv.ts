@@ -5,7 +5,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { ParseError, type ParsedDocument } from '../types.js';
-import { decodeText, type ParserEnv } from './env.js';
+import { decodeText, type ParserEnv } from './sink.js';
 
 export function parseCsv(data: Uint8Array, env: ParserEnv, tsv: boolean): ParsedDocument {
   const text = decodeText(data, 'CSV file');

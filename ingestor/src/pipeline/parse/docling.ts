@@ -22,7 +22,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ParsedDocument, StageContext } from '../types.js';
-import { DEFAULT_PARSE_LIMITS, SectionSink, type ParserEnv } from './env.js';
+import { DEFAULT_PARSE_LIMITS, SectionSink, type ParserEnv } from './sink.js';
 import type { DoclingClient as ParseDoclingClient } from './index.js';
 import { parseMarkdown } from './markdown.js';
 

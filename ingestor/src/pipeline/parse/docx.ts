@@ -5,7 +5,7 @@
  */
 import mammoth from 'mammoth';
 import { ParseError, type ParsedDocument } from '../types.js';
-import type { ParserEnv } from './env.js';
+import type { ParserEnv } from './sink.js';
 import { parseHtmlString } from './html.js';
 import { extractZip, inspectZip, repackZip } from './zip.js';
 

@@ -6,7 +6,7 @@
  */
 import { Parser } from 'htmlparser2';
 import type { ParsedDocument } from '../types.js';
-import type { ParserEnv } from './env.js';
+import type { ParserEnv } from './sink.js';
 
 const SKIP = new Set([
   'script',

@@ -19,7 +19,7 @@ import {
   SectionSink,
   type ParseLimits,
   type ParserEnv,
-} from './env.js';
+} from './sink.js';
 import { parseHtmlString } from './html.js';
 import { parseJson } from './json.js';
 import { parseMarkdown } from './markdown.js';
@@ -28,7 +28,7 @@ import { parsePptx } from './pptx.js';
 import { parseText } from './text.js';
 import { parseXlsx } from './xlsx.js';
 
-export { DEFAULT_PARSE_LIMITS, type ParseLimits, type ZipLimits } from './env.js';
+export { DEFAULT_PARSE_LIMITS, type ParseLimits, type ZipLimits } from './sink.js';
 
 export type DocumentFormat =
   'pdf' | 'docx' | 'pptx' | 'xlsx' | 'html' | 'md' | 'txt' | 'csv' | 'tsv' | 'json';

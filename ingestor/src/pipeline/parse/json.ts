@@ -3,7 +3,7 @@
  * as heading); array elements are separate paragraphs so a record is kept together in a chunk.
  */
 import { ParseError, type ParsedDocument } from '../types.js';
-import { decodeText, type ParserEnv } from './env.js';
+import { decodeText, type ParserEnv } from './sink.js';
 
 const MAX_DEPTH = 64;
 

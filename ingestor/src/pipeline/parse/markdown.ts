@@ -5,7 +5,7 @@
  */
 import { Lexer, Tokenizer, type Token, type Tokens, type TokensList } from 'marked';
 import type { ParsedDocument } from '../types.js';
-import { decodeText, normalizeNewlines, type ParserEnv } from './env.js';
+import { decodeText, normalizeNewlines, type ParserEnv } from './sink.js';
 
 export function parseMarkdown(data: Uint8Array, env: ParserEnv): ParsedDocument {
   const source = normalizeNewlines(decodeText(data, 'Markdown file'));

@@ -6,7 +6,7 @@
  */
 import { getDocumentProxy } from 'unpdf';
 import { ParseError, type ParsedDocument } from '../types.js';
-import type { ParserEnv } from './env.js';
+import type { ParserEnv } from './sink.js';
 
 type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
 

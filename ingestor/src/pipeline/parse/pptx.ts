@@ -6,7 +6,7 @@
  */
 import type { Unzipped } from 'fflate';
 import { ParseError, type ParsedDocument } from '../types.js';
-import type { ParserEnv } from './env.js';
+import type { ParserEnv } from './sink.js';
 import { readRels, walkXml } from './xml.js';
 import { entryText, extractZip, inspectZip } from './zip.js';
 

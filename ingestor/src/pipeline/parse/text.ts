@@ -1,6 +1,6 @@
 /** Plain text: one section, paragraphs as written. */
 import type { ParsedDocument } from '../types.js';
-import { decodeText, normalizeNewlines, type ParserEnv } from './env.js';
+import { decodeText, normalizeNewlines, type ParserEnv } from './sink.js';
 
 export function parseText(data: Uint8Array, env: ParserEnv): ParsedDocument {
   const text = normalizeNewlines(decodeText(data, 'Text file'));

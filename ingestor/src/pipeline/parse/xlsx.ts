@@ -5,7 +5,7 @@
  */
 import { ParseError, type ParsedDocument } from '../types.js';
 import { formatRow } from './csv.js';
-import type { ParserEnv } from './env.js';
+import type { ParserEnv } from './sink.js';
 import { readRels, walkXml } from './xml.js';
 import { entryText, extractZip, inspectZip } from './zip.js';
 

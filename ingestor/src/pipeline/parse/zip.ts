@@ -9,7 +9,7 @@
  */
 import { unzipSync, zipSync, type Unzipped } from 'fflate';
 import { ParseError } from '../types.js';
-import type { ZipLimits } from './env.js';
+import type { ZipLimits } from './sink.js';
 
 export interface ZipEntryInfo {
   name: string;

@@ -1,9 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { JOBS, sendInTransaction } from '@rattgllm/core';
-import type { DocumentRecord, IngestorDeps } from './deps.js';
-import { indexSignature } from './jobs/ingest.js';
-import { isIgnoredPath } from './drop/layout.js';
-import { removeDropFile, syncDropFile } from './drop/sync.js';
+import type { DocumentRecord, IngestorDeps } from '../deps.js';
+import { indexSignature } from './ingest.js';
+import { isIgnoredPath } from '../drop/layout.js';
+import { removeDropFile, syncDropFile } from '../drop/sync.js';
 
 export interface ReconcileReport {
   scanned: number;

@@ -1,4 +1,4 @@
-import type { OpenWebUISource } from './rag-context.js';
+import type { OpenWebUISource } from '../../retrieval/context.js';
 
 /** One server-sent event carrying JSON, as OpenAI-compatible streams frame them. */
 export function sseData(value: unknown): string {
