@@ -10,6 +10,8 @@ export interface ValidationIssue {
   message?: string;
 }
 
+import { SAFE_TEXT_PATTERN } from '../schemas/common.js';
+
 /** `currentPassword` → "Current password"; `/roles/0` → "Roles". */
 function label(field: string): string {
   const words = field
@@ -45,7 +47,9 @@ export function issueSentence(issue: ValidationIssue): string {
     case 'maxLength':
       return `${name} must be at most ${s(p.limit, 'character', 'characters')}.`;
     case 'pattern':
-      return `${name} contains characters that are not allowed, or is too short or too long.`;
+      return p.pattern === SAFE_TEXT_PATTERN
+        ? `${name} must not contain control characters (such as NUL).`
+        : `${name} contains characters that are not allowed, or is too short or too long.`;
     case 'format':
       return p.format === 'email'
         ? `${name} must be an e-mail address.`

@@ -2,7 +2,6 @@ import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
 import { AppError } from '@rattgllm/core';
 import type { FastifyError } from 'fastify';
-import { SAFE_TEXT_PATTERN } from '../../schemas/common.js';
 import { clientFaultOf, isDatabaseUnavailable, publicView } from '../../lib/public-error.js';
 import { describeValidation, type ValidationIssue } from '../../lib/validation.js';
 
@@ -45,9 +44,6 @@ export default fp(
         const described = describeValidation(err.validation as ValidationIssue[]);
         message = described.message;
         extra = { fields: described.fields };
-        const first = err.validation[0];
-        if (first?.keyword === 'pattern' && first.params?.pattern === SAFE_TEXT_PATTERN)
-          message = `${err.validationContext ?? 'request'}${first.instancePath} must not contain control characters (such as NUL)`;
       } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
         statusCode = err.statusCode;
         code = FASTIFY_CODES[err.code] ?? err.code ?? 'BAD_REQUEST';
