@@ -86,6 +86,11 @@ const schema = z
     QDRANT_URL: z.url().default('http://qdrant:6333'),
     QDRANT_API_KEY: z.string().optional(),
     QDRANT_COLLECTION: z.string().min(1).default('rattgllm_chunks'),
+    /**
+     * When a changed EMBED_MODEL / EMBED_DIM has been re-embedded into its shadow collection,
+     * switch search to it at once. Off: an admin compares and switches (POST /admin/index/switch).
+     */
+    INDEX_AUTO_SWITCH: bool.default(false),
 
     // Embeddings and chat (Ollama)
     OLLAMA_URL: z.url().default('http://ollama:11434'),

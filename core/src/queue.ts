@@ -13,6 +13,8 @@ export const JOBS = {
   delete: 'delete',
   /** Rewrite a document's access principals in the index (no re-embedding), or, with `all`, reconcile everything. */
   reindex: 'reindex',
+  /** Embed one document into a shadow collection with a new embedding model (index generations). */
+  reembed: 'reembed',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
@@ -31,6 +33,12 @@ export interface ReindexJob {
   /** The reconcile pass over the folder, Postgres, storage and the index. */
   all?: boolean;
   force?: boolean;
+}
+
+export interface ReembedJob {
+  documentId: string;
+  /** The generation's collection the document is embedded into. */
+  collection: string;
 }
 
 /**
@@ -96,7 +104,7 @@ export function sendInTransaction(
   boss: PgBoss,
   trx: Knex.Transaction | Knex,
   name: JobName,
-  data: IngestJob | DeleteJob | ReindexJob,
+  data: IngestJob | DeleteJob | ReindexJob | ReembedJob,
   options: { startAfter?: Date } = {},
 ): Promise<string | null> {
   const key = 'documentId' in data && data.documentId ? data.documentId : 'all';

@@ -32,6 +32,7 @@ import openwebuiPlugin from './plugins/app/openwebui.js';
 import readinessPlugin from './plugins/app/readiness.js';
 import searchRoutes from './routes/search/index.js';
 import v1Routes from './routes/v1/index.js';
+import indexGenerationRoutes from './routes/admin/index-generations.js';
 
 export interface AppOptions {
   config: Config;
@@ -70,6 +71,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(documentLinkRoutes);
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
+  await fastify.register(indexGenerationRoutes);
   await fastify.register(v1Routes, { prefix: '/v1' });
   await fastify.register(import('./routes/chat-sso/index.js'));
   await fastify.register(import('./routes/widget/index.js'));

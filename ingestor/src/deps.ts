@@ -10,6 +10,7 @@ import type {
 } from '@rattgllm/core';
 import type { DoclingClient } from './pipeline/parse/index.js';
 import type { EmbedBatcher } from './pipeline/embed-batcher.js';
+import type { GenerationRuntime } from './generations/runtime.js';
 
 /** Everything the ingestor's stages talk to; built once in main.ts (tests build their own). */
 export interface IngestorDeps {
@@ -27,6 +28,8 @@ export interface IngestorDeps {
    * chunkTokensFor). Unset (tests): CHUNK_TOKENS, else 400.
    */
   chunkTokens?: number;
+  /** The index generations (a model change re-embeds into a shadow collection); main.ts sets it. */
+  generations?: GenerationRuntime;
   /** docling-serve when DOCLING_URL is set. */
   docling?: DoclingClient | undefined;
 }

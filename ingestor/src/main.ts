@@ -10,6 +10,7 @@ import {
   EmbedModelNotFoundError,
   JOBS,
   createDb,
+  createCollectionOps,
   createEmbedder,
   createLogger,
   createStorage,
@@ -27,6 +28,9 @@ import { EmbedBatcher } from './pipeline/embed-batcher.js';
 import { startHealth, type IngestorHealthService } from './health.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
 import { requeueIndexed, startHealing } from './jobs/heal.js';
+import { prepareGenerations } from './generations/bootstrap.js';
+import { createGenerationRuntime } from './generations/runtime.js';
+import { startRebuild } from './generations/driver.js';
 
 export interface Ingestor {
   deps: IngestorDeps;
@@ -53,6 +57,8 @@ export async function startIngestor(
     heartbeatMs?: number;
     pollingIntervalSeconds?: number;
     docling?: Partial<Omit<DoclingOptions, 'url'>>;
+    /** How often the re-embedding driver runs (ms); tests shorten it. */
+    rebuildIntervalMs?: number;
   } = {},
 ): Promise<Ingestor> {
   const log = createLogger(config, 'ingestor');
@@ -71,7 +77,6 @@ export async function startIngestor(
     },
   });
   await storage.ensureBucket();
-  await index.ensureCollection();
   let chunkTokens = chunkTokensFor(undefined, config.CHUNK_TOKENS);
   try {
     const model = await embedder.checkModel();
@@ -112,6 +117,12 @@ export async function startIngestor(
     chunkTokens: chunkTokens.tokens,
   };
   late.deps = deps;
+  // The active generation's collection (plain, or behind the alias), and the shadow one when the
+  // configured model changed; from here on points go to the active one, deletes to all.
+  const ops = createCollectionOps(config);
+  await prepareGenerations(deps, ops);
+  deps.generations = await createGenerationRuntime(deps, ops);
+  deps.index = deps.generations.index;
 
   const root = resolve(config.DROP_DIR);
   await mkdir(root, { recursive: true });
@@ -124,6 +135,10 @@ export async function startIngestor(
   const scheduleReconcile = async () => {
     await sendInTransaction(boss, db, JOBS.reindex, { all: true });
   };
+  const stopRebuild = startRebuild(deps, deps.generations, {
+    onSwitched: scheduleReconcile,
+    ...(options.rebuildIntervalMs ? { intervalMs: options.rebuildIntervalMs } : {}),
+  });
   const watcher =
     options.watch === false
       ? null
@@ -147,6 +162,7 @@ export async function startIngestor(
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);
+        await stopRebuild();
         await stopHealing();
         await health.stop();
         await watcher?.stop();

@@ -9,6 +9,7 @@ import {
   type IngestJob,
   type JobResult,
   type JobWithMetadata,
+  type ReembedJob,
   type ReindexJob,
 } from '@rattgllm/core';
 import type { IngestorDeps } from './deps.js';
@@ -17,6 +18,8 @@ import { ingestDocument } from './jobs/ingest.js';
 import { removeDocument } from './jobs/remove.js';
 import { syncAccess } from './jobs/access.js';
 import { reconcile } from './jobs/reconcile.js';
+import { activeDeps } from './generations/runtime.js';
+import { reembedJob } from './generations/reembed.js';
 
 export type WorkerState = 'idle' | 'running' | 'stopping' | 'stopped';
 
@@ -91,13 +94,18 @@ export class IngestWorker {
     await boss.work<DeleteJob, JobResult[], typeof many>(JOBS.delete, many, (jobs) =>
       settleEach(jobs, (job) => this.track(removeDocument(this.deps, job.data.documentId))),
     );
+    await boss.work<ReembedJob, JobResult[], typeof many>(JOBS.reembed, many, (jobs) =>
+      settleEach(jobs, (job) =>
+        this.track(reembedJob(this.deps, job.data, AbortSignal.any([job.signal, this.handBack.signal]))),
+      ),
+    );
     const one = { ...common, localConcurrency: 1 } as const;
     await boss.work<ReindexJob, void, typeof one>(JOBS.reindex, one, ([job]) => {
       const data = job!.data;
       const signal = AbortSignal.any([job!.signal, this.handBack.signal]);
       if (data.all)
         return this.track(
-          reconcile(this.deps, { root: this.options.dropRoot, force: Boolean(data.force), signal }),
+          reconcile(activeDeps(this.deps), { root: this.options.dropRoot, force: Boolean(data.force), signal }),
         );
       if (data.documentId) return this.track(syncAccess(this.deps, data.documentId));
       return Promise.resolve();
@@ -122,7 +130,8 @@ export class IngestWorker {
     const since = job.data.retry?.since ?? Date.now();
     const inJob = Math.min(IN_JOB_RETRY_MS, Math.max(0, policy.horizonMs - (Date.now() - since)));
     try {
-      await ingestDocument(this.deps, documentId, {
+      // The generation search uses now (its own model while a new one is re-embedded).
+      await ingestDocument(activeDeps(this.deps), documentId, {
         force: Boolean(force),
         signal,
         retry: { ...policy, horizonMs: inJob + (Date.now() - since), since },

@@ -1,6 +1,8 @@
 /**
  * An in-process stand-in for Qdrant (REST API of v1.19) covering everything rattgllm calls:
- * collections (create, get, exists, list, delete), payload indexes, points upsert / retrieve /
+ * collections (create, get, exists, list, delete), aliases (`POST /collections/aliases` with
+ * create/delete/rename actions, `GET /aliases`, `GET /collections/{name}/aliases`; every
+ * collection route resolves an alias first, as Qdrant's resolve_name does), payload indexes, points upsert / retrieve /
  * delete (ids or filter) / set and overwrite payload / scroll / count, and the Query API with
  * nested prefetch, RRF fusion, dense cosine and sparse (IDF-modified) dot-product scoring.
  * Paths, field names, status codes, the `{result, status, time}` envelope and the
@@ -202,6 +204,8 @@ function selectVector(point: StoredPoint, selector: unknown): Json | undefined {
 
 export class QdrantStandin extends StandinServer {
   readonly collections = new Map<string, Collection>();
+  /** alias name → collection name (Qdrant's alias_persistence). */
+  readonly aliases = new Map<string, string>();
   private readonly started = Date.now();
 
   protected errorBody(_status: number, message: string): unknown {
@@ -212,8 +216,13 @@ export class QdrantStandin extends StandinServer {
     this.sendJson(res, 200, { result, status, time: (performance.now() - t0) / 1000 });
   }
 
+  /** An alias resolves to its collection; otherwise the name itself (Qdrant checks the alias first). */
+  private resolve(name: string): string {
+    return this.aliases.get(name) ?? name;
+  }
+
   private collection(name: string): Collection {
-    const c = this.collections.get(name);
+    const c = this.collections.get(this.resolve(name));
     if (!c) throw new JsonError(404, `Not found: Collection \`${name}\` doesn't exist!`);
     return c;
   }
@@ -247,7 +256,18 @@ export class QdrantStandin extends StandinServer {
       res.end(`${parts[0]} check passed`);
       return;
     }
+    if (parts.length === 1 && parts[0] === 'aliases' && method === 'GET') {
+      const aliases = [...this.aliases].map(([alias_name, collection_name]) => ({
+        alias_name,
+        collection_name,
+      }));
+      return this.ok(res, { aliases }, t0);
+    }
     if (parts[0] !== 'collections') throw new JsonError(404, `Not found: ${url.pathname}`);
+    if (parts.length === 2 && parts[1] === 'aliases' && method === 'POST') {
+      this.updateAliases(b);
+      return this.ok(res, true, t0);
+    }
     if (parts.length === 1 && method === 'GET') {
       return this.ok(res, { collections: [...this.collections.keys()].map((name) => ({ name })) }, t0);
     }
@@ -259,12 +279,23 @@ export class QdrantStandin extends StandinServer {
       case 'GET ':
         return this.ok(res, this.info(this.collection(name)), t0);
       case 'GET exists':
-        return this.ok(res, { exists: this.collections.has(name) }, t0);
+        return this.ok(res, { exists: this.collections.has(this.resolve(name)) }, t0);
+      case 'GET aliases': {
+        const aliases = [...this.aliases]
+          .filter(([, target]) => target === name)
+          .map(([alias_name, collection_name]) => ({ alias_name, collection_name }));
+        return this.ok(res, { aliases }, t0);
+      }
       case 'PUT ':
         this.create(name, b);
         return this.ok(res, true, t0);
-      case 'DELETE ':
-        return this.ok(res, this.collections.delete(name), t0);
+      case 'DELETE ': {
+        // By its own name only (an alias name deletes nothing, `false`); its aliases go with it.
+        const deleted = this.collections.delete(name);
+        if (deleted)
+          for (const [alias, target] of this.aliases) if (target === name) this.aliases.delete(alias);
+        return this.ok(res, deleted, t0);
+      }
       case 'PUT index': {
         const c = this.collection(name);
         const field = b.field_name;
@@ -336,9 +367,48 @@ export class QdrantStandin extends StandinServer {
     }
   };
 
+  /**
+   * `POST /collections/aliases`: the actions in order, under one lock in Qdrant (no search sees a
+   * half-switched alias). Like Qdrant, an action that fails leaves the earlier ones applied.
+   */
+  private updateAliases(b: Json): void {
+    const actions = b.actions;
+    if (!Array.isArray(actions)) throw formatError('missing field `actions`');
+    for (const raw of actions as Json[]) {
+      const keys = raw && typeof raw === 'object' ? Object.keys(raw) : [];
+      if (keys.length !== 1)
+        throw formatError('data did not match any variant of untagged enum AliasOperations');
+      const op = raw[keys[0]!] as Json | null;
+      const field = (f: string): string => {
+        const v = op?.[f];
+        if (typeof v !== 'string') throw formatError(`missing field \`${f}\``);
+        return v;
+      };
+      if (keys[0] === 'create_alias') {
+        const collection = field('collection_name');
+        const alias = field('alias_name');
+        if (!this.collections.has(collection))
+          throw new JsonError(404, `Not found: Collection \`${collection}\` doesn't exist!`);
+        if (this.collections.has(alias)) throw badRequest(`Collection \`${alias}\` already exists!`);
+        this.aliases.set(alias, collection);
+      } else if (keys[0] === 'delete_alias') {
+        this.aliases.delete(field('alias_name'));
+      } else if (keys[0] === 'rename_alias') {
+        const from = field('old_alias_name');
+        const to = field('new_alias_name');
+        const target = this.aliases.get(from);
+        if (target === undefined) throw new JsonError(404, `Not found: Alias ${from} does not exists!`);
+        this.aliases.delete(from);
+        this.aliases.set(to, target);
+      } else throw formatError('data did not match any variant of untagged enum AliasOperations');
+    }
+  }
+
   private create(name: string, b: Json): void {
     if (this.collections.has(name))
       throw new JsonError(409, `Wrong input: Collection \`${name}\` already exists!`);
+    if (this.aliases.has(name))
+      throw badRequest(`Can't create collection with name ${name}. Alias with the same name already exists`);
     if (!/^[A-Za-z0-9_.-]{1,255}$/.test(name)) throw badRequest(`Collection name \`${name}\` is not valid`);
     const vectors: Record<string, DenseParams> = {};
     const raw = b.vectors as Json | undefined;

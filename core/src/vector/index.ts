@@ -1,3 +1,7 @@
 export * from './errors.js';
 export * from './ids.js';
 export * from './vectorIndex.js';
+export * from './aliases.js';
+export * from './generations.js';
+export * from './serving.js';
+export * from './metrics.js';

@@ -106,6 +106,11 @@ export interface VectorIndexOptions {
    * them; the consistency check catches what another process re-created).
    */
   onCollectionRecreated?: () => Promise<void> | void;
+  /**
+   * Re-create the collection when a call finds it missing (default true). Off for the versioned
+   * collections of index generations: one that is gone was dropped, and must stay gone.
+   */
+  repair?: boolean;
 }
 
 export function createVectorIndex(config: VectorIndexConfig, options: VectorIndexOptions = {}): VectorIndex {
@@ -143,7 +148,7 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
       return await fn();
     } catch (err) {
       const e = translate(what, err);
-      if (!(repair && e instanceof CollectionMissingError)) throw e;
+      if (!(repair && options.repair !== false && e instanceof CollectionMissingError)) throw e;
     }
     await repairCollection();
     try {

@@ -37,7 +37,7 @@ export function chunkTarget(deps: Pick<IngestorDeps, 'config' | 'chunkTokens'>):
  * Until the corpus has a few dozen passages, this document's own average stands in. Passages
  * keep the average they were encoded with; a reindex re-encodes them with the current one.
  */
-async function corpusBm25Length(db: Knex, own: number[]): Promise<number> {
+export async function corpusBm25Length(db: Knex, own: number[]): Promise<number> {
   const row = (await db('chunks')
     .whereNotNull('bm25_length')
     .select(db.raw('avg(bm25_length)::float as avg, count(*)::int as n'))
@@ -51,7 +51,7 @@ export function principalsFor(doc: Pick<DocumentRecord, 'owner_id' | 'access'>):
   return documentPrincipals(doc.owner_id, doc.access as Access);
 }
 
-async function readObject(deps: IngestorDeps, key: string, signal: AbortSignal): Promise<Buffer> {
+export async function readObject(deps: IngestorDeps, key: string, signal: AbortSignal): Promise<Buffer> {
   // Parsers need the whole file (PDF, OOXML zip); uploads are capped at MAX_UPLOAD_MB.
   const stream = await deps.storage.get(key);
   const parts: Buffer[] = [];

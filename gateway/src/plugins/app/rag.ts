@@ -1,8 +1,12 @@
 import fp from 'fastify-plugin';
 import {
+  NotFoundError,
   createEmbedder,
+  createServing,
   createVectorIndex,
   encodeQuery,
+  type Serving,
+  type ServingGeneration,
   type Embedder,
   type Principal,
   type SearchMode,
@@ -39,6 +43,11 @@ export interface RetrieveInput {
    * `also` (what /search shows). `passage` (default): `limit` passages (chat context).
    */
   group?: 'document' | 'passage';
+  /**
+   * Search this index generation (its collection, queried with its own model) instead of the
+   * one the production name serves: the admin comparison of an old and a new model.
+   */
+  collection?: string;
   signal?: AbortSignal;
 }
 
@@ -54,8 +63,12 @@ export interface RetrieveResult {
 }
 
 export interface Rag {
+  /** The configured model's embedder (/v1/embeddings, the readiness check). */
   embedder: Embedder;
+  /** The configured collection name's index (through the alias once there is one). */
   vectorIndex: VectorIndex;
+  /** The index generations: search follows the alias, embedding queries with each one's model. */
+  generations: Serving;
   llm: LlmClient;
   /** The chat models' real context lengths (Ollama /api/show, cached). */
   models: ModelContext;
@@ -88,6 +101,7 @@ export default fp(
     const vectorIndex = createVectorIndex(config);
     const llm = createLlmClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: config.EMBED_TIMEOUT * 1000 });
     const repo = ragRepository(fastify.db);
+    const generations = createServing({ db: fastify.db, config, embedder, index: vectorIndex });
     const models = createModelContext({
       ollamaUrl: config.OLLAMA_URL,
       defaultLength: config.OLLAMA_CONTEXT_LENGTH,
@@ -102,25 +116,38 @@ export default fp(
       const timings = { embedMs: 0, searchMs: 0, checkMs: 0 };
       const { identity } = input;
       if (identity.principals.length === 0 || input.limit < 1) return { passages: [], timings, dropped: 0 };
-      let t = performance.now();
-      const dense = await embedder.embedQuery(input.query, input.signal ? { signal: input.signal } : {});
-      timings.embedMs = performance.now() - t;
-      input.signal?.throwIfAborted();
-
-      t = performance.now();
-      // Over-fetch: the re-check and the score floor may drop some hits, and grouping by document
-      // needs several passages per document.
       const byDocument = input.group === 'document';
-      const hits = await vectorIndex.hybridSearch({
-        dense,
-        sparse: encodeQuery(input.query),
-        principals: identity.principals,
-        limit: byDocument ? Math.min(input.limit * 4, 400) : Math.min(input.limit * 2, 100),
-        ...(input.documentIds ? { documentIds: input.documentIds } : {}),
-        ...(input.tags?.length ? { tags: input.tags } : {}),
-        ...(input.mode ? { mode: input.mode } : {}),
-      });
-      timings.searchMs = performance.now() - t;
+      // The query is embedded with the model of the collection it searches: until a switch the
+      // old one, after it the new one (never a vector of one model against the other's points).
+      const search = async (gen: ServingGeneration) => {
+        let t = performance.now();
+        const dense = await gen.embedder.embedQuery(
+          input.query,
+          input.signal ? { signal: input.signal } : {},
+        );
+        timings.embedMs = performance.now() - t;
+        input.signal?.throwIfAborted();
+        t = performance.now();
+        // Over-fetch: the re-check and the score floor may drop some hits, and grouping by
+        // document needs several passages per document.
+        const found = await gen.index.hybridSearch({
+          dense,
+          sparse: encodeQuery(input.query),
+          principals: identity.principals,
+          limit: byDocument ? Math.min(input.limit * 4, 400) : Math.min(input.limit * 2, 100),
+          ...(input.documentIds ? { documentIds: input.documentIds } : {}),
+          ...(input.tags?.length ? { tags: input.tags } : {}),
+          ...(input.mode ? { mode: input.mode } : {}),
+        });
+        timings.searchMs = performance.now() - t;
+        return found;
+      };
+      let hits;
+      if (input.collection) {
+        const gen = await generations.get(input.collection);
+        if (!gen) throw new NotFoundError(`No index generation ${input.collection}`, 'GENERATION_NOT_FOUND');
+        hits = await search(gen);
+      } else hits = await generations.withActive(search);
       input.signal?.throwIfAborted();
       // RRF gives equal scores often (first in one list, second in the other). Ties go to the
       // passage closer in meaning, then to a key that survives re-ingestion (file name, chunk
@@ -136,7 +163,7 @@ export default fp(
 
       // Defence in depth: the Qdrant payload may be stale (access changed, document deleted,
       // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.
-      t = performance.now();
+      const t = performance.now();
       const ids = [...new Set(hits.map((h) => h.payload.document_id))];
       const rows = await repo.readable(identity.principal, ids, input.tags);
       timings.checkMs = performance.now() - t;
@@ -185,17 +212,29 @@ export default fp(
       return { passages, timings, dropped };
     }
 
-    fastify.decorate('rag', { embedder, vectorIndex, llm, models, repo, retrieve } satisfies Rag);
+    fastify.decorate('rag', {
+      embedder,
+      vectorIndex,
+      generations,
+      llm,
+      models,
+      repo,
+      retrieve,
+    } satisfies Rag);
     fastify.decorate('chatStats', { listeners: 0, activeStreams: 0 } satisfies ChatStats);
     // The ingestor creates the collection; checking it here only reports a wrong shape early
     // (e.g. EMBED_DIM changed). Not awaited: search answers 503 until Qdrant is back.
     fastify.addHook('onReady', async () => {
-      vectorIndex.ensureCollection().catch((err: unknown) => {
-        fastify.log.error(
-          { err },
-          'vector index check failed at start; search and chat context fail until it is fixed',
-        );
-      });
+      // The collection search uses now: with a model change under way, the old model's one.
+      generations
+        .active()
+        .then((gen) => gen.index.ensureCollection())
+        .catch((err: unknown) => {
+          fastify.log.error(
+            { err },
+            'vector index check failed at start; search and chat context fail until it is fixed',
+          );
+        });
     });
     fastify.addHook('onClose', async () => {
       await llm.close();

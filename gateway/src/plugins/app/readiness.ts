@@ -98,7 +98,9 @@ export default fp(
       // a missing collection is re-created by the vector index on the spot, so only a failed
       // repair shows here (degraded: search finds nothing until it is re-created).
       try {
-        await fastify.rag.vectorIndex.countDocumentPoints('00000000-0000-0000-0000-000000000000');
+        // The collection search uses now (behind the alias once the model has been changed).
+        const { index } = await fastify.rag.generations.active();
+        await index.countDocumentPoints('00000000-0000-0000-0000-000000000000');
         return { status: 'ok' };
       } catch (err) {
         const e = err as { upstreamStatus?: unknown; repair?: unknown };
