@@ -14,6 +14,8 @@ import { JsonError, StandinServer } from './server.js';
 export interface OllamaStandinOptions {
   /** Embedding size (default 768, like nomic-embed-text). */
   dimension?: number;
+  /** Embedding size per model where it differs from `dimension` (a model change to another size). */
+  dimensions?: Record<string, number>;
   /** Models present at start (default: nomic-embed-text and llama3.1:8b). */
   models?: string[];
   /** Cost of one /api/embed call on the device, in ms (default 0). */
@@ -77,6 +79,10 @@ export class OllamaStandin extends StandinServer {
   /** Bodies of every /v1/chat/completions request, in order. */
   readonly chatRequests: unknown[] = [];
   private readonly models = new Map<string, Date>();
+  /** Embedding size per full model name, where it is not `dimension`. */
+  readonly dimensions = new Map<string, number>();
+  /** The model of every /api/embed call, in order (which model embedded a query). */
+  readonly embedModels: string[] = [];
   /** Modelfile parameters per full model name; change per test. */
   readonly parameters = new Map<string, Record<string, string | number>>();
   /** /api/show calls, per requested name (the gateway caches them). */
@@ -92,6 +98,11 @@ export class OllamaStandin extends StandinServer {
     this.vectors = options.vectors ?? 'lexical';
     for (const m of options.models ?? ['nomic-embed-text', 'llama3.1:8b']) this.addModel(m);
     for (const [m, p] of Object.entries(options.parameters ?? {})) this.parameters.set(fullModelName(m), p);
+    for (const [m, d] of Object.entries(options.dimensions ?? {})) this.dimensions.set(fullModelName(m), d);
+  }
+
+  private dimensionOf(name: string): number {
+    return this.dimensions.get(fullModelName(name)) ?? this.dimension;
   }
 
   /**
@@ -225,7 +236,7 @@ export class OllamaStandin extends StandinServer {
             'general.architecture': arch,
             'general.parameter_count': embed ? 136727040 : 8030261248,
             [`${arch}.context_length`]: embed ? this.contextLength : 131072,
-            [`${arch}.embedding_length`]: embed ? this.dimension : 4096,
+            [`${arch}.embedding_length`]: embed ? this.dimensionOf(name) : 4096,
           },
           capabilities: embed ? ['embedding'] : ['completion', 'tools'],
           modified_at: entry.modified_at,
@@ -280,7 +291,8 @@ export class OllamaStandin extends StandinServer {
       return text;
     });
     if (texts.length > 0) await this.runOnDevice(texts.length);
-    const dim = this.ollamaFaults.wrongDimension ?? this.dimension;
+    const dim = this.ollamaFaults.wrongDimension ?? this.dimensionOf(model);
+    this.embedModels.push(fullModelName(model));
     const embeddings = texts.map((t) =>
       this.vectors === 'fast' ? fastEmbedding(t, dim) : lexicalEmbedding(t, dim),
     );

@@ -207,9 +207,15 @@ export async function resolveActive(
     alias,
     state: 'active',
   });
-  if (state.kind === 'alias') return (await findGeneration(db, state.collection)) ?? synth(state.collection);
-  if (state.kind === 'collection') return (await findGeneration(db, alias)) ?? synth(alias);
-  const row = await db<Row>('index_generations').where({ alias, state: 'active' }).first();
+  // Postgres only adds which model built the collection: while it is down, the configured one
+  // stands in (search cannot confirm access then anyway, but Qdrant's own check stays truthful).
+  const lookup = (collection: string) => findGeneration(db, collection).catch(() => undefined);
+  if (state.kind === 'alias') return (await lookup(state.collection)) ?? synth(state.collection);
+  if (state.kind === 'collection') return (await lookup(alias)) ?? synth(alias);
+  const row = await db<Row>('index_generations')
+    .where({ alias, state: 'active' })
+    .first()
+    .catch(() => undefined);
   return row ? fromRow(row) : synth(alias);
 }
 

@@ -71,12 +71,13 @@ export function createServing(options: ServingOptions): Serving {
       const plain = gen.collection === config.QDRANT_COLLECTION;
       parts = {
         embedder: configured && options.embedder ? options.embedder : createEmbedder(cfg),
-        // Only the plain configured collection repairs itself (as before); a versioned one that is
-        // missing was dropped or lost with its alias, and re-creating it empty would hide that.
+        // Only the plain collection of the configured model repairs itself (as before): a versioned
+        // one that is missing was dropped or lost with its alias, and a plain one of another model
+        // is about to become an alias (the ingestor's migration), so re-creating either is wrong.
         index:
-          plain && options.index
+          plain && configured && options.index
             ? options.index
-            : createVectorIndex(cfg, { ...options.indexOptions, repair: plain }),
+            : createVectorIndex(cfg, { ...options.indexOptions, repair: plain && configured }),
       };
       built.set(gen.collection, parts);
     }

@@ -43,10 +43,11 @@ export function startRebuild(
     }
     const shadow = runtime.building()?.generation;
     if (!shadow) return;
+    // Building or ready, it keeps up with what changes meanwhile (uploads, re-indexed documents).
+    const ids = await documentsToEmbed(db, shadow.collection, BATCH);
+    for (const documentId of ids)
+      await sendInTransaction(boss, db, JOBS.reembed, { documentId, collection: shadow.collection });
     if (shadow.state === 'building') {
-      const ids = await documentsToEmbed(db, shadow.collection, BATCH);
-      for (const documentId of ids)
-        await sendInTransaction(boss, db, JOBS.reembed, { documentId, collection: shadow.collection });
       if (ids.length > 0) return;
       const progress = await generationProgress(db, shadow.collection);
       if (progress.done < progress.total) return;
@@ -59,8 +60,8 @@ export function startRebuild(
     }
     const ready = runtime.building()?.generation;
     if (ready?.state !== 'ready') return;
-    const { total } = await generationProgress(db, ready.collection);
-    if (!config.INDEX_AUTO_SWITCH && total > 0) return;
+    const { done, total } = await generationProgress(db, ready.collection);
+    if (done < total || (!config.INDEX_AUTO_SWITCH && total > 0)) return;
     await switchGeneration(db, runtime.ops, config.QDRANT_COLLECTION, ready.collection);
     log.info({ collection: ready.collection }, 'switched search to the re-embedded collection');
     if (await runtime.refresh()) await options.onSwitched();

@@ -23,6 +23,12 @@ export async function reembedJob(
   const { db, log } = gen;
   const doc = await db<DocumentRecord>('documents').where({ id: job.documentId }).first();
   if (!doc || doc.status !== 'indexed') return 'skipped';
+  // A job queued while an earlier one for this document ran (one queued + one active per
+  // document): that one already did the work.
+  const held = await db('index_generation_documents')
+    .where({ collection: job.collection, document_id: doc.id, version: doc.version })
+    .first('document_id');
+  if (held) return 'skipped';
 
   const data = await readObject(gen, doc.storage_key, signal);
   const parsed = await parseDocument(

@@ -98,7 +98,7 @@ export async function createGenerationRuntime(
     const cfg = generationConfig(config, gen);
     const configured = sameModel(gen, want);
     const plain = gen.collection === config.QDRANT_COLLECTION;
-    const own = plain ? plainIndex : createVectorIndex(cfg, { repair: false });
+    const own = plain && configured ? plainIndex : createVectorIndex(cfg, { repair: false });
     let chunkTokens = base.chunkTokens;
     let embedder = base.embedder;
     let embedBatcher = base.embedBatcher;
