@@ -208,6 +208,16 @@ describe.skipIf(LIVE_OLLAMA)('changing the embedding model (needs the Ollama sta
     expect((await status(gatewayB, admin)).generations.find((g) => g.model === 'all-minilm')!.state).toBe(
       'building',
     );
+    // Admins see it in System status (the qdrant line of /ready).
+    const ready1 = (await gatewayB.inject('/ready')).json() as {
+      checks: { qdrant: { status: string; reason?: string } };
+    };
+    expect(ready1.checks.qdrant).toMatchObject({
+      status: 'ok',
+      reason: expect.stringMatching(
+        /^re-embedding with all-minilm: \d+ of \d+ documents; search uses nomic-embed-text until it is complete$/,
+      ),
+    });
     const [saturn] = (await uploadTopics(ingestorB, alice, ['saturn'])).values();
     await allIndexed(env, [saturn!]);
     const found = await gatewayB.inject({

@@ -105,7 +105,11 @@ export class IngestWorker {
       const signal = AbortSignal.any([job!.signal, this.handBack.signal]);
       if (data.all)
         return this.track(
-          reconcile(activeDeps(this.deps), { root: this.options.dropRoot, force: Boolean(data.force), signal }),
+          reconcile(activeDeps(this.deps), {
+            root: this.options.dropRoot,
+            force: Boolean(data.force),
+            signal,
+          }),
         );
       if (data.documentId) return this.track(syncAccess(this.deps, data.documentId));
       return Promise.resolve();

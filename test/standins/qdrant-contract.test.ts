@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createVectorIndex, encodeDocument, encodeQuery, parseConfig } from '@rattgllm/core';
+import {
+  createCollectionOps,
+  createVectorIndex,
+  encodeDocument,
+  encodeQuery,
+  parseConfig,
+} from '@rattgllm/core';
 import { lexicalEmbedding } from './lexical.js';
 import { QdrantStandin } from './qdrant.js';
 
@@ -158,6 +164,16 @@ describe.runIf(haveSpec)('Qdrant stand-in contract (OpenAPI v1.19.0)', () => {
     await createVectorIndex({ ...config, EMBED_DIM: 32 })
       .ensureCollection()
       .catch(() => {});
+    // Index generations (a model change): copy into a versioned collection, alias, resolve, drop.
+    const ops = createCollectionOps(config);
+    await ops.resolve('contract');
+    await createVectorIndex({ ...config, QDRANT_COLLECTION: 'contract__v_16_1' }).ensureCollection();
+    await ops.copyPoints('contract', 'contract__v_16_1', { pageSize: 1 });
+    await ops.pointAlias('contract_alias', 'contract__v_16_1');
+    await ops.resolve('contract_alias');
+    await ops.denseSize('contract__v_16_1');
+    await ops.pointAlias('contract_alias', 'missing').catch(() => {});
+    await ops.deleteCollection('contract__v_16_1');
     await index.deleteDocument(doc);
     // Endpoints the project calls outside the vector module (scroll for reconcile; health).
     await fetch(`${standin.url}/collections/contract/points/scroll`, {
@@ -213,6 +229,9 @@ describe.runIf(haveSpec)('Qdrant stand-in contract (OpenAPI v1.19.0)', () => {
         'POST /collections/{collection_name}/points/count',
         'POST /collections/{collection_name}/points/query/batch',
         'POST /collections/{collection_name}/points/scroll',
+        'POST /collections/aliases',
+        'GET /aliases',
+        'DELETE /collections/{collection_name}',
       ]),
     );
     // The error cases really produced errors.

@@ -293,3 +293,19 @@ export async function dropGeneration(
   await ops.deleteCollection(collection);
   await db('index_generations').where({ collection }).delete();
 }
+
+/**
+ * One line for the admin's System status while a re-embedding runs or waits for the switch
+ * (undefined otherwise): which model, how far, and what search uses meanwhile.
+ */
+export async function rebuildSummary(db: Knex, alias: string): Promise<string | undefined> {
+  const gens = await listGenerations(db, alias);
+  const active = gens.find((g) => g.state === 'active');
+  const shadow = gens.find((g) => g.state === 'building' || g.state === 'ready');
+  if (!shadow) return undefined;
+  const { done, total } = await generationProgress(db, shadow.collection);
+  const serving = active ? `; search uses ${active.model} until ` : '; ';
+  return shadow.state === 'ready' && done >= total
+    ? `re-embedded with ${shadow.model} (${done} of ${total} documents)${serving}an admin switches`
+    : `re-embedding with ${shadow.model}: ${done} of ${total} documents${serving}it is complete`;
+}

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { migrationsCurrent, readIngestorHealth } from '@rattgllm/core';
+import { migrationsCurrent, readIngestorHealth, rebuildSummary } from '@rattgllm/core';
 import { dependencyReason, scrubMessage } from '../../lib/public-error.js';
 
 export type DependencyStatus = 'ok' | 'degraded' | 'down';
@@ -101,7 +101,11 @@ export default fp(
         // The collection search uses now (behind the alias once the model has been changed).
         const { index } = await fastify.rag.generations.active();
         await index.countDocumentPoints('00000000-0000-0000-0000-000000000000');
-        return { status: 'ok' };
+        // A model change under way shows here (admins see it in System status).
+        const rebuild = await rebuildSummary(fastify.db, fastify.config.QDRANT_COLLECTION).catch(
+          () => undefined,
+        );
+        return rebuild ? { status: 'ok', reason: rebuild } : { status: 'ok' };
       } catch (err) {
         const e = err as { upstreamStatus?: unknown; repair?: unknown };
         if (e.repair === 'collection' || e.upstreamStatus === 404)
