@@ -1,5 +1,6 @@
 import {
   JOBS,
+  classifyError,
   documentsToEmbed,
   generationProgress,
   sendInTransaction,
@@ -70,7 +71,11 @@ export function startRebuild(
   const timer = setInterval(() => {
     running = running
       .then(() => (stopped ? undefined : pass()))
-      .catch((err: unknown) => log.warn({ err }, 're-embedding pass failed; trying again'));
+      .catch((err: unknown) => {
+        // A service that is down is retried by the next pass; only other faults are worth a warning.
+        if (classifyError(err).retryable) log.debug({ err }, 're-embedding pass failed; trying again');
+        else log.warn({ err }, 're-embedding pass failed; trying again');
+      });
   }, options.intervalMs ?? 2_000);
   timer.unref();
   return async () => {

@@ -81,10 +81,18 @@ export async function createGenerationRuntime(
   /** The plain configured index keeps its own repair (main.ts's `base.index` before wrapping). */
   const plainIndex = base.index;
   const built = new Map<string, GenDeps>();
-  /** Each generation's own collection index (its deps hold the fan-out around it). */
-  const ownIndex = new WeakMap<GenDeps, VectorIndex>();
-  const keptIndexes = () =>
-    kept.map((k) => built.get(k.collection)).flatMap((d) => (d ? [ownIndex.get(d)!] : []));
+  /** Each kept generation's own collection index (retired ones too: deletes reach them). */
+  const indexes = new Map<string, VectorIndex>();
+  function indexFor(gen: Generation): VectorIndex {
+    let index = indexes.get(gen.collection);
+    if (!index) {
+      const plain = gen.collection === config.QDRANT_COLLECTION && sameModel(gen, want);
+      index = plain ? plainIndex : createVectorIndex(generationConfig(config, gen), { repair: false });
+      indexes.set(gen.collection, index);
+    }
+    return index;
+  }
+  const keptIndexes = () => kept.map(indexFor);
   let active: GenDeps;
   let building: GenDeps | undefined;
   let kept: Generation[] = [];
@@ -97,8 +105,7 @@ export async function createGenerationRuntime(
     }
     const cfg = generationConfig(config, gen);
     const configured = sameModel(gen, want);
-    const plain = gen.collection === config.QDRANT_COLLECTION;
-    const own = plain && configured ? plainIndex : createVectorIndex(cfg, { repair: false });
+    const own = indexFor(gen);
     let chunkTokens = base.chunkTokens;
     let embedder = base.embedder;
     let embedBatcher = base.embedBatcher;
@@ -128,7 +135,6 @@ export async function createGenerationRuntime(
       generation: gen,
       index: fanOutIndex(() => own, keptIndexes),
     };
-    ownIndex.set(deps, own);
     built.set(gen.collection, deps);
     return deps;
   }
@@ -137,8 +143,9 @@ export async function createGenerationRuntime(
     const rows = await listGenerations(db, config.QDRANT_COLLECTION);
     const current = await resolveActive(db, ops, config);
     kept = rows.some((r) => r.collection === current.collection) ? rows : [current, ...rows];
-    for (const collection of built.keys())
-      if (!kept.some((k) => k.collection === collection)) built.delete(collection);
+    for (const map of [built, indexes])
+      for (const collection of map.keys())
+        if (!kept.some((k) => k.collection === collection)) map.delete(collection);
     const before = active as GenDeps | undefined;
     active = await depsOf(current);
     const shadow = rows.find(
@@ -154,7 +161,7 @@ export async function createGenerationRuntime(
   await refresh();
   return {
     ops,
-    index: fanOutIndex(() => ownIndex.get(active)!, keptIndexes),
+    index: fanOutIndex(() => indexFor(active.generation), keptIndexes),
     active: () => active,
     building: () => building,
     depsFor: (collection) => built.get(collection),
