@@ -219,6 +219,14 @@ export async function resolveActive(
   return row ? fromRow(row) : synth(alias);
 }
 
+/** A generation of this production name, or a 404 naming it. */
+async function generationOf(db: Knex, alias: string, collection: string): Promise<Generation> {
+  const gen = await findGeneration(db, collection);
+  if (!gen || gen.alias !== alias)
+    throw new NotFoundError(`No index generation ${collection} for ${alias}`, 'GENERATION_NOT_FOUND');
+  return gen;
+}
+
 /**
  * Switch the production name to a ready generation: the alias first (one atomic Qdrant request;
  * from then on every search resolves to the new collection), then the rows, and the documents
@@ -232,9 +240,7 @@ export async function switchGeneration(
   alias: string,
   collection: string,
 ): Promise<Generation> {
-  const target = await findGeneration(db, collection);
-  if (!target || target.alias !== alias)
-    throw new NotFoundError(`No index generation ${collection} for ${alias}`, 'GENERATION_NOT_FOUND');
+  const target = await generationOf(db, alias, collection);
   if (target.state === 'active')
     throw new ConflictError(`${collection} is already active`, 'GENERATION_ACTIVE');
   if (target.state !== 'ready')
@@ -281,9 +287,7 @@ export async function dropGeneration(
   alias: string,
   collection: string,
 ): Promise<void> {
-  const gen = await findGeneration(db, collection);
-  if (!gen || gen.alias !== alias)
-    throw new NotFoundError(`No index generation ${collection} for ${alias}`, 'GENERATION_NOT_FOUND');
+  const gen = await generationOf(db, alias, collection);
   const name = await ops.resolve(alias);
   if (gen.state === 'active' || (name.kind === 'alias' && name.collection === collection))
     throw new ConflictError(

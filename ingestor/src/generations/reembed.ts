@@ -1,7 +1,8 @@
-import { bm25Tokens, encodeDocument, recordEmbedded, type ReembedJob } from '@rattgllm/core';
+import { bm25Tokens, recordEmbedded, type ReembedJob } from '@rattgllm/core';
 import type { DocumentRecord, IngestorDeps } from '../deps.js';
 import { parseDocument } from '../pipeline/parse/index.js';
 import { chunkDocument } from '../pipeline/chunk.js';
+import { chunkPoints, embedText } from '../pipeline/points.js';
 import { chunkTarget, corpusBm25Length, indexSignature, principalsFor, readObject } from '../jobs/ingest.js';
 
 /**
@@ -40,22 +41,13 @@ export async function reembedJob(
     { targetTokens: chunkTarget(gen), overlap: gen.config.CHUNK_OVERLAP },
     { signal, log },
   );
-  // Embedded with the heading path, as the ingest job does (jobs/ingest.ts).
-  const texts = chunks.map((c) => (c.heading ? `${c.heading}\n\n${c.text}` : c.text));
+  const texts = chunks.map(embedText);
   const dense = await gen.embedBatcher.embedTexts(texts, { signal });
   const avgLength = await corpusBm25Length(
     db,
     texts.map((t) => bm25Tokens(t).length),
   );
-  const points = chunks.map((c, i) => ({
-    index: c.index,
-    text: c.text,
-    page: c.page ?? null,
-    pageEnd: c.pageEnd ?? null,
-    heading: c.heading || null,
-    dense: dense[i]!,
-    sparse: encodeDocument(texts[i]!, avgLength),
-  }));
+  const points = chunkPoints(chunks, dense, texts, avgLength);
   await gen.index.upsertChunks(doc.id, doc.version, points, {
     filename: doc.filename,
     principals: principalsFor(doc),

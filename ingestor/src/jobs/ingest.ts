@@ -1,7 +1,6 @@
 import {
   bm25Tokens,
   documentPrincipals,
-  encodeDocument,
   retry,
   type Access,
   type RetryAttempt,
@@ -13,6 +12,7 @@ import type { DocumentRecord, IngestorDeps } from '../deps.js';
 import { parseDocument } from '../pipeline/parse/index.js';
 import { chunkDocument, CHUNKER_VERSION } from '../pipeline/chunk.js';
 import { DEFAULT_CHUNK_TOKENS } from '../pipeline/tokens.js';
+import { chunkPoints, embedText } from '../pipeline/points.js';
 
 /** What an index is built from; a change makes every document's index stale. */
 export function indexSignature(deps: Pick<IngestorDeps, 'config' | 'chunkTokens'>): string {
@@ -134,9 +134,7 @@ export async function ingestDocument(
   );
 
   lap('chunkMs');
-  // The passage is embedded with its heading path: "Install > On Linux" says what a bare
-  // "Run the script." is about. The stored text stays the passage itself.
-  const embedTexts = chunks.map((c) => (c.heading ? `${c.heading}\n\n${c.text}` : c.text));
+  const embedTexts = chunks.map(embedText);
   let truncated = 0;
   const onTruncated = (n: number) => (truncated += n);
   const vectors = await embedWithProgress(deps, doc.id, embedTexts, signal, retrying, waiting, onTruncated);
@@ -151,15 +149,7 @@ export async function ingestDocument(
   const principals = principalsFor(doc);
   const bm25Lengths = embedTexts.map((t) => bm25Tokens(t).length);
   const avgLength = await corpusBm25Length(db, bm25Lengths);
-  const points = chunks.map((c, i) => ({
-    index: c.index,
-    text: c.text,
-    page: c.page ?? null,
-    pageEnd: c.pageEnd ?? null,
-    heading: c.heading || null,
-    dense: vectors[i]!,
-    sparse: encodeDocument(embedTexts[i]!, avgLength),
-  }));
+  const points = chunkPoints(chunks, vectors, embedTexts, avgLength);
   // The write is idempotent (derived ids), so a Qdrant outage here retries it whole.
   const base = { filename: doc.filename, principals, tags: doc.tags };
   const upsert = () => deps.index.upsertChunks(doc.id, version, points, base);
