@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { hashApiKey, hashPassword, parseApiKey, principalsOf } from '@rattgllm/core';
 import { verifyHs256 } from '../../lib/hs256.js';
 import type { AuthUser } from './auth.js';
-import type { RetrievalIdentity } from './rag.js';
+import type { RetrievalIdentity } from '../../retrieval/retrieve.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -45,7 +45,7 @@ export function serviceKeyRow(secret: string): { prefix: string; hash: string } 
 export default fp(
   async (fastify) => {
     const config = fastify.config;
-    const repo = fastify.rag.repo;
+    const repo = fastify.repos.openWebUi;
     const log = fastify.log.child({ component: 'openwebui' });
 
     async function ensureServiceKey(secret: string): Promise<void> {
@@ -133,5 +133,5 @@ export default fp(
       return unknown('no signed user header');
     });
   },
-  { name: 'openwebui', dependencies: ['config', 'rag', 'auth'] },
+  { name: 'openwebui', dependencies: ['config', 'repositories', 'rag', 'auth'] },
 );
