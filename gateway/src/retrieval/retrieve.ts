@@ -19,6 +19,12 @@ export interface RetrievalIdentity {
   label: string;
 }
 
+/**
+ * The reader behind an Open WebUI user rattgllm does not know: reads `org` at most, gets no links.
+ * Owns no document: the SQL side of "reads `org` documents only".
+ */
+export const NOBODY = '00000000-0000-0000-0000-000000000000';
+
 export interface RetrieveInput {
   identity: RetrievalIdentity;
   query: string;
