@@ -37,7 +37,11 @@ export default fp(
     const config = fastify.config;
     const embedder = createEmbedder(config);
     const vectorIndex = createVectorIndex(config);
-    const llm = createLlmClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: config.EMBED_TIMEOUT * 1000 });
+    const llm = createLlmClient({
+      baseUrl: config.LLM_BASE_URL,
+      timeoutMs: config.LLM_TIMEOUT * 1000,
+      ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
+    });
     const models = createModelContext({
       ollamaUrl: config.OLLAMA_URL,
       defaultLength: config.OLLAMA_CONTEXT_LENGTH,
