@@ -109,6 +109,13 @@ const schema = z
     /** OpenAI-compatible base URL chat is forwarded to (default: Ollama's /v1). */
     LLM_BASE_URL: z.url().optional(),
     /**
+     * Longest wait for the chat upstream's answer headers, and between two of its body chunks
+     * (a non-streamed answer's headers come only when the whole answer is written).
+     */
+    LLM_TIMEOUT: duration.default(120),
+    /** Sent as `Authorization: Bearer …` to LLM_BASE_URL (OpenAI-compatible servers other than Ollama). */
+    LLM_API_KEY: z.string().min(1).optional(),
+    /**
      * The context length Ollama runs chat models with (the same OLLAMA_CONTEXT_LENGTH the ollama
      * service gets; Ollama 0.12's default is 4096). A model whose Modelfile sets `num_ctx` uses
      * that instead; /api/show tells the gateway, which fits each prompt into it.

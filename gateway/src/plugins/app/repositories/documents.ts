@@ -96,6 +96,24 @@ export function documentsRepository(db: Knex) {
       ]);
       return { rows: rows as ListedDocumentRow[], total: count[0]?.count ?? 0 };
     },
+    /**
+     * Of these document ids, the ones the principal may read now (not deleted, access rule of
+     * `whereReadable`), optionally only those carrying one of `tags`: retrieval's re-check of
+     * vector hits.
+     */
+    async readableAmong(
+      principal: Principal,
+      ids: readonly string[],
+      tags?: readonly string[],
+    ): Promise<Pick<DocumentRow, 'id' | 'filename' | 'tags'>[]> {
+      if (ids.length === 0) return [];
+      const q = whereReadable(db<DocumentRow>('documents'), principal)
+        .whereIn('documents.id', [...ids])
+        .select('documents.id', 'documents.filename', 'documents.tags');
+      if (tags?.length) q.whereRaw('documents.tags && ?::text[]', [[...tags]]);
+      return (await q) as Pick<DocumentRow, 'id' | 'filename' | 'tags'>[];
+    },
+
     async findReadable(user: Principal, id: string): Promise<DocumentRow | undefined> {
       return whereReadable(db<DocumentRow>('documents'), user).where('id', id).first();
     },
