@@ -51,10 +51,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         if (!row) throw new NotFoundError('No such document', 'DOCUMENT_NOT_FOUND');
         if (row.owner_id !== me.id && !isAdmin(me))
           throw new ForbiddenError('You may re-index only documents you own', 'NOT_OWNER');
-        queued = await fastify.db.transaction(async (trx) => {
-          await documents.update(trx, row.id, { status: 'pending', progress: 0, error: null });
-          return sendInTransaction(boss, trx, JOBS.ingest, { documentId: row.id, force: Boolean(force) });
-        });
+        ({ jobId: queued } = await documents.queueIngest(boss, row.id, Boolean(force)));
       }
       await audit.record({
         actor: me,

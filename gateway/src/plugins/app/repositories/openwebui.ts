@@ -1,5 +1,5 @@
-import type { Knex, Principal } from '@rattgllm/core';
-import { whereReadable, type DocumentRow } from './documents.js';
+import { whereReadable, type Knex, type Principal } from '@rattgllm/core';
+import type { DocumentRow } from './documents.js';
 import type { UserRow } from './users.js';
 import type { ApiKeyRow } from './apiKeys.js';
 
