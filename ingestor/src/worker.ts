@@ -4,7 +4,8 @@ import {
   backoffDelay,
   classifyError,
   retryPolicy,
-  sendInTransaction,
+  scheduleRetry,
+  setStatus,
   type DeleteJob,
   type IngestJob,
   type JobResult,
@@ -116,7 +117,6 @@ export class IngestWorker {
     const { db, log, config } = this.deps;
     const { documentId, force } = job.data;
     const signal = AbortSignal.any([job.signal, this.handBack.signal]);
-    const live = () => db('documents').where({ id: documentId }).whereNot({ status: 'deleted' });
     const policy = retryPolicy(config);
     // The horizon runs from the first failure, across the delayed jobs that continue it.
     const since = job.data.retry?.since ?? Date.now();
@@ -130,7 +130,7 @@ export class IngestWorker {
     } catch (err) {
       if (signal.aborted) {
         // Handed back on shutdown (or expired): pending again; pg-boss gives the job to the next worker.
-        await live().update({ status: 'pending', progress: 0, next_attempt_at: null });
+        await setStatus(db, documentId, { status: 'pending', progress: 0, next_attempt_at: null });
         throw err;
       }
       // The in-job retries ran out of their slice of the horizon: judge the fault itself.
@@ -145,41 +145,23 @@ export class IngestWorker {
             'once the service is back, reindex the document'
           : errorMessage(fault);
         log.warn({ documentId, err: fault, attempt }, 'document failed');
-        await live().update({
+        await setStatus(db, documentId, {
           status: 'failed',
           progress: 0,
           error: message,
           next_attempt_at: null,
-          updated_at: db.fn.now(),
         });
         return; // settled: a person must act
       }
       const nextAttemptAt = new Date(Date.now() + delayMs);
       log.info({ documentId, err: errorMessage(fault), attempt, nextAttemptAt }, 'document will be retried');
-      await db.transaction(async (trx) => {
-        const queued = await sendInTransaction(
-          this.deps.boss,
-          trx,
-          JOBS.ingest,
-          { documentId, ...(force ? { force } : {}), retry: { attempt, since } },
-          { startAfter: nextAttemptAt },
-        );
-        // A job for this document is already queued (a change arrived meanwhile): it runs soon.
-        await trx('documents')
-          .where({ id: documentId })
-          .whereNot({ status: 'deleted' })
-          .update(
-            queued
-              ? {
-                  status: 'waiting',
-                  progress: 0,
-                  error: `${faultReason(fault)}; retry ${attempt} at ${nextAttemptAt.toISOString()}`,
-                  next_attempt_at: nextAttemptAt,
-                  updated_at: trx.fn.now(),
-                }
-              : { status: 'pending', progress: 0, next_attempt_at: null, updated_at: trx.fn.now() },
-          );
-      });
+      await scheduleRetry(
+        db,
+        this.deps.boss,
+        { documentId, ...(force ? { force } : {}), retry: { attempt, since } },
+        nextAttemptAt,
+        faultReason(fault),
+      );
     }
   }
 

@@ -49,6 +49,8 @@ export function whereLive<Q extends Knex.QueryBuilder>(query: Q, table = 'docume
 }
 
 /** The in-memory twin of `whereLive`: a row that exists and is not deleted. */
-export function isLive<T extends Pick<DocumentRow, 'status'>>(doc: T | null | undefined): doc is T {
+export function isLive<T extends Pick<DocumentRow, 'status'>>(
+  doc: T | null | undefined,
+): doc is T & { status: Exclude<DocumentStatus, 'deleted'> } {
   return !!doc && doc.status !== 'deleted';
 }

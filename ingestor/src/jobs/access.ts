@@ -1,9 +1,10 @@
-import type { DocumentRecord, IngestorDeps } from '../deps.js';
+import type { IngestorDeps } from '../deps.js';
+import { getDocument } from '../store.js';
 import { principalsFor } from './ingest.js';
 
 /** Rewrite who may read a document's passages in the index (PATCH /documents/:id), no re-embedding. */
 export async function syncAccess(deps: IngestorDeps, documentId: string): Promise<void> {
-  const doc = await deps.db<DocumentRecord>('documents').where({ id: documentId }).first();
+  const doc = await getDocument(deps.db, documentId);
   if (!doc) return;
   if (doc.status === 'deleted') {
     await deps.index.deleteDocument(documentId);

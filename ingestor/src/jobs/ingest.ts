@@ -2,12 +2,16 @@ import {
   bm25Tokens,
   documentPrincipals,
   encodeDocument,
+  isLive,
   retry,
+  setProgress,
+  setStatus,
   type Access,
   type RetryAttempt,
   type RetryOptions,
   type Knex,
 } from '@rattgllm/core';
+import { commitIndexed, corpusBm25Stats, getDocument } from '../store.js';
 import { faultReason } from '../errors.js';
 import type { DocumentRecord, IngestorDeps } from '../deps.js';
 import { parseDocument } from '../pipeline/parse/index.js';
@@ -38,11 +42,8 @@ export function chunkTarget(deps: Pick<IngestorDeps, 'config' | 'chunkTokens'>):
  * keep the average they were encoded with; a reindex re-encodes them with the current one.
  */
 async function corpusBm25Length(db: Knex, own: number[]): Promise<number> {
-  const row = (await db('chunks')
-    .whereNotNull('bm25_length')
-    .select(db.raw('avg(bm25_length)::float as avg, count(*)::int as n'))
-    .first()) as { avg: number | null; n: number } | undefined;
-  if (row?.avg && row.n >= 32) return row.avg;
+  const row = await corpusBm25Stats(db);
+  if (row.avg && row.n >= 32) return row.avg;
   const sum = own.reduce((a, b) => a + b, 0);
   return own.length && sum ? sum / own.length : 256;
 }
@@ -89,29 +90,20 @@ export async function ingestDocument(
     signal,
     onRetry: waiting.enter,
   };
-  const doc = await db<DocumentRecord>('documents').where({ id: documentId }).first();
-  if (!doc || doc.status === 'deleted') return { status: 'gone', chunks: 0 };
+  const doc = await getDocument(db, documentId);
+  if (!isLive(doc)) return { status: 'gone', chunks: 0 };
   const signature = indexSignature(deps);
 
   // Nothing changed since the last run, and the points are all there: no work.
   if (!options.force && doc.indexed_sha256 === doc.sha256 && doc.index_signature === signature) {
     const points = await deps.index.countDocumentPoints(doc.id);
     if (points === doc.chunk_count) {
-      await db('documents')
-        .where({ id: doc.id })
-        .whereNot({ status: 'deleted' })
-        .update({ status: 'indexed', progress: 1, error: null, updated_at: db.fn.now() });
+      await setStatus(db, doc.id, { status: 'indexed', progress: 1, error: null });
       return { status: 'skipped', chunks: doc.chunk_count };
     }
   }
 
-  await db('documents').where({ id: doc.id }).whereNot({ status: 'deleted' }).update({
-    status: 'processing',
-    progress: 0,
-    error: null,
-    next_attempt_at: null,
-    updated_at: db.fn.now(),
-  });
+  await setStatus(db, doc.id, { status: 'processing', progress: 0, error: null, next_attempt_at: null });
 
   const t: Record<string, number> = {};
   let mark = performance.now();
@@ -167,47 +159,33 @@ export async function ingestDocument(
   await waiting.leave();
 
   lap('indexMs');
-  const committed = await db.transaction(async (trx) => {
-    // The row may have changed while we worked: deleted, or given new content / access.
-    const current = await trx<DocumentRecord>('documents').where({ id: doc.id }).forUpdate().first();
-    if (!current || current.status === 'deleted') return false;
-    await trx('chunks').where({ document_id: doc.id }).delete();
-    for (let i = 0; i < chunks.length; i += 500) {
-      await trx('chunks').insert(
-        chunks.slice(i, i + 500).map((c, j) => ({
-          document_id: doc.id,
-          index: c.index,
-          text: c.text,
-          page: c.page ?? null,
-          heading: c.heading || null,
-          token_count: c.tokenCount,
-          bm25_length: bm25Lengths[i + j],
-          point_id: pointIds[i + j],
-        })),
-      );
-    }
-    await trx('documents')
-      .where({ id: doc.id })
-      .update({
-        status: 'indexed',
-        progress: 1,
-        error: null,
-        next_attempt_at: null,
-        chunk_count: chunks.length,
-        version,
-        indexed_at: trx.fn.now(),
-        updated_at: trx.fn.now(),
-        indexed_sha256: doc.sha256,
-        index_signature: signature,
-        parser: parsed.parser,
-        warnings: parsed.warnings.slice(0, 20),
-      });
-    return current.access === doc.access && current.owner_id === doc.owner_id;
-  });
+  // The row may have changed while we worked: deleted, or given new content / access.
+  const current = await commitIndexed(
+    db,
+    doc.id,
+    chunks.map((c, i) => ({
+      index: c.index,
+      text: c.text,
+      page: c.page ?? null,
+      heading: c.heading || null,
+      token_count: c.tokenCount,
+      bm25_length: bm25Lengths[i]!,
+      point_id: pointIds[i]!,
+    })),
+    {
+      chunk_count: chunks.length,
+      version,
+      indexed_sha256: doc.sha256,
+      index_signature: signature,
+      parser: parsed.parser,
+      warnings: parsed.warnings.slice(0, 20),
+    },
+  );
+  const committed = current && current.access === doc.access && current.owner_id === doc.owner_id;
   if (!committed) {
     // Deleted meanwhile (its delete job may have run before our upsert): make sure nothing stays.
-    const now = await db<DocumentRecord>('documents').where({ id: doc.id }).first();
-    if (!now || now.status === 'deleted') {
+    const now = await getDocument(db, doc.id);
+    if (!isLive(now)) {
       await deps.index.deleteDocument(doc.id);
       return { status: 'gone', chunks: 0 };
     }
@@ -225,27 +203,20 @@ export async function ingestDocument(
  */
 function waitingState(deps: IngestorDeps, documentId: string) {
   let active = false;
-  const live = () => deps.db('documents').where({ id: documentId }).whereNot({ status: 'deleted' });
   return {
     async enter(a: RetryAttempt): Promise<void> {
       active = true;
       deps.log.info({ documentId, attempt: a.attempt, delayMs: a.delayMs, err: a.error }, 'waiting to retry');
-      await live().update({
+      await setStatus(deps.db, documentId, {
         status: 'waiting',
         error: `${faultReason(a.error)}; retry ${a.attempt} at ${a.nextAttemptAt.toISOString()}`,
         next_attempt_at: a.nextAttemptAt,
-        updated_at: deps.db.fn.now(),
       });
     },
     async leave(): Promise<void> {
       if (!active) return;
       active = false;
-      await live().update({
-        status: 'processing',
-        error: null,
-        next_attempt_at: null,
-        updated_at: deps.db.fn.now(),
-      });
+      await setStatus(deps.db, documentId, { status: 'processing', error: null, next_attempt_at: null });
     },
   };
 }
@@ -274,12 +245,9 @@ async function embedWithProgress(
     // Embedding is most of the work; keep 5% for writing the index. Chained, so an earlier
     // figure never lands after a later one.
     reporting = reporting.then(() =>
-      deps
-        .db('documents')
-        .where({ id: documentId })
-        .whereNot({ status: 'deleted' })
-        .update({ progress: Math.min(0.95, (0.95 * done) / total) })
-        .catch((err: unknown) => deps.log.warn({ err, documentId }, 'could not report progress')),
+      setProgress(deps.db, documentId, Math.min(0.95, (0.95 * done) / total)).catch((err: unknown) =>
+        deps.log.warn({ err, documentId }, 'could not report progress'),
+      ),
     );
   };
   let vectors: number[][];
