@@ -6,7 +6,7 @@
  * `documentPrincipals` as the index payload the search filter matches.
  */
 import type { Knex } from './db/knex.js';
-import { whereLive } from './documents/row.js';
+import { whereLive, type DocumentRow } from './documents/row.js';
 
 export type Access = 'private' | 'org' | `group:${string}`;
 
@@ -40,6 +40,11 @@ export function documentPrincipals(ownerId: string | null, access: Access): stri
   if (access === 'org') return ['org', ...owner];
   if (access.startsWith('group:')) return [access, ...owner];
   return owner;
+}
+
+/** `documentPrincipals` of a `documents` row: what the index stores with its passages. */
+export function rowPrincipals(row: Pick<DocumentRow, 'owner_id' | 'access'>): string[] {
+  return documentPrincipals(row.owner_id, row.access as Access);
 }
 
 export function parseAccess(value: string): Access | null {

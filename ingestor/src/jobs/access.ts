@@ -1,6 +1,6 @@
+import { rowPrincipals } from '@rattgllm/core';
 import type { IngestorDeps } from '../deps.js';
 import { getDocument } from '../store.js';
-import { principalsFor } from './ingest.js';
 
 /** Rewrite who may read a document's passages in the index (PATCH /documents/:id), no re-embedding. */
 export async function syncAccess(deps: IngestorDeps, documentId: string): Promise<void> {
@@ -10,5 +10,5 @@ export async function syncAccess(deps: IngestorDeps, documentId: string): Promis
     await deps.index.deleteDocument(documentId);
     return;
   }
-  await deps.index.setPrincipals(documentId, principalsFor(doc));
+  await deps.index.setPrincipals(documentId, rowPrincipals(doc));
 }

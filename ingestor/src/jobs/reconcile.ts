@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { JOBS, sendInTransaction, setStatus } from '@rattgllm/core';
 import type { IngestorDeps } from '../deps.js';
 import { deletedDocumentIds, liveDropPaths, liveStoredDocuments } from '../store.js';
-import { indexSignature } from './ingest.js';
+import { indexSignature } from '../pipeline/signature.js';
 import { isIgnoredPath } from '../drop/layout.js';
 import { removeDropFile, syncDropFile } from '../drop/sync.js';
 
