@@ -158,7 +158,7 @@ describe('documents lifecycle (core/src/documents/lifecycle.ts)', () => {
     const doc = await createDocument(db, boss, newDoc('private'));
     const changed = await changeAccess(db, boss, doc.id, { access: 'org', tags: ['a'] });
     expect(changed).toMatchObject({ access: 'org', tags: ['a'] });
-    expect((await jobsOf(doc.id)).map((j) => j.name)).toEqual([JOBS.ingest, JOBS.reindex]);
+    expect((await jobsOf(doc.id)).map((j) => j.name)).toEqual([JOBS.ingest, JOBS.access]);
 
     expect(await markDeleted(db, boss, doc.id)).toBe(true);
     expect(await changeAccess(db, boss, doc.id, { access: 'private' })).toBeUndefined();

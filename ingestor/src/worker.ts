@@ -1,5 +1,6 @@
 import {
   JOBS,
+  LEGACY_REINDEX_QUEUE,
   RetryHorizonExceededError,
   backoffDelay,
   classifyError,
@@ -10,7 +11,9 @@ import {
   type IngestJob,
   type JobResult,
   type JobWithMetadata,
-  type ReindexJob,
+  type AccessJob,
+  type LegacyReindexJob,
+  type ReconcileJob,
 } from '@rattgllm/core';
 import type { IngestorDeps } from './deps.js';
 import { errorMessage, faultReason } from './errors.js';
@@ -50,7 +53,7 @@ export function fetchPlan(concurrency: number): { fetchers: number; batchSize: n
 const IN_JOB_RETRY_MS = 10 * 60_000;
 
 /**
- * Takes `ingest`, `delete` and `reindex` jobs from the Postgres queue. Transient failures (a
+ * Takes the jobs of every queue in core's JOBS (ingest, delete, document-access, reconcile). Transient failures (a
  * service down, 5xx, timeouts; core's classifyError) are retried: embedding batches and index
  * writes in place, anything else by a delayed job, with capped exponential backoff and jitter for
  * RETRY_HORIZON; meanwhile the document is `waiting`. Permanent ones (corrupt file, model
@@ -62,6 +65,8 @@ export class IngestWorker {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Aborted when stop() gives up waiting: the jobs in hand are handed back. */
   private readonly handBack = new AbortController();
+  /** Old queue names this worker drains besides JOBS (see LEGACY_REINDEX_QUEUE). */
+  private readonly legacyQueues: string[] = [];
 
   constructor(
     private readonly deps: IngestorDeps,
@@ -93,17 +98,29 @@ export class IngestWorker {
       settleEach(jobs, (job) => this.track(removeDocument(this.deps, job.data.documentId))),
     );
     const one = { ...common, localConcurrency: 1 } as const;
-    await boss.work<ReindexJob, void, typeof one>(JOBS.reindex, one, ([job]) => {
-      const data = job!.data;
-      const signal = AbortSignal.any([job!.signal, this.handBack.signal]);
-      if (data.all)
-        return this.track(
-          reconcile(this.deps, { root: this.options.dropRoot, force: Boolean(data.force), signal }),
-        );
-      if (data.documentId) return this.track(syncAccess(this.deps, data.documentId));
-      return Promise.resolve();
-    });
+    await boss.work<AccessJob, void, typeof one>(JOBS.access, one, ([job]) =>
+      this.track(syncAccess(this.deps, job!.data.documentId)),
+    );
+    await boss.work<ReconcileJob, void, typeof one>(JOBS.reconcile, one, ([job]) =>
+      this.track(this.runReconcile(job!, Boolean(job!.data.force))),
+    );
+    // Jobs an older version queued on the single `reindex` queue (see LEGACY_REINDEX_QUEUE):
+    // drained here, each handed to the job it meant. A new installation never has that queue.
+    if (await boss.getQueue(LEGACY_REINDEX_QUEUE)) {
+      this.legacyQueues.push(LEGACY_REINDEX_QUEUE);
+      await boss.work<LegacyReindexJob, void, typeof one>(LEGACY_REINDEX_QUEUE, one, ([job]) => {
+        const data = job!.data;
+        if (data.all) return this.track(this.runReconcile(job!, Boolean(data.force)));
+        if (data.documentId) return this.track(syncAccess(this.deps, data.documentId));
+        return Promise.resolve();
+      });
+    }
     this.state = 'running';
+  }
+
+  private runReconcile(job: JobWithMetadata<unknown>, force: boolean): Promise<unknown> {
+    const signal = AbortSignal.any([job.signal, this.handBack.signal]);
+    return reconcile(this.deps, { root: this.options.dropRoot, force, signal });
   }
 
   private track(work: Promise<unknown>): Promise<void> {
@@ -170,7 +187,7 @@ export class IngestWorker {
     if (this.state !== 'running') return;
     this.state = 'stopping';
     const { boss } = this.deps;
-    for (const name of Object.values(JOBS)) await boss.offWork(name);
+    for (const name of [...Object.values(JOBS), ...this.legacyQueues]) await boss.offWork(name);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.stopTimeoutMs ?? 20_000);

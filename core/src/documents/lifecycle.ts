@@ -170,7 +170,7 @@ export function changeAccess(
       .returning('*');
     if (!row) return undefined;
     // The index keeps its own copy of who may read each passage; a durable job rewrites it.
-    await sendInTransaction(boss, trx, JOBS.reindex, { documentId: id });
+    await sendInTransaction(boss, trx, JOBS.access, { documentId: id });
     return row as DocumentRow;
   });
 }

@@ -42,10 +42,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       let queued: string | null;
       if (all) {
         if (!isAdmin(me)) throw new ForbiddenError('Only admins may re-index everything', 'FORBIDDEN');
-        queued = await sendInTransaction(boss, fastify.db, JOBS.reindex, {
-          all: true,
-          force: Boolean(force),
-        });
+        queued = await sendInTransaction(boss, fastify.db, JOBS.reconcile, { force: Boolean(force) });
       } else {
         const row = await documents.findReadable(me, documentId!);
         if (!row) throw new NotFoundError('No such document', 'DOCUMENT_NOT_FOUND');
