@@ -59,6 +59,11 @@ export function canRead(user: Principal, doc: { ownerId: string | null; access: 
   return documentPrincipals(doc.ownerId, doc.access).some((p) => mine.has(p));
 }
 
+/** Who may change or delete a document (access, tags, reindex): its owner, or an admin. */
+export function canManage(user: Principal, doc: { ownerId: string | null }): boolean {
+  return isAdmin(user) || (doc.ownerId !== null && doc.ownerId === user.id);
+}
+
 /**
  * `canRead` as SQL over `documents`, plus "not deleted" (a deleted document is gone for everybody,
  * admins included). A document's principals are `user:<owner>` and its access when that is `org`

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   JOBS,
+  canManage,
   canRead,
   changeAccess,
   createDb,
@@ -234,5 +235,13 @@ describe('the readable rule (core/src/access.ts): SQL and memory agree', () => {
     expect(
       (await whereReadable(db('documents').where('documents.id', orphanPrivate), users[0]!)).length,
     ).toBe(0);
+  });
+
+  it('canManage: the owner or an admin, never anybody for an ownerless document but admins', () => {
+    const user = { id: owner, roles: ['user'], groups: ['eng'] };
+    expect(canManage(user, { ownerId: owner })).toBe(true);
+    expect(canManage(user, { ownerId: randomUUID() })).toBe(false);
+    expect(canManage(user, { ownerId: null })).toBe(false);
+    expect(canManage({ id: randomUUID(), roles: ['admin'], groups: [] }, { ownerId: null })).toBe(true);
   });
 });

@@ -9,9 +9,10 @@ import {
   sanitizeFilename,
   SUPPORTED_TYPES,
   type Access,
+  type DocumentRow,
   type SupportedExtension,
 } from '@rattgllm/core';
-import type { DocumentRecord, IngestorDeps } from '../deps.js';
+import type { IngestorDeps } from '../deps.js';
 import {
   dropDocument,
   dropDocumentsWithContent,
@@ -137,7 +138,7 @@ async function storeContent(
   abs: string,
   placed: Placed,
   sha256: string,
-  existing: DocumentRecord | undefined,
+  existing: DocumentRow | undefined,
   ext: SupportedExtension,
 ): Promise<SyncOutcome> {
   const { config, log } = deps;

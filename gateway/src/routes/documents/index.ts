@@ -4,9 +4,9 @@ import {
   AppError,
   ForbiddenError,
   NotFoundError,
+  canManage,
   canRead,
   documentPrincipals,
-  isAdmin,
   type Access,
 } from '@rattgllm/core';
 import { errorResponses, IdParams, MAX_OFFSET, SafeText } from '../../schemas/common.js';
@@ -47,7 +47,7 @@ function notFound(): never {
 }
 
 function mustOwn(me: AuthUser, row: DocumentRow): void {
-  if (row.owner_id !== me.id && !isAdmin(me))
+  if (!canManage(me, { ownerId: row.owner_id }))
     throw new ForbiddenError('Only the owner or an admin may change this document', 'NOT_OWNER');
 }
 

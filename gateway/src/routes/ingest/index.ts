@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   BadRequestError,
+  canManage,
   ForbiddenError,
   JOBS,
   NotFoundError,
@@ -46,7 +47,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       } else {
         const row = await documents.findReadable(me, documentId!);
         if (!row) throw new NotFoundError('No such document', 'DOCUMENT_NOT_FOUND');
-        if (row.owner_id !== me.id && !isAdmin(me))
+        if (!canManage(me, { ownerId: row.owner_id }))
           throw new ForbiddenError('You may re-index only documents you own', 'NOT_OWNER');
         ({ jobId: queued } = await documents.queueIngest(boss, row.id, Boolean(force)));
       }

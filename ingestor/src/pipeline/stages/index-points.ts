@@ -1,11 +1,18 @@
-import { bm25Tokens, encodeDocument, retry, rowPrincipals, type RetryOptions } from '@rattgllm/core';
-import type { DocumentRecord, IngestorDeps } from '../../deps.js';
+import {
+  bm25Tokens,
+  encodeDocument,
+  retry,
+  rowPrincipals,
+  type DocumentRow,
+  type RetryOptions,
+} from '@rattgllm/core';
+import type { IngestorDeps } from '../../deps.js';
 import { corpusBm25Stats, type ChunkRow } from '../../store.js';
 import type { Chunk, Stage } from '../types.js';
 import type { EmbedOutput } from './embed.js';
 
 export interface IndexInput {
-  doc: Pick<DocumentRecord, 'id' | 'filename' | 'owner_id' | 'access' | 'tags'>;
+  doc: Pick<DocumentRow, 'id' | 'filename' | 'owner_id' | 'access' | 'tags'>;
   /** The version the points are written under (the row's + 1 until the run commits). */
   version: number;
   chunks: Chunk[];
