@@ -133,7 +133,7 @@ export async function startIngestor(
   await worker.start();
   const stopHealing = startHealing(deps);
   const scheduleReconcile = async () => {
-    await sendInTransaction(boss, db, JOBS.reindex, { all: true });
+    await sendInTransaction(boss, db, JOBS.reconcile, {});
   };
   const stopRebuild = startRebuild(deps, deps.generations, {
     onSwitched: scheduleReconcile,

@@ -1,16 +1,19 @@
-import { bm25Tokens, recordEmbedded, type ReembedJob } from '@rattgllm/core';
-import type { DocumentRecord, IngestorDeps } from '../deps.js';
-import { parseDocument } from '../pipeline/parse/index.js';
-import { chunkDocument } from '../pipeline/chunk.js';
-import { chunkPoints, embedText } from '../pipeline/points.js';
-import { chunkTarget, corpusBm25Length, indexSignature, principalsFor, readObject } from '../jobs/ingest.js';
+import { isLive, recordEmbedded, rowPrincipals, type ReembedJob } from '@rattgllm/core';
+import type { IngestorDeps } from '../deps.js';
+import { getDocument } from '../store.js';
+import { indexSignature } from '../pipeline/signature.js';
+import { readStage } from '../pipeline/stages/read.js';
+import { parseStage } from '../pipeline/stages/parse.js';
+import { chunkStage } from '../pipeline/stages/chunk.js';
+import { embedStage } from '../pipeline/stages/embed.js';
+import { indexStage } from '../pipeline/stages/index-points.js';
 
 /**
- * A `reembed` job: parse → chunk → embed one document with the shadow generation's model and
- * write its points into the shadow collection, at the version the active index holds. The
- * document row (status, chunks, version) is the active generation's and stays untouched; what
- * the shadow holds is recorded in `index_generation_documents`, so a restart resumes where it
- * stopped and a document changed meanwhile is embedded again.
+ * A `reembed` job: the ingest stages (read → parse → chunk → embed → index) with the shadow
+ * generation's deps — its model, chunk size and collection — at the version the active index
+ * holds. The document row (status, chunks, version) is the active generation's and stays
+ * untouched; what the shadow holds is recorded in `index_generation_documents`, so a restart
+ * resumes where it stopped and a document changed meanwhile is embedded again.
  */
 export async function reembedJob(
   deps: IngestorDeps,
@@ -22,7 +25,8 @@ export async function reembedJob(
   // The shadow was switched to, dropped, or the configuration moved on: nothing to do.
   if (!gen || !building || building.generation.collection !== job.collection) return 'skipped';
   const { db, log } = gen;
-  const doc = await db<DocumentRecord>('documents').where({ id: job.documentId }).first();
+  const ctx = { signal, log };
+  const doc = await getDocument(db, job.documentId);
   if (!doc || doc.status !== 'indexed') return 'skipped';
   // A job queued while an earlier one for this document ran (one queued + one active per
   // document): that one already did the work.
@@ -31,38 +35,21 @@ export async function reembedJob(
     .first('document_id');
   if (held) return 'skipped';
 
-  const data = await readObject(gen, doc.storage_key, signal);
-  const parsed = await parseDocument(
-    { data, filename: doc.filename, mime: doc.mime },
-    { signal, log, limits: { maxBytes: gen.config.MAX_UPLOAD_MB * 1024 * 1024 }, docling: gen.docling },
-  );
-  const chunks = await chunkDocument(
-    parsed,
-    { targetTokens: chunkTarget(gen), overlap: gen.config.CHUNK_OVERLAP },
-    { signal, log },
-  );
-  const texts = chunks.map(embedText);
-  const dense = await gen.embedBatcher.embedTexts(texts, { signal });
-  const avgLength = await corpusBm25Length(
-    db,
-    texts.map((t) => bm25Tokens(t).length),
-  );
-  const points = chunkPoints(chunks, dense, texts, avgLength);
-  await gen.index.upsertChunks(doc.id, doc.version, points, {
-    filename: doc.filename,
-    principals: principalsFor(doc),
-    tags: doc.tags,
-  });
+  const data = await readStage(gen)({ storageKey: doc.storage_key }, ctx);
+  const parsed = await parseStage(gen)({ data, filename: doc.filename, mime: doc.mime }, ctx);
+  const chunks = await chunkStage(gen)(parsed, ctx);
+  const embedded = await embedStage(gen)({ documentId: doc.id, chunks, progress: false }, ctx);
+  await indexStage(gen)({ doc, version: doc.version, chunks, embedded }, ctx);
 
   // The row may have changed while we embedded: deleted (its delete reached the shadow before
   // our write), re-shared (the new principals must win), or re-indexed (embed again later).
-  const now = await db<DocumentRecord>('documents').where({ id: doc.id }).first();
-  if (!now || now.status === 'deleted') {
+  const now = await getDocument(db, doc.id);
+  if (!isLive(now)) {
     await gen.index.deleteDocument(doc.id);
     return 'skipped';
   }
   if (now.access !== doc.access || now.owner_id !== doc.owner_id)
-    await gen.index.setPrincipals(doc.id, principalsFor(now));
+    await gen.index.setPrincipals(doc.id, rowPrincipals(now));
   if (now.version !== doc.version) return 'skipped';
   await recordEmbedded(db, {
     collection: job.collection,
