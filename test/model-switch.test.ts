@@ -174,9 +174,9 @@ describe.skipIf(LIVE_OLLAMA)('changing the embedding model (needs the Ollama sta
     searcher.catch(() => {});
 
     await ingestorA.stop();
-    // The re-embedding is slowed (one small batch at a time, 200 ms per call) so that it is
+    // The re-embedding is slowed (one small batch at a time, 600 ms per call) so that it is
     // still running while the checks below search, upload, re-share and delete.
-    env.ollama.standin!.batchCostMs = 200;
+    env.ollama.standin!.batchCostMs = 600;
     const configB = testConfig({
       ...shared(env),
       ...NEW_MODEL,
@@ -193,10 +193,14 @@ describe.skipIf(LIVE_OLLAMA)('changing the embedding model (needs the Ollama sta
     closing.push(() => gatewayB.close());
     gateways.push(gatewayB);
 
-    const building = await waitFor('a shadow generation', async () => {
-      const s = await status(gatewayB, admin);
-      return s.mode === 'alias' ? s : undefined;
-    });
+    const building = await waitFor(
+      'a shadow generation',
+      async () => {
+        const s = await status(gatewayB, admin);
+        return s.mode === 'alias' ? s : undefined;
+      },
+      60_000,
+    );
     const oldCollection = building.active;
     const shadow = building.generations.find((g) => g.model === 'all-minilm')!;
     expect(shadow.state).toMatch(/building|ready/);
@@ -268,16 +272,21 @@ describe.skipIf(LIVE_OLLAMA)('changing the embedding model (needs the Ollama sta
     // Access is the same in both collections, including the change made during the re-embedding.
     const alicePrivate = [[`user:${alice}`]];
     for (const collection of [oldCollection, shadow.collection]) {
-      await waitFor('access rewritten', async () => {
-        const p = await principalsIn(env, collection, ids.get('marble')!);
-        return p.length > 0 && p.every((x) => x.join() === `user:${alice}`);
-      });
+      await waitFor(
+        'access rewritten',
+        async () => {
+          const p = await principalsIn(env, collection, ids.get('marble')!);
+          return p.length > 0 && p.every((x) => x.join() === `user:${alice}`);
+        },
+        60_000,
+      );
       const cobalt = await principalsIn(env, collection, ids.get('cobalt')!);
       expect(cobalt.length).toBeGreaterThan(0);
       expect([...new Set(cobalt.map((x) => x.join()))]).toEqual(alicePrivate.map((x) => x.join()));
       await waitFor(
         'delete in both',
         async () => (await principalsIn(env, collection, ids.get('tundra')!)).length === 0,
+        60_000,
       );
     }
 
