@@ -5,3 +5,4 @@ export * from './aliases.js';
 export * from './generations.js';
 export * from './serving.js';
 export * from './metrics.js';
+export * from './progress.js';
