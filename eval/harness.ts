@@ -120,6 +120,8 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       EMBED_DOCUMENT_PREFIX: settings.documentPrefix,
       EMBED_QUERY_PREFIX: settings.queryPrefix,
       DROP_DIR: drop,
+      // Any free port for the ingestor's liveness endpoint: two runs (or a run beside a stack) collide on 8001.
+      INGESTOR_HEALTH_PORT: '0',
       // Enough documents in flight to keep one embedder busy between small abstracts.
       INGEST_CONCURRENCY: '6',
       ...(settings.chunkTokens ? { CHUNK_TOKENS: String(settings.chunkTokens) } : {}),
