@@ -13,7 +13,7 @@ import {
 } from '@rattgllm/core';
 import type { IngestorDeps } from './deps.js';
 import { errorMessage, faultReason } from './errors.js';
-import { ingestDocument } from './jobs/ingest.js';
+import { STOPPED, ingestDocument } from './jobs/ingest.js';
 import { removeDocument } from './jobs/remove.js';
 import { syncAccess } from './jobs/access.js';
 import { reconcile } from './jobs/reconcile.js';
@@ -61,6 +61,11 @@ export class IngestWorker {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Aborted when stop() gives up waiting: the jobs in hand are handed back. */
   private readonly handBack = new AbortController();
+
+  /** How many jobs are in hand right now. */
+  get inHand(): number {
+    return this.inFlight.size;
+  }
 
   constructor(
     private readonly deps: IngestorDeps,
@@ -116,7 +121,8 @@ export class IngestWorker {
     const { db, log, config } = this.deps;
     const { documentId, force } = job.data;
     const signal = AbortSignal.any([job.signal, this.handBack.signal]);
-    const live = () => db('documents').where({ id: documentId }).whereNot({ status: 'deleted' });
+    // A cancelled row stays cancelled: its job's signal was aborted because a person stopped it.
+    const live = () => db('documents').where({ id: documentId }).whereNotIn('status', STOPPED);
     const policy = retryPolicy(config);
     // The horizon runs from the first failure, across the delayed jobs that continue it.
     const since = job.data.retry?.since ?? Date.now();

@@ -62,8 +62,11 @@ async function readObject(deps: IngestorDeps, key: string, signal: AbortSignal):
   return Buffer.concat(parts);
 }
 
+/** A row in these states is left as it is: deleted, or a person cancelled its indexing. */
+export const STOPPED = ['deleted', 'cancelled'];
+
 export interface IngestResult {
-  status: 'indexed' | 'skipped' | 'gone';
+  status: 'indexed' | 'skipped' | 'gone' | 'cancelled';
   chunks: number;
 }
 
@@ -91,6 +94,8 @@ export async function ingestDocument(
   };
   const doc = await db<DocumentRecord>('documents').where({ id: documentId }).first();
   if (!doc || doc.status === 'deleted') return { status: 'gone', chunks: 0 };
+  // Cancelled after this job was fetched (its cancel reaches the signal at the next heartbeat).
+  if (doc.status === 'cancelled') return { status: 'cancelled', chunks: 0 };
   const signature = indexSignature(deps);
 
   // Nothing changed since the last run, and the points are all there: no work.
@@ -105,11 +110,12 @@ export async function ingestDocument(
     }
   }
 
-  await db('documents').where({ id: doc.id }).whereNot({ status: 'deleted' }).update({
+  await db('documents').where({ id: doc.id }).whereNotIn('status', STOPPED).update({
     status: 'processing',
     progress: 0,
     error: null,
     next_attempt_at: null,
+    processing_started_at: db.fn.now(),
     updated_at: db.fn.now(),
   });
 
@@ -225,7 +231,7 @@ export async function ingestDocument(
  */
 function waitingState(deps: IngestorDeps, documentId: string) {
   let active = false;
-  const live = () => deps.db('documents').where({ id: documentId }).whereNot({ status: 'deleted' });
+  const live = () => deps.db('documents').where({ id: documentId }).whereNotIn('status', STOPPED);
   return {
     async enter(a: RetryAttempt): Promise<void> {
       active = true;
