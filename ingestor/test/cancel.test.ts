@@ -41,7 +41,7 @@ describe('cancelling a running document', () => {
       expect(standin.counters.embedCalls).toBe(callsAtStop);
       const row = await doc();
       expect(row).toMatchObject({ status: 'cancelled', chunk_count: 0 });
-      expect(await env.db('chunks').where({ document_id: id }).count({ n: '*' })).toEqual([{ n: '0' }]);
+      expect(await env.db('chunks').where({ document_id: id }).count({ n: '*' })).toEqual([{ n: 0 }]);
       expect(await ingestor.deps.index.countDocumentPoints(id)).toBe(0);
       // Within the heartbeat's refresh (half of 10 s) plus one batch.
       expect(stoppedAfterMs).toBeLessThan(8000);
