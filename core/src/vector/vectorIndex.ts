@@ -23,6 +23,8 @@ export interface ChunkPoint {
   page?: number | null;
   /** Last page, when the chunk spans more than one. */
   pageEnd?: number | null;
+  /** [character offset in `text`, page] where each later page begins (multi-page chunks). */
+  pageBreaks?: [number, number][];
   heading?: string | null;
   dense: number[];
   sparse: SparseVector;
@@ -44,6 +46,8 @@ export interface ChunkPayload {
   page: number | null;
   /** Last page, only on chunks that span more than one (older points lack it). */
   page_end?: number;
+  /** [offset, page] pairs where later pages begin in `text` (multi-page chunks; older points lack it). */
+  page_breaks?: [number, number][];
   heading: string | null;
   principals: string[];
   version: number;
@@ -210,6 +214,7 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
         filename: base.filename,
         page: c.page ?? null,
         ...(c.pageEnd && c.pageEnd !== c.page ? { page_end: c.pageEnd } : {}),
+        ...(c.pageBreaks?.length ? { page_breaks: c.pageBreaks } : {}),
         heading: c.heading ?? null,
         principals: base.principals,
         version,

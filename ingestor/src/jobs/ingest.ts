@@ -162,6 +162,7 @@ export async function ingestDocument(
     text: c.text,
     page: c.page ?? null,
     pageEnd: c.pageEnd ?? null,
+    ...(c.pageBreaks ? { pageBreaks: c.pageBreaks } : {}),
     heading: c.heading || null,
     dense: vectors[i]!,
     sparse: encodeDocument(embedTexts[i]!, avgLength),

@@ -164,6 +164,7 @@ export default fp(
           denseScore: h.denseScore ?? null,
           page: h.payload.page ?? null,
           pageEnd: h.payload.page_end ?? null,
+          pageBreaks: h.payload.page_breaks ?? null,
           heading: h.payload.heading ?? null,
         };
         if (byDocument) {

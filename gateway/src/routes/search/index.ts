@@ -38,6 +38,11 @@ const passageFields = {
   pageEnd: Type.Union([Type.Integer(), Type.Null()], {
     description: 'last page, when the passage spans more than one ("pages 1–2")',
   }),
+  pageBreaks: Type.Union([Type.Array(Type.Tuple([Type.Integer(), Type.Integer()])), Type.Null()], {
+    description:
+      '[character offset in text, page] where each later page begins, for a passage over several pages ' +
+      '(null: one page, or indexed before this was recorded)',
+  }),
   heading: Type.Union([Type.String(), Type.Null()]),
 };
 
@@ -59,6 +64,7 @@ const passageOut = (p: Passage) => ({
   denseScore: p.denseScore,
   page: p.page,
   pageEnd: p.pageEnd ?? null,
+  pageBreaks: p.pageBreaks ?? null,
   heading: p.heading,
 });
 
