@@ -64,9 +64,10 @@ describe('chunk', () => {
     ]);
     expect(chunks[1]!.tokenCount).toBeGreaterThanOrEqual(countTokens(chunks[1]!.text));
     // Where page 2 begins inside the passage, so a hit there opens page 2.
-    const [[offset, page]] = chunks[1]!.pageBreaks!;
+    expect(chunks[1]!.pageBreaks).toHaveLength(1);
+    const [offset, page] = chunks[1]!.pageBreaks![0]!;
     expect(page).toBe(2);
-    expect(chunks[1]!.text.slice(offset!)).toBe('Third on page two.');
+    expect(chunks[1]!.text.slice(offset)).toBe('Third on page two.');
     expect(chunks[0]!.pageBreaks).toBeUndefined();
     expect(chunks[2]!.pageBreaks).toBeUndefined();
   });

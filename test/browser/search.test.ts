@@ -153,15 +153,11 @@ describe.skipIf(NO_BROWSER)('rattg-search in chromium', () => {
         expect(await shown(page).first().textContent()).toContain('pages 1–2 (match on page 2)');
         expect(await page.evaluate(OVERFLOW)).toEqual([]);
         await shown(page).first().click();
-        await page.evaluate(() => {
-          window.open = (url?: string | URL) => (
-            ((window as unknown as { opened: string }).opened = String(url)),
-            null
-          );
-        });
+        // The tab it would open: its URL, caught instead of opened.
+        await page.evaluate('window.open = (url) => ((window.opened = String(url)), null)');
         await page.getByRole('button', { name: 'Open the original at page 2' }).click();
         await expect
-          .poll(() => page.evaluate(() => (window as unknown as { opened?: string }).opened ?? ''))
+          .poll(() => page.evaluate<string>("window.opened ?? ''"))
           .toMatch(new RegExp(`/documents/${pdfId}/content\\?token=[^#]+#page=2$`));
       } finally {
         await context.close();
