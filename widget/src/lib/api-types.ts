@@ -35,9 +35,9 @@ export interface DocumentInfo {
   updatedAt: string;
   indexedAt: string | null;
   /** false: a refused drop-folder file; nothing to open or re-index. */
-  stored?: boolean;
-  source?: string;
-  sourcePath?: string | null;
+  stored: boolean;
+  source: string;
+  sourcePath: string | null;
   /** The owner's username, in lists. */
   ownerName?: string | null;
   duplicate?: boolean;
@@ -70,12 +70,12 @@ export interface SearchResult {
   /** Fused rank score (RRF): orders the hits, says nothing about how well they match. */
   score: number;
   /** Cosine similarity of the passage to the question (null: found by keywords only). */
-  denseScore?: number | null;
+  denseScore: number | null;
   page: number | null;
   /** Last page the passage covers, when it spans more than one. */
-  pageEnd?: number | null;
+  pageEnd: number | null;
   /** [character offset in `text`, page] where each later page begins (multi-page passages). */
-  pageBreaks?: [number, number][] | null;
+  pageBreaks: [number, number][] | null;
   heading: string | null;
   /** Grouped by document: the document's other matching passages, best first. */
   also?: Omit<SearchResult, 'documentId' | 'filename' | 'also'>[];
