@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, login } from '../support/gateway.js';
 import { multipart, TINY_PDF } from '../support/multipart.js';
 import {
+  DEEP_FOCUS,
   DESKTOP,
   NO_BROWSER,
   OVERFLOW,
@@ -186,6 +187,53 @@ describe.skipIf(NO_BROWSER)('rattg-search in chromium', () => {
         url: `/documents/00000000-0000-4000-8000-000000000000/content${url.search}`,
       });
       expect(other.statusCode).toBe(401);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('highlights the query terms as text, and opens a preview in context that keeps the focus', async () => {
+    const { context, page } = await signedInPage(suite, DESKTOP, token);
+    try {
+      const sent: unknown[] = [];
+      await page.route('**/search', async (route) => {
+        sent.push({ body: route.request().postDataJSON(), auth: route.request().headers().authorization });
+        await route.fulfill({
+          contentType: 'application/json',
+          body: JSON.stringify({
+            tookMs: 4,
+            results: [
+              {
+                ...hit(0.82, 1, 2, 3),
+                text: 'Holiday policy: everyone gets 30 holiday days.',
+                heading: 'Leave',
+              },
+              { ...hit(0.61, 0, 1), text: 'Welcome <b>aboard</b>.' },
+            ],
+          }),
+        });
+      });
+      await ask(page, 'holiday policy');
+      await page.getByRole('status').filter({ hasText: '2 results' }).waitFor();
+      expect(sent).toEqual([
+        { body: { query: 'holiday policy', limit: 10 }, auth: expect.stringMatching(/^Bearer /) },
+      ]);
+      const first = shown(page).first();
+      expect(await first.locator('mark').allTextContents()).toEqual(['Holiday', 'policy', 'holiday']);
+      expect(await first.textContent()).toContain('pages 2–3 · Leave · relevance 82%');
+      // Passage text is text: the <b> arrives as characters.
+      expect(await shown(page).nth(1).textContent()).toContain('Welcome <b>aboard</b>.');
+      await first.focus();
+      await page.keyboard.press('Enter');
+      const preview = page.locator('rattg-search [part="preview"]');
+      await preview.waitFor();
+      expect(await page.evaluate<string>(DEEP_FOCUS)).toMatch(/^\|/); // the panel itself took the focus
+      expect(await preview.locator('.passage').allTextContents()).toEqual([
+        'Welcome <b>aboard</b>.',
+        'Holiday policy: everyone gets 30 holiday days.',
+      ]);
+      // Without recorded page breaks the passage's first page is opened.
+      await preview.getByRole('button', { name: 'Open the original at page 2' }).waitFor();
     } finally {
       await context.close();
     }
