@@ -22,6 +22,7 @@ export const searchStyles = css`
     border-radius: var(--_radius);
     padding: 0.3em 0.8em 0.6em;
     min-width: 0;
+    margin-bottom: 0.3em;
   }
   .filters legend {
     font-size: 0.9em;
@@ -55,6 +56,8 @@ export const searchStyles = css`
     padding: 0;
     display: grid;
     gap: 0.6em;
+    /* Beside a taller preview the rows keep their own height instead of stretching. */
+    align-content: start;
   }
   .result {
     display: grid;
