@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cancelIngestJobs, type DocumentRow } from '@rattgllm/core';
+import { cancelIndexing, type DocumentRow } from '@rattgllm/core';
 import { addUser, ingestEnv, LONG_TEXT, uploadDocument, waitFor } from './support.js';
 
 // The shortest heartbeat the config allows: a cancel reaches a running job within half of it.
@@ -23,12 +23,9 @@ describe('cancelling a running document', () => {
       const doc = () => env.db<DocumentRow>('documents').where({ id }).first();
       await waitFor('processing', async () => (await doc())?.status === 'processing');
       expect((await doc())?.processing_started_at).toBeInstanceOf(Date);
-      // What POST /documents/:id/cancel does, in one transaction.
-      const cancelled = await env.db.transaction(async (trx) => {
-        await trx('documents').where({ id }).update({ status: 'cancelled', error: 'Cancelled by test' });
-        return cancelIngestJobs(ingestor.deps.boss, trx, id);
-      });
-      expect(cancelled).toBe(1);
+      // What POST /documents/:id/cancel does (core's lifecycle): the row and its jobs together.
+      const cancelled = await cancelIndexing(env.db, ingestor.deps.boss, id, 'Cancelled by test');
+      expect(cancelled?.status).toBe('cancelled');
       const t0 = Date.now();
       // The worker's slot frees up once the handler returns: the signal was honoured.
       await waitFor('the run to stop', async () => ingestor.worker.inHand === 0, 12_000);

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ConflictError, ForbiddenError, NotFoundError, cancelIngestJobs, isAdmin } from '@rattgllm/core';
+import { ConflictError, ForbiddenError, NotFoundError, canManage } from '@rattgllm/core';
 import { errorResponses, IdParams } from '../../schemas/common.js';
 import { Document } from '../../schemas/documents.js';
 import {
@@ -119,15 +119,11 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       const me = request.auth!;
       const row = await documents.findReadable(me, request.params.id);
       if (!row) throw new NotFoundError('No such document', 'DOCUMENT_NOT_FOUND');
-      if (row.owner_id !== me.id && !isAdmin(me))
+      if (!canManage(me, { ownerId: row.owner_id }))
         throw new ForbiddenError('Only the owner or an admin may cancel indexing', 'NOT_OWNER');
       const boss = await fastify.queue();
-      const result = await fastify.db.transaction(async (trx) => {
-        const cancelled = await documents.cancel(trx, row.id, me.username);
-        if (!cancelled) return null;
-        return { cancelled, jobs: await cancelIngestJobs(boss, trx, row.id) };
-      });
-      if (!result)
+      const cancelled = await documents.cancel(boss, row.id, me.username);
+      if (!cancelled)
         throw new ConflictError(
           `“${row.filename}” is ${row.status}, not queued: there is nothing to cancel`,
           'NOT_QUEUED',
@@ -138,9 +134,9 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         targetType: 'document',
         targetId: row.id,
         ip: request.ip,
-        details: { filename: row.filename, was: row.status, jobs: result.jobs },
+        details: { filename: row.filename, was: row.status },
       });
-      return toPublicDocument(result.cancelled);
+      return toPublicDocument(cancelled);
     },
   );
 };
