@@ -151,6 +151,7 @@ export function createRetrieve({ withGeneration, readableAmong, log }: RetrieveD
         denseScore: h.denseScore ?? null,
         page: h.payload.page ?? null,
         pageEnd: h.payload.page_end ?? null,
+        pageBreaks: h.payload.page_breaks ?? null,
         heading: h.payload.heading ?? null,
       };
       if (byDocument) {
