@@ -36,15 +36,52 @@ const GenerationOut = Type.Object({
   switchedAt: Type.Union([Type.String(), Type.Null()]),
 });
 
-const Status = Type.Object({
-  name: Type.String({ description: 'the production name (QDRANT_COLLECTION)' }),
-  mode: Type.Union([Type.Literal('alias'), Type.Literal('collection')], {
-    description: '"alias" once a second generation exists; "collection" before (a plain collection)',
-  }),
-  autoSwitch: Type.Boolean(),
-  active: Type.String({ description: 'the collection search uses now' }),
-  generations: Type.Array(GenerationOut),
-});
+const AT = '2026-12-01T09:30:00.000Z';
+const STATUS_EXAMPLE = {
+  name: 'rattgllm_chunks',
+  mode: 'alias',
+  autoSwitch: false,
+  active: 'rattgllm_chunks__nomic-embed-text_768_1',
+  generations: [
+    {
+      collection: 'rattgllm_chunks__nomic-embed-text_768_1',
+      model: 'nomic-embed-text',
+      dim: 768,
+      state: 'active',
+      serving: true,
+      done: 480,
+      total: 480,
+      createdAt: AT,
+      completedAt: null,
+      switchedAt: AT,
+    },
+    {
+      collection: 'rattgllm_chunks__all-minilm_384_2',
+      model: 'all-minilm',
+      dim: 384,
+      state: 'building',
+      serving: false,
+      done: 120,
+      total: 480,
+      createdAt: AT,
+      completedAt: null,
+      switchedAt: null,
+    },
+  ],
+};
+
+const Status = Type.Object(
+  {
+    name: Type.String({ description: 'the production name (QDRANT_COLLECTION)' }),
+    mode: Type.Union([Type.Literal('alias'), Type.Literal('collection')], {
+      description: '"alias" once a second generation exists; "collection" before (a plain collection)',
+    }),
+    autoSwitch: Type.Boolean(),
+    active: Type.String({ description: 'the collection search uses now' }),
+    generations: Type.Array(GenerationOut),
+  },
+  { examples: [STATUS_EXAMPLE] },
+);
 
 const CompareBody = Type.Object(
   {
@@ -199,12 +236,34 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         security,
         body: CompareBody,
         response: {
-          200: Type.Object({
-            queries: Type.Integer(),
-            baseline: Side,
-            candidate: Side,
-            overlap10: Type.Number({ description: 'mean share of top-10 documents both return' }),
-          }),
+          200: Type.Object(
+            {
+              queries: Type.Integer(),
+              baseline: Side,
+              candidate: Side,
+              overlap10: Type.Number({ description: 'mean share of top-10 documents both return' }),
+            },
+            {
+              examples: [
+                {
+                  queries: 40,
+                  baseline: {
+                    collection: STATUS_EXAMPLE.active,
+                    model: 'nomic-embed-text',
+                    ndcg10: 0.71,
+                    recall10: 0.83,
+                  },
+                  candidate: {
+                    collection: 'rattgllm_chunks__all-minilm_384_2',
+                    model: 'all-minilm',
+                    ndcg10: 0.74,
+                    recall10: 0.86,
+                  },
+                  overlap10: 0.62,
+                },
+              ],
+            },
+          ),
           ...errorResponses(400, 401, 403, 404, 409, 503),
         },
       },
