@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@rattgllm/core';
 import { ErrorBody } from './schemas/common.js';
+import { OpenAiErrorBody } from './schemas/openai.js';
 import configPlugin from './plugins/app/config.js';
 import errorHandler from './plugins/app/error-handler.js';
 import bodyLimits from './plugins/app/body-limits.js';
@@ -40,6 +41,7 @@ export interface AppOptions {
 /** The whole gateway as one plugin: external plugins, then ours, then routes. */
 async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   fastify.addSchema(ErrorBody);
+  fastify.addSchema(OpenAiErrorBody);
   await fastify.register(configPlugin, { config: opts.config });
   await fastify.register(errorHandler);
   await fastify.register(bodyLimits);

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { errorType } from '../schemas/openai.js';
 
 /**
  * Finishing touches on the generated OpenAPI document, in one place instead of on every route:
@@ -73,8 +74,18 @@ export function finishOpenApi<T extends Json>(doc: T): T {
         const example = ERROR_EXAMPLES[code];
         const content = res.content as Record<string, Json> | undefined;
         const json = content?.['application/json'];
+        // /v1 answers errors in OpenAI's shape (routes/v1/errors.ts), the rest in ours.
         if (example && json && !json.example && !json.examples)
-          json.example = { statusCode: code, error: STATUS_CODES[code], ...example };
+          json.example = path.startsWith('/v1/')
+            ? {
+                error: {
+                  message: example.message,
+                  type: errorType(code),
+                  param: null,
+                  code: example.code.toLowerCase(),
+                },
+              }
+            : { statusCode: code, error: STATUS_CODES[code], ...example };
       }
       if (path === '/upload' && method === 'post') op.requestBody = UPLOAD_BODY;
     }

@@ -11,27 +11,13 @@ import {
   sendInTransaction,
   type Access,
 } from '@rattgllm/core';
-import { errorResponses, IdParams, MAX_OFFSET, SafeText } from '../../schemas/common.js';
-import { Document } from '../../schemas/documents.js';
+import { errorResponses, FileBytes, IdParams, MAX_OFFSET, SafeText } from '../../schemas/common.js';
+import { Document, DocumentSortKey, DocumentStatusFilter } from '../../schemas/documents.js';
 import { contentDisposition, parseRange } from '../../lib/http.js';
-import {
-  SORTABLE,
-  toPublicDocument,
-  type DocumentRow,
-  type SortKey,
-} from '../../plugins/app/repositories/documents.js';
+import { toPublicDocument, type DocumentRow } from '../../plugins/app/repositories/documents.js';
 import { SSE_SCOPE, SSE_TOKEN_SECONDS, type AuthUser } from '../../plugins/app/auth.js';
 import type { DocumentEvent } from '../../plugins/app/events.js';
 import { parseAccessField, parseTags } from './access.js';
-
-const SortParam = Type.Union(
-  Object.keys(SORTABLE).map((k) => Type.Literal(k)),
-  { description: 'column to sort by (default createdAt, newest first; others ascending unless `order`)' },
-);
-
-const StatusFilter = Type.Union(
-  ['pending', 'processing', 'waiting', 'indexed', 'failed'].map((s) => Type.Literal(s)),
-);
 
 // Opened inline in the browser (a PDF viewer can jump to #page=N); everything else downloads.
 const INLINE = new Set([
@@ -67,11 +53,11 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         security,
         querystring: Type.Object(
           {
-            status: Type.Optional(StatusFilter),
+            status: Type.Optional(DocumentStatusFilter),
             access: Type.Optional(SafeText({ maxLength: 80 })),
             tag: Type.Optional(SafeText({ maxLength: 64 })),
             q: Type.Optional(SafeText({ maxLength: 200, description: 'text in the file name' })),
-            sort: Type.Optional(SortParam),
+            sort: Type.Optional(DocumentSortKey),
             order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
             limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
             offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
@@ -90,11 +76,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => {
-      const { rows, total } = await documents.list(request.auth!, {
-        ...request.query,
-        status: request.query.status as DocumentRow['status'] | undefined,
-        sort: request.query.sort as SortKey | undefined,
-      });
+      const { rows, total } = await documents.list(request.auth!, request.query);
       return {
         documents: rows.map(toPublicDocument),
         total,
@@ -138,7 +120,14 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         description: 'Authenticate with a Bearer header, or `?token=` from `POST /documents/events/token`.',
         security,
         querystring: Type.Object({ token: Type.Optional(Type.String()) }),
-        response: { ...errorResponses(401, 503) },
+        response: {
+          200: {
+            description:
+              'Server-Sent Events: `event: document` with the document as JSON at each change, a comment every 15 s',
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          ...errorResponses(401, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -214,7 +203,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
             Type.String({ description: 'a citation link token (instead of a Bearer header)' }),
           ),
         }),
-        response: { ...errorResponses(401, 404, 416, 503) },
+        // The bytes as stored, under the document's own type (a PDF, a Word file, …).
+        response: {
+          200: { description: 'The file', content: { '*/*': { schema: FileBytes } } },
+          206: { description: 'The requested range', content: { '*/*': { schema: FileBytes } } },
+          ...errorResponses(401, 404, 416, 503),
+        },
       },
     },
     async (request, reply) => {

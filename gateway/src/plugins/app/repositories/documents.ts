@@ -1,6 +1,8 @@
 import type { Knex } from '@rattgllm/core';
 import { isAdmin, type DocumentRow, type DocumentStatus, type Principal } from '@rattgllm/core';
 
+import type { DocumentSortKey } from '../../../schemas/documents.js';
+
 export type { DocumentRow, DocumentStatus } from '@rattgllm/core';
 
 export function toPublicDocument(row: DocumentRow) {
@@ -47,16 +49,16 @@ export function whereReadable(query: Knex.QueryBuilder, user: Principal): Knex.Q
   });
 }
 
-/** Columns a list can be sorted by, as the API names them. */
-export const SORTABLE = {
+/** The column behind each sort key of the API (the schema owns the keys; the type keeps both in step). */
+export const SORTABLE: Record<DocumentSortKey, string> = {
   createdAt: 'documents.created_at',
   filename: 'documents.filename',
   size: 'documents.size',
   status: 'documents.status',
   owner: 'users.username',
   source: 'documents.source',
-} as const;
-export type SortKey = keyof typeof SORTABLE;
+};
+export type SortKey = DocumentSortKey;
 
 export interface ListFilter {
   status?: DocumentStatus;
