@@ -33,12 +33,20 @@ import openwebuiPlugin from './plugins/app/openwebui.js';
 import readinessPlugin from './plugins/app/readiness.js';
 import searchRoutes from './routes/search/index.js';
 import v1Routes from './routes/v1/index.js';
+import chatSsoRoutes from './routes/chat-sso/index.js';
+import widgetRoutes from './routes/widget/index.js';
 
 export interface AppOptions {
   config: Config;
 }
 
-/** The whole gateway as one plugin: external plugins, then ours, then routes. */
+/**
+ * The whole gateway as one plugin: external plugins, then ours, then routes. An explicit list,
+ * not @fastify/autoload: the order is the dependency order (config before everything, the error
+ * handler before the routes, /v1 under its prefix), route folders hold helpers that are not
+ * plugins, and a reader sees the whole app here. test/app-plugins.test.ts keeps the list and
+ * the folders in step (every plugin and route file is registered, every plugin is named).
+ */
 async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   fastify.addSchema(ErrorBody);
   fastify.addSchema(OpenAiErrorBody);
@@ -73,8 +81,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
   await fastify.register(v1Routes, { prefix: '/v1' });
-  await fastify.register(import('./routes/chat-sso/index.js'));
-  await fastify.register(import('./routes/widget/index.js'));
+  await fastify.register(chatSsoRoutes);
+  await fastify.register(widgetRoutes);
 }
 
 // Not encapsulated, so the instance `buildApp` returns exposes `db`, `repos` and `config` to tests.
