@@ -9,6 +9,7 @@ import bodyLimits from './plugins/app/body-limits.js';
 import dbPlugin from './plugins/app/db.js';
 import repositories from './plugins/app/repositories.js';
 import authPlugin from './plugins/app/auth.js';
+import signInPlugin from './plugins/app/sign-in.js';
 import jwtPlugin from './plugins/external/jwt.js';
 import rateLimitPlugin from './plugins/external/rate-limit.js';
 import swaggerPlugin from './plugins/external/swagger.js';
@@ -60,6 +61,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(dbPlugin);
   await fastify.register(repositories);
   await fastify.register(rateLimitPlugin);
+  await fastify.register(signInPlugin);
   await fastify.register(authPlugin);
   await fastify.register(scopesPlugin);
   await fastify.register(storagePlugin);
