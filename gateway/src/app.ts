@@ -20,6 +20,7 @@ import queuePlugin from './plugins/app/queue.js';
 import eventsPlugin from './plugins/app/events.js';
 import uploadRoutes from './routes/documents/upload.js';
 import documentRoutes from './routes/documents/index.js';
+import documentEventRoutes from './routes/documents/events.js';
 import ingestRoutes from './routes/ingest/index.js';
 import scopesPlugin from './plugins/app/scopes.js';
 import healthRoutes from './routes/health.js';
@@ -79,6 +80,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(apiKeyRoutes);
   await fastify.register(uploadRoutes);
   await fastify.register(documentRoutes);
+  await fastify.register(documentEventRoutes);
   await fastify.register(documentLinkRoutes);
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
