@@ -71,6 +71,9 @@ const schema = z
     JWT_SECRET: z.string().min(8, 'must be at least 8 characters (use 32+ random bytes)'),
     JWT_EXPIRES_IN: duration.default(12 * 3600),
     ADMIN_PASSWORD: z.string().min(1).default(INSECURE_DEFAULTS.ADMIN_PASSWORD),
+    // The chat site signs people in by e-mail (Open WebUI keys accounts by it): the seeded admin
+    // needs one to use the chat. `.localhost` is reserved (RFC 6761): never anyone's real mailbox.
+    ADMIN_EMAIL: z.email().default('admin@rattgllm.localhost'),
     LOGIN_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(10),
     LOGIN_RATE_LIMIT_WINDOW: duration.default(60),
 
