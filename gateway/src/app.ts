@@ -2,12 +2,14 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@rattgllm/core';
 import { ErrorBody } from './schemas/common.js';
+import { OpenAiErrorBody } from './schemas/openai.js';
 import configPlugin from './plugins/app/config.js';
 import errorHandler from './plugins/app/error-handler.js';
 import bodyLimits from './plugins/app/body-limits.js';
 import dbPlugin from './plugins/app/db.js';
 import repositories from './plugins/app/repositories.js';
 import authPlugin from './plugins/app/auth.js';
+import signInPlugin from './plugins/app/sign-in.js';
 import jwtPlugin from './plugins/external/jwt.js';
 import rateLimitPlugin from './plugins/external/rate-limit.js';
 import swaggerPlugin from './plugins/external/swagger.js';
@@ -18,6 +20,7 @@ import queuePlugin from './plugins/app/queue.js';
 import eventsPlugin from './plugins/app/events.js';
 import uploadRoutes from './routes/documents/upload.js';
 import documentRoutes from './routes/documents/index.js';
+import documentEventRoutes from './routes/documents/events.js';
 import ingestRoutes from './routes/ingest/index.js';
 import scopesPlugin from './plugins/app/scopes.js';
 import healthRoutes from './routes/health.js';
@@ -34,14 +37,23 @@ import readinessPlugin from './plugins/app/readiness.js';
 import searchRoutes from './routes/search/index.js';
 import v1Routes from './routes/v1/index.js';
 import indexGenerationRoutes from './routes/admin/index-generations.js';
+import chatSsoRoutes from './routes/chat-sso/index.js';
+import widgetRoutes from './routes/widget/index.js';
 
 export interface AppOptions {
   config: Config;
 }
 
-/** The whole gateway as one plugin: external plugins, then ours, then routes. */
+/**
+ * The whole gateway as one plugin: external plugins, then ours, then routes. An explicit list,
+ * not @fastify/autoload: the order is the dependency order (config before everything, the error
+ * handler before the routes, /v1 under its prefix), route folders hold helpers that are not
+ * plugins, and a reader sees the whole app here. test/app-plugins.test.ts keeps the list and
+ * the folders in step (every plugin and route file is registered, every plugin is named).
+ */
 async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   fastify.addSchema(ErrorBody);
+  fastify.addSchema(OpenAiErrorBody);
   await fastify.register(configPlugin, { config: opts.config });
   await fastify.register(errorHandler);
   await fastify.register(bodyLimits);
@@ -52,6 +64,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(dbPlugin);
   await fastify.register(repositories);
   await fastify.register(rateLimitPlugin);
+  await fastify.register(signInPlugin);
   await fastify.register(authPlugin);
   await fastify.register(scopesPlugin);
   await fastify.register(storagePlugin);
@@ -69,14 +82,15 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(apiKeyRoutes);
   await fastify.register(uploadRoutes);
   await fastify.register(documentRoutes);
+  await fastify.register(documentEventRoutes);
   await fastify.register(documentLinkRoutes);
   await fastify.register(documentQueueRoutes);
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
   await fastify.register(indexGenerationRoutes);
   await fastify.register(v1Routes, { prefix: '/v1' });
-  await fastify.register(import('./routes/chat-sso/index.js'));
-  await fastify.register(import('./routes/widget/index.js'));
+  await fastify.register(chatSsoRoutes);
+  await fastify.register(widgetRoutes);
 }
 
 // Not encapsulated, so the instance `buildApp` returns exposes `db`, `repos` and `config` to tests.

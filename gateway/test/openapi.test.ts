@@ -41,6 +41,27 @@ describe('the OpenAPI document (/docs/json)', () => {
     });
   });
 
+  it('every operation describes its success answer, /v1 included (JSON and the event stream)', () => {
+    const missing: string[] = [];
+    for (const [path, methods] of Object.entries<Record<string, { responses?: Record<string, unknown> }>>(
+      doc.paths,
+    ))
+      for (const [method, op] of Object.entries(methods))
+        if (!Object.keys(op.responses ?? {}).some((s) => /^[23]/.test(s))) missing.push(`${method} ${path}`);
+    expect(missing).toEqual([]);
+    const chat = doc.paths['/v1/chat/completions'].post.responses;
+    expect(Object.keys(chat['200'].content).sort()).toEqual(['application/json', 'text/event-stream']);
+    expect(chat['200'].content['application/json'].schema.properties.sources).toBeTruthy();
+    expect(
+      doc.paths['/v1/models'].get.responses['200'].content['application/json'].schema.properties.data,
+    ).toBeTruthy();
+    expect(doc.paths['/v1/embeddings'].post.responses['200']).toBeTruthy();
+    // /v1 errors are documented in OpenAI's shape, the rest in ours.
+    expect(chat['401'].content['application/json'].example).toMatchObject({
+      error: { type: 'authentication_error', code: 'missing_token' },
+    });
+  });
+
   it('documents the multipart body of POST /upload, so the page can try an upload', () => {
     const body = doc.paths['/upload'].post.requestBody.content['multipart/form-data'].schema;
     expect(body.required).toEqual(['file']);

@@ -82,7 +82,8 @@ describe('/v1 with RAG_ON_RETRIEVAL_ERROR=fail and a 1 s upstream timeout (LLM_T
 
   // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
   it.skipIf(LIVE_OLLAMA)('upstream slower than the timeout → 504', async () => {
-    env.ollama.standin!.faults.slowMs = 1500;
+    // Well past the 1 s limit: undici checks its timeouts on a coarse (up to 1 s) clock tick.
+    env.ollama.standin!.faults.slowMs = 3000;
     try {
       const res = await ask(env, 'rattgllm', { 'x-openwebui-task': 'title_generation' });
       expect(res.statusCode, res.body).toBe(504);

@@ -126,7 +126,10 @@ export const ROUTE_EXAMPLES: Record<string, unknown> = {
   'POST /chat-sso/ticket 200': { ticket: 'c2b1…', expires_in: 60 },
 };
 
-/** Routes whose 200 has no schema (streamed or passed through): their body is described here. */
+/**
+ * Examples by media type for answers that are not plain JSON of ours: streams, files, and the
+ * chat answer the upstream writes (its schema names only the fields rattgllm relies on).
+ */
 export const UNTYPED_SUCCESS: Record<string, Record<string, { example: unknown }>> = {
   'POST /v1/chat/completions 200': {
     'application/json': {
@@ -140,6 +143,16 @@ export const UNTYPED_SUCCESS: Record<string, Record<string, { example: unknown }
             index: 0,
             message: { role: 'assistant', content: 'Trains, for trips under 600 km [1].' },
             finish_reason: 'stop',
+          },
+        ],
+        sources: [
+          {
+            source: { id: ID, name: 'travel-policy.pdf', url: `/documents/${ID}/content#page=2` },
+            document: ['Trains are preferred to planes for trips under 600 km.'],
+            metadata: [
+              { source: ID, name: 'travel-policy.pdf', page: 2, chunk: 3, heading: 'Travel > Booking' },
+            ],
+            distances: [0.82],
           },
         ],
       },
@@ -159,4 +172,11 @@ export const UNTYPED_SUCCESS: Record<string, Record<string, { example: unknown }
       },
     },
   },
+  'GET /documents/events 200': {
+    'text/event-stream': {
+      example: `retry: 3000\n: connected\n\nid: 1\nevent: document\ndata: {"id":"${ID}","op":"update","ownerId":"${USER_ID}","access":"org","filename":"travel-policy.pdf","status":"processing","progress":0.4,"error":null}\n\n`,
+    },
+  },
+  'GET /documents/{id}/content 200': { '*/*': { example: '(the file, as stored)' } },
+  'GET /documents/{id}/content 206': { '*/*': { example: '(the requested bytes)' } },
 };

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { errorType } from '../schemas/openai.js';
 import { ROUTE_EXAMPLES, UNTYPED_SUCCESS } from './openapi-examples.js';
 
 /**
@@ -22,7 +23,9 @@ const ERROR_EXAMPLES: Record<number, { message: string; code: string }> = {
   },
   416: { message: 'The file has 1024 bytes', code: 'RANGE_NOT_SATISFIABLE' },
   429: { message: 'Too many sign-in attempts for this account; try again in 60 s.', code: 'RATE_LIMITED' },
+  502: { message: 'The LLM server failed: model runner crashed (HTTP 500)', code: 'UPSTREAM_ERROR' },
   503: { message: 'The database is unreachable; try again in a moment', code: 'DATABASE_UNAVAILABLE' },
+  504: { message: 'The LLM server did not answer within 120s', code: 'UPSTREAM_TIMEOUT' },
 };
 
 const UPLOAD_BODY = {
@@ -78,14 +81,33 @@ export function finishOpenApi<T extends Json>(doc: T, options: { proxied: boolea
         if (!res.description || res.description === 'Default Response')
           res.description = code === 204 ? 'Done; no body' : (STATUS_CODES[code] ?? 'Response');
         const key = `${method.toUpperCase()} ${path} ${status}`;
-        if (!res.content && UNTYPED_SUCCESS[key]) res.content = UNTYPED_SUCCESS[key];
+        const media = UNTYPED_SUCCESS[key];
+        if (media) {
+          res.content ??= {};
+          const content = res.content as Record<string, Json>;
+          for (const [type, { example }] of Object.entries(media)) {
+            content[type] ??= {};
+            content[type].example ??= example;
+          }
+        }
         const content = res.content as Record<string, Json> | undefined;
         const json = content?.['application/json'];
         if (!json || json.example || json.examples) continue;
         // A route's own example first (GET /ready's 503 is a report, not an error body).
         const error = ERROR_EXAMPLES[code];
         if (key in ROUTE_EXAMPLES) json.example = ROUTE_EXAMPLES[key];
-        else if (error) json.example = { statusCode: code, error: STATUS_CODES[code], ...error };
+        else if (error)
+          // /v1 answers errors in OpenAI's shape (routes/v1/errors.ts), the rest in ours.
+          json.example = path.startsWith('/v1/')
+            ? {
+                error: {
+                  message: error.message,
+                  type: errorType(code),
+                  param: null,
+                  code: error.code.toLowerCase(),
+                },
+              }
+            : { statusCode: code, error: STATUS_CODES[code], ...error };
       }
       if (path === '/upload' && method === 'post') op.requestBody = UPLOAD_BODY;
     }

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError, classifyError, type ErrorClass } from '@rattgllm/core';
-import { clientFaultOf, isDatabaseUnavailable, publicView } from './public-error.js';
+import { publicView } from './public-error.js';
 import type { ValidationIssue } from './validation.js';
 
 /** Fastify's own client-error codes, renamed to the stable codes our API documents. */
@@ -11,6 +11,61 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
+
+// Connection-level failures (Postgres down, restarting, out of connections): a 503 the client
+// may retry, not a 500 that looks like a bug.
+const DB_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  '57P01',
+  '57P03',
+  '53300',
+]);
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string };
+  return e?.name === 'KnexTimeoutError' || (typeof e?.code === 'string' && DB_DOWN_CODES.has(e.code));
+}
+
+interface ClientFault {
+  statusCode: number;
+  code: string;
+  message: string;
+}
+
+/**
+ * Errors that are the request's fault although they surface below the routes: a value Postgres
+ * cannot store or compare (class 22: NUL bytes, out-of-range numbers, malformed uuids; 54001:
+ * too complex), and a multipart body busboy cannot parse. Schemas catch most of these first;
+ * this is the net under them, so such a request is never a 500. The SQL stays in the log.
+ */
+function clientFaultOf(err: unknown): ClientFault | undefined {
+  const e = err as { code?: unknown; message?: unknown; statusCode?: unknown; severity?: unknown };
+  if (typeof e?.code === 'string' && typeof e.severity === 'string') {
+    if (e.code.startsWith('22'))
+      return {
+        statusCode: 400,
+        code: 'INVALID_VALUE',
+        message:
+          'A value in the request cannot be used (control characters, a number out of range, or a malformed id)',
+      };
+    if (e.code === '54001')
+      return { statusCode: 400, code: 'REQUEST_TOO_COMPLEX', message: 'The request is too complex to run' };
+  }
+  if (
+    err instanceof Error &&
+    e.statusCode === undefined &&
+    /unexpected end of multipart data|^Multipart: Boundary not found/i.test(err.message)
+  )
+    return {
+      statusCode: 400,
+      code: 'INVALID_MULTIPART',
+      message: `The multipart body is malformed (${err.message}); check its boundary`,
+    };
+  return undefined;
+}
 
 /** What a client is told about a dependency failure that is not one of our typed errors. */
 const DEPENDENCY_MESSAGES: Record<number, string> = {

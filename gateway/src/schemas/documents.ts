@@ -1,4 +1,28 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+
+/** The states a list can be filtered by (`deleted` documents are never listed). */
+export const DocumentStatusFilter = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('processing'),
+  Type.Literal('waiting'),
+  Type.Literal('indexed'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
+]);
+
+/** What a document list can be sorted by, as the API names it (columns: repositories/documents.ts). */
+export const DocumentSortKey = Type.Union(
+  [
+    Type.Literal('createdAt'),
+    Type.Literal('filename'),
+    Type.Literal('size'),
+    Type.Literal('status'),
+    Type.Literal('owner'),
+    Type.Literal('source'),
+  ],
+  { description: 'column to sort by (default createdAt, newest first; others ascending unless `order`)' },
+);
+export type DocumentSortKey = Static<typeof DocumentSortKey>;
 
 export const Document = Type.Object(
   {

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { hashApiKey, hashPassword, parseApiKey, principalsOf } from '@rattgllm/core';
-import { verifyHs256 } from '../../lib/hs256.js';
+import { createHs256Verifier } from '../../lib/hs256.js';
 import type { AuthUser } from './auth.js';
 import { NOBODY, type RetrievalIdentity } from '../../retrieval/retrieve.js';
 
@@ -101,6 +101,10 @@ export default fp(
       return forUser(user, `openwebui:${user.username}`);
     }
 
+    const verifyUserJwt = config.OPENWEBUI_USER_JWT_SECRET
+      ? createHs256Verifier(config.OPENWEBUI_USER_JWT_SECRET, { issuer: 'open-webui' })
+      : undefined;
+
     fastify.decorate('retrievalIdentity', async function retrievalIdentity(request: FastifyRequest) {
       const auth = request.auth;
       if (!auth) throw new Error('retrievalIdentity needs authenticate first');
@@ -108,8 +112,8 @@ export default fp(
 
       const header = request.headers[USER_JWT_HEADER];
       const token = Array.isArray(header) ? header[0] : header;
-      if (token && config.OPENWEBUI_USER_JWT_SECRET) {
-        const result = verifyHs256(token, config.OPENWEBUI_USER_JWT_SECRET, { issuer: 'open-webui' });
+      if (token && verifyUserJwt) {
+        const result = verifyUserJwt(token);
         if (!result.ok) {
           request.log.warn(
             { reason: result.reason },

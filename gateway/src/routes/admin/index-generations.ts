@@ -12,6 +12,7 @@ import {
   type Generation,
 } from '@rattgllm/core';
 import { errorResponses, SafeText } from '../../schemas/common.js';
+import { COMPARE_EXAMPLE, STATUS_EXAMPLE } from './index-generations.examples.js';
 
 const CollectionName = Type.String({
   pattern: '^[A-Za-z0-9_.-]{1,255}$',
@@ -35,40 +36,6 @@ const GenerationOut = Type.Object({
   completedAt: Type.Union([Type.String(), Type.Null()]),
   switchedAt: Type.Union([Type.String(), Type.Null()]),
 });
-
-const AT = '2026-12-01T09:30:00.000Z';
-const STATUS_EXAMPLE = {
-  name: 'rattgllm_chunks',
-  mode: 'alias',
-  autoSwitch: false,
-  active: 'rattgllm_chunks__nomic-embed-text_768_1',
-  generations: [
-    {
-      collection: 'rattgllm_chunks__nomic-embed-text_768_1',
-      model: 'nomic-embed-text',
-      dim: 768,
-      state: 'active',
-      serving: true,
-      done: 480,
-      total: 480,
-      createdAt: AT,
-      completedAt: null,
-      switchedAt: AT,
-    },
-    {
-      collection: 'rattgllm_chunks__all-minilm_384_2',
-      model: 'all-minilm',
-      dim: 384,
-      state: 'building',
-      serving: false,
-      done: 120,
-      total: 480,
-      createdAt: AT,
-      completedAt: null,
-      switchedAt: null,
-    },
-  ],
-};
 
 const Status = Type.Object(
   {
@@ -244,24 +211,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
               overlap10: Type.Number({ description: 'mean share of top-10 documents both return' }),
             },
             {
-              examples: [
-                {
-                  queries: 40,
-                  baseline: {
-                    collection: STATUS_EXAMPLE.active,
-                    model: 'nomic-embed-text',
-                    ndcg10: 0.71,
-                    recall10: 0.83,
-                  },
-                  candidate: {
-                    collection: 'rattgllm_chunks__all-minilm_384_2',
-                    model: 'all-minilm',
-                    ndcg10: 0.74,
-                    recall10: 0.86,
-                  },
-                  overlap10: 0.62,
-                },
-              ],
+              examples: [COMPARE_EXAMPLE],
             },
           ),
           ...errorResponses(400, 401, 403, 404, 409, 503),

@@ -4,11 +4,17 @@ import { messageText } from '../../retrieval/context.js';
 import { buildChatContext, type ChatRequestBody } from '../../retrieval/chat-context.js';
 import type { ChatStats } from '../../plugins/app/rag.js';
 import { OpenAiError } from './errors.js';
+import { ChatCompletion, ChatCompletionStream, openAiErrorResponses } from '../../schemas/openai.js';
 import { abortOnClientClose, answerJson, forwardStream } from './forward.js';
 
-const Role = Type.Union(
-  ['system', 'developer', 'user', 'assistant', 'tool', 'function'].map((r) => Type.Literal(r)),
-);
+const Role = Type.Union([
+  Type.Literal('system'),
+  Type.Literal('developer'),
+  Type.Literal('user'),
+  Type.Literal('assistant'),
+  Type.Literal('tool'),
+  Type.Literal('function'),
+]);
 const Message = Type.Object(
   {
     role: Role,
@@ -76,6 +82,16 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
         summary: 'OpenAI-compatible chat, answered from the documents the caller may read',
         security: [{ bearer: [] }],
         body: ChatBody,
+        response: {
+          200: {
+            description: 'The answer: JSON, or with `stream: true` Server-Sent Events',
+            content: {
+              'application/json': { schema: ChatCompletion },
+              'text/event-stream': { schema: ChatCompletionStream },
+            },
+          },
+          ...openAiErrorResponses(400, 401, 403, 404, 502, 503, 504),
+        },
       },
     },
     async (request, reply) => {

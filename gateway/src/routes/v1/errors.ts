@@ -2,19 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '@rattgllm/core';
 import { classifyRequestError, logRequestError, type RequestErrorClass } from '../../lib/request-error.js';
 
-/** OpenAI's error body: `{error: {message, type, param, code}}`. */
-export interface OpenAiErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
-
-export function errorType(status: number): string {
-  if (status === 400 || status === 404 || status === 413 || status === 415 || status === 422)
-    return 'invalid_request_error';
-  if (status === 401) return 'authentication_error';
-  if (status === 403) return 'permission_error';
-  if (status === 429) return 'rate_limit_error';
-  return 'api_error';
-}
+import { errorType, type OpenAiErrorBody } from '../../schemas/openai.js';
 
 export class OpenAiError extends AppError {
   constructor(

@@ -6,6 +6,7 @@ import type { ChatStats } from '../../plugins/app/rag.js';
 import type { ChatContext } from '../../retrieval/chat-context.js';
 import { errorEvent, sourceChunk, statusChunk, type ChunkBase } from './chunks.js';
 import { OpenAiError, toOpenAiError } from './errors.js';
+import type { ChatCompletion } from '../../schemas/openai.js';
 
 export interface ClientConnection {
   signal: AbortSignal;
@@ -42,7 +43,7 @@ export async function answerJson(
   upstream: UpstreamResponse,
   context: ChatContext,
   signal: AbortSignal,
-): Promise<Record<string, unknown>> {
+): Promise<ChatCompletion> {
   let answer: Record<string, unknown>;
   try {
     answer = (await upstream.body.json()) as Record<string, unknown>;

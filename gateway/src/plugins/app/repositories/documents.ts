@@ -16,6 +16,8 @@ import {
   type Principal,
 } from '@rattgllm/core';
 
+import type { DocumentSortKey } from '../../../schemas/documents.js';
+
 export type { DocumentRow, DocumentStatus } from '@rattgllm/core';
 
 export function toPublicDocument(row: DocumentRow) {
@@ -45,16 +47,16 @@ export function toPublicDocument(row: DocumentRow) {
 }
 export type PublicDocument = ReturnType<typeof toPublicDocument>;
 
-/** Columns a list can be sorted by, as the API names them. */
-export const SORTABLE = {
+/** The column behind each sort key of the API (the schema owns the keys; the type keeps both in step). */
+export const SORTABLE: Record<DocumentSortKey, string> = {
   createdAt: 'documents.created_at',
   filename: 'documents.filename',
   size: 'documents.size',
   status: 'documents.status',
   owner: 'users.username',
   source: 'documents.source',
-} as const;
-export type SortKey = keyof typeof SORTABLE;
+};
+export type SortKey = DocumentSortKey;
 
 export interface ListFilter {
   status?: DocumentStatus;
