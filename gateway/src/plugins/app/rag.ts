@@ -12,6 +12,7 @@ import { createLlmClient, type LlmClient } from '../../lib/llm.js';
 import { createModelContext, type ModelContext } from '../../lib/model-context.js';
 import type { Passage } from '../../retrieval/context.js';
 import { ragRepository, type RagRepository } from './repositories/openwebui.js';
+import { cachedRagRepository } from '../../lib/cache/cached-repositories.js';
 
 /**
  * Who retrieval reads for. `principal` drives the Postgres re-check (`whereReadable`),
@@ -87,7 +88,8 @@ export default fp(
     const embedder = createEmbedder(config);
     const vectorIndex = createVectorIndex(config);
     const llm = createLlmClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: config.EMBED_TIMEOUT * 1000 });
-    const repo = ragRepository(fastify.db);
+    // The access re-check and the Open WebUI email look-up come from the caches (lib/cache).
+    const repo = cachedRagRepository(ragRepository(fastify.db), fastify.db, fastify.caches);
     const models = createModelContext({
       ollamaUrl: config.OLLAMA_URL,
       defaultLength: config.OLLAMA_CONTEXT_LENGTH,
@@ -201,5 +203,5 @@ export default fp(
       await llm.close();
     });
   },
-  { name: 'rag', dependencies: ['config', 'db'] },
+  { name: 'rag', dependencies: ['config', 'db', 'caches'] },
 );

@@ -280,6 +280,8 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         await sendInTransaction(boss, trx, JOBS.reindex, { documentId: row.id });
         return u;
       });
+      // Committed: this gateway's chat and search see the new access now (others by NOTIFY).
+      fastify.caches.invalidate('documents', row.id);
       await audit.record({
         actor: me,
         action: 'document.updated',
@@ -317,6 +319,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         await documents.update(trx, row.id, { status: 'deleted' });
         await sendInTransaction(boss, trx, JOBS.delete, { documentId: row.id });
       });
+      fastify.caches.invalidate('documents', row.id);
       await audit.record({
         actor: me,
         action: 'document.deleted',

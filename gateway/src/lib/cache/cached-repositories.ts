@@ -1,0 +1,70 @@
+import { canRead, type Access, type Knex, type Principal } from '@rattgllm/core';
+import type { UsersRepository } from '../../plugins/app/repositories/users.js';
+import type { ApiKeysRepository } from '../../plugins/app/repositories/apiKeys.js';
+import type { RagRepository } from '../../plugins/app/repositories/openwebui.js';
+import { documentAccessRows, type DocumentAccessRow } from '../../plugins/app/repositories/documentAccess.js';
+import type { GatewayCaches } from './gateway-caches.js';
+
+/**
+ * The repositories with their hot-path reads served from the caches. Writes need nothing here:
+ * this process's own writes drop the entries as they complete (local-writes.ts), every other
+ * process's through NOTIFY. Cached rows are shared: callers must not change them.
+ */
+
+export function cachedUsersRepository(repo: UsersRepository, caches: GatewayCaches): UsersRepository {
+  return {
+    ...repo,
+    findById: (id) => caches.usersById.get(id, () => repo.findById(id)),
+  };
+}
+
+export function cachedApiKeysRepository(
+  repo: ApiKeysRepository,
+  caches: GatewayCaches,
+  onTouchError: (err: unknown) => void,
+): ApiKeysRepository {
+  return {
+    ...repo,
+    findByPrefix: (prefix) => caches.apiKeysByPrefix.get(prefix, () => repo.findByPrefix(prefix)),
+    findByHash: (hash) => caches.apiKeysByHash.get(hash, () => repo.findByHash(hash)),
+    // `last_used_at` is bookkeeping: it is written beside the request, not before it. The cached
+    // row is stamped at once, so the next requests within the minute do not write again.
+    touch(row) {
+      const write = repo.touch({ ...row });
+      row.last_used_at = new Date();
+      write.catch(onTouchError);
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The `whereReadable` rule (core's `canRead`) and the tag filter, on a cached row. */
+export function readableNow(
+  doc: DocumentAccessRow,
+  principal: Principal,
+  tags: readonly string[] | undefined,
+): boolean {
+  if (doc.status === 'deleted') return false;
+  if (tags?.length && !doc.tags.some((t) => tags.includes(t))) return false;
+  return canRead(principal, { ownerId: doc.owner_id, access: doc.access as Access });
+}
+
+export function cachedRagRepository(repo: RagRepository, db: Knex, caches: GatewayCaches): RagRepository {
+  const load = async (missing: string[]) =>
+    new Map((await documentAccessRows(db, missing)).map((r) => [r.id, r] as const));
+  return {
+    ...repo,
+    async readable(principal, ids, tags) {
+      if (ids.length === 0) return [];
+      if (!caches.documents.enabled) return repo.readable(principal, ids, tags);
+      const rows = await caches.documents.getMany([...new Set(ids)], load, null);
+      const out: Awaited<ReturnType<RagRepository['readable']>> = [];
+      for (const doc of rows.values())
+        if (doc && readableNow(doc, principal, tags))
+          out.push({ id: doc.id, filename: doc.filename, tags: doc.tags });
+      return out;
+    },
+    findUserByEmail: (email) =>
+      caches.usersByEmail.get(email.toLowerCase(), () => repo.findUserByEmail(email)),
+  };
+}
