@@ -12,7 +12,10 @@
  *   request (from the gateway's Server-Timing header), paired per iteration; and the same for a
  *   request without retrieval (Open WebUI task header: pure proxy cost);
  * - added per-chunk delay: (arrival − upstream write time) through the gateway vs direct;
- * - BENCH_CONCURRENCY concurrent streams through the gateway: errors, TTFT, gateway peak RSS.
+ * - BENCH_CONCURRENCY concurrent streams through the gateway: errors, TTFT, gateway peak RSS;
+ * - the gateway's own stages (Server-Timing: auth, parse, pipeline, identity, embed, search, acl,
+ *   prompt, upstream) and what no stage covers (request in, first write out), p50 / p99.
+ * BENCH_GATEWAY_NODE_OPTIONS is passed to the gateway process (e.g. `--cpu-prof`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -192,6 +195,8 @@ async function main() {
     EMBED_DIM: String(DIM),
     PIPELINES_DIR: new URL('../pipelines', import.meta.url).pathname,
     LOGIN_RATE_LIMIT_MAX: '1000',
+    // e.g. `--cpu-prof --cpu-prof-dir=/tmp/gwprof`: a profile of the gateway alone.
+    NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
   });
   const [{ url: gw }] = (await once(gateway, 'message')) as [{ url: string }];
   const login = await request(`${gw}/auth/login`, {

@@ -73,7 +73,10 @@ export abstract class StandinServer {
 
   private async listen(port: number): Promise<void> {
     const server = createServer((req, res) => void this.dispatch(req, res));
-    server.keepAliveTimeout = 1000;
+    // Like the real services (Qdrant and Ollama keep idle connections 5 s or more). With 1 s the
+    // server's `Keep-Alive: timeout=1` is below undici's 2 s safety margin, so every client
+    // closed its connection after each request and paid a new TCP connect on the next one.
+    server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());

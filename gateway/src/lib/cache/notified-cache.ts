@@ -20,7 +20,11 @@ export interface NotifiedCacheOptions {
 interface Entry<V> {
   value: Promise<V>;
   expires: number;
+  /** Set once `value` resolved: a hit is then answered without a further await per key. */
+  settled?: { value: V };
 }
+
+const noop = () => {};
 
 export class NotifiedCache<K, V> {
   private readonly entries = new Map<K, Entry<V>>();
@@ -47,6 +51,7 @@ export class NotifiedCache<K, V> {
     // `then`; the cache must hold the one answer, not the builder.
     const entry: Entry<V> = { value: Promise.resolve(load()), expires: this.now() + this.options.ttlMs };
     this.set(key, entry);
+    entry.value.then((value) => (entry.settled = { value }), noop);
     // A failed look-up is not remembered; only this entry is dropped, not a newer one.
     entry.value.catch(() => {
       if (this.entries.get(key) === entry) this.entries.delete(key);
@@ -70,11 +75,14 @@ export class NotifiedCache<K, V> {
     }
     const now = this.now();
     const missing: K[] = [];
+    const out = new Map<K, V>();
     const pending = new Map<K, Promise<V>>();
     for (const k of keys) {
       const hit = this.entries.get(k);
-      if (hit && hit.expires > now) pending.set(k, hit.value);
-      else missing.push(k);
+      if (hit && hit.expires > now) {
+        if (hit.settled) out.set(k, hit.settled.value);
+        else pending.set(k, hit.value);
+      } else missing.push(k);
     }
     if (missing.length) {
       const batch = Promise.resolve(loadMany(missing));
@@ -84,13 +92,13 @@ export class NotifiedCache<K, V> {
           expires: now + this.options.ttlMs,
         };
         this.set(k, entry);
+        entry.value.then((value) => (entry.settled = { value }), noop);
         entry.value.catch(() => {
           if (this.entries.get(k) === entry) this.entries.delete(k);
         });
         pending.set(k, entry.value);
       }
     }
-    const out = new Map<K, V>();
     for (const [k, v] of pending) out.set(k, await v);
     return out;
   }
