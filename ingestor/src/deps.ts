@@ -12,6 +12,8 @@ import type { DoclingClient } from './pipeline/parse/index.js';
 import type { EmbedBatcher } from './pipeline/embed-batcher.js';
 
 /** Everything the ingestor's stages talk to; built once in main.ts (tests build their own). */
+import type { ByteBudget } from './bytes-in-flight.js';
+
 export interface IngestorDeps {
   config: Config;
   db: Knex;
@@ -29,6 +31,8 @@ export interface IngestorDeps {
   chunkTokens?: number;
   /** docling-serve when DOCLING_URL is set. */
   docling?: DoclingClient | undefined;
+  /** INGEST_MAX_BYTES_IN_FLIGHT: source bytes held by the jobs running now (bytes-in-flight.ts). */
+  bytesInFlight?: ByteBudget;
 }
 
 /** The documents row (shared with the gateway). */

@@ -22,6 +22,7 @@ import {
 import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
 import { chunkTokensFor } from './pipeline/tokens.js';
+import { ByteBudget } from './bytes-in-flight.js';
 import { DropWatcher } from './drop/watcher.js';
 import { EmbedBatcher } from './pipeline/embed-batcher.js';
 import { startHealth, type IngestorHealthService } from './health.js';
@@ -110,6 +111,7 @@ export async function startIngestor(
     log,
     docling,
     chunkTokens: chunkTokens.tokens,
+    bytesInFlight: new ByteBudget(config.INGEST_MAX_BYTES_IN_FLIGHT),
   };
   late.deps = deps;
 
