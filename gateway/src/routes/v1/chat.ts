@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { Type, type Static } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
@@ -26,6 +25,7 @@ import type { Pipeline } from '../../lib/pipeline-schema.js';
 import { OpenAiError, toOpenAiError } from './errors.js';
 import { dependencyReason } from '../../lib/public-error.js';
 import { StageTimer } from '../../lib/stage-timing.js';
+import { forwardBody } from '../../lib/stream-forward.js';
 
 const Role = Type.Union(
   ['system', 'developer', 'user', 'assistant', 'tool', 'function'].map((r) => Type.Literal(r)),
@@ -255,24 +255,18 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
           sources.map((s) => sourceChunk(base, s)).join('');
         const log = request.log;
         stats.activeStreams++;
-        async function* forward(): AsyncGenerator<Buffer | string> {
-          try {
-            if (prefix) yield prefix;
-            for await (const chunk of upstream.body) yield chunk as Buffer;
-          } catch (err) {
-            if (client.signal.aborted) {
-              log.info('client went away; upstream stream aborted');
-              return;
-            }
-            // Headers are gone; report the failure inside the stream, as OpenAI does.
-            const { body: e } = toOpenAiError(err as Error);
-            log.warn({ err }, 'upstream stream failed');
-            yield errorEvent(e.error.message, e.error.type, e.error.code);
+        const stream = forwardBody(prefix, upstream.body, (err) => {
+          if (client.signal.aborted) {
+            log.info('client went away; upstream stream aborted');
+            return undefined;
           }
-        }
-        const stream = Readable.from(forward(), { objectMode: false, highWaterMark: 16 * 1024 });
-        // 'close' comes after the end and after a destroy (client gone), even if the generator
-        // never started, so cleanup cannot be skipped.
+          // Headers are gone; report the failure inside the stream, as OpenAI does.
+          const { body: e } = toOpenAiError(err as Error);
+          log.warn({ err }, 'upstream stream failed');
+          return errorEvent(e.error.message, e.error.type, e.error.code);
+        });
+        // 'close' comes after the end and after a destroy (client gone), even if nothing was
+        // forwarded yet, so cleanup cannot be skipped.
         stream.once('close', () => {
           stats.activeStreams--;
           upstream.body.destroy();
