@@ -93,4 +93,19 @@ describe('NotifiedCache', () => {
     await c.getMany(['a', 'b'], loadMany, undefined);
     expect(asked).toEqual([['b', 'gone'], ['b']]);
   });
+
+  it('peekMany answers in the same tick only when every key is settled and fresh', async () => {
+    let t = 0;
+    const c = cache({ now: () => t, ttlMs: 100 });
+    const { load, calls } = deferredLoads();
+    expect(c.peekMany(['a'])).toBeUndefined();
+    const pending = c.get('a', load);
+    expect(c.peekMany(['a'])).toBeUndefined(); // still loading
+    calls[0]!('row a');
+    await pending;
+    expect(Object.fromEntries(c.peekMany(['a'])!)).toEqual({ a: 'row a' });
+    expect(c.peekMany(['a', 'b'])).toBeUndefined();
+    t = 100;
+    expect(c.peekMany(['a'])).toBeUndefined(); // expired
+  });
 });

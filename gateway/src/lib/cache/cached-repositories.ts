@@ -49,7 +49,34 @@ export function readableNow(
   return canRead(principal, { ownerId: doc.owner_id, access: doc.access as Access });
 }
 
-export function cachedRagRepository(repo: RagRepository, db: Knex, caches: GatewayCaches): RagRepository {
+type ReadableRows = Awaited<ReturnType<RagRepository['readable']>>;
+
+export interface CachedRagRepository extends RagRepository {
+  /** `readable` answered from memory in this tick, or undefined when it needs Postgres. */
+  readableCached(
+    principal: Principal,
+    ids: readonly string[],
+    tags?: readonly string[],
+  ): ReadableRows | undefined;
+}
+
+function readableRows(
+  rows: Map<string, DocumentAccessRow | null>,
+  principal: Principal,
+  tags: readonly string[] | undefined,
+): ReadableRows {
+  const out: ReadableRows = [];
+  for (const doc of rows.values())
+    if (doc && readableNow(doc, principal, tags))
+      out.push({ id: doc.id, filename: doc.filename, tags: doc.tags });
+  return out;
+}
+
+export function cachedRagRepository(
+  repo: RagRepository,
+  db: Knex,
+  caches: GatewayCaches,
+): CachedRagRepository {
   const load = async (missing: string[]) =>
     new Map((await documentAccessRows(db, missing)).map((r) => [r.id, r] as const));
   return {
@@ -57,12 +84,12 @@ export function cachedRagRepository(repo: RagRepository, db: Knex, caches: Gatew
     async readable(principal, ids, tags) {
       if (ids.length === 0) return [];
       if (!caches.documents.enabled) return repo.readable(principal, ids, tags);
-      const rows = await caches.documents.getMany([...new Set(ids)], load, null);
-      const out: Awaited<ReturnType<RagRepository['readable']>> = [];
-      for (const doc of rows.values())
-        if (doc && readableNow(doc, principal, tags))
-          out.push({ id: doc.id, filename: doc.filename, tags: doc.tags });
-      return out;
+      return readableRows(await caches.documents.getMany([...new Set(ids)], load, null), principal, tags);
+    },
+    readableCached(principal, ids, tags) {
+      if (ids.length === 0) return [];
+      const rows = caches.documents.peekMany(ids);
+      return rows && readableRows(rows, principal, tags);
     },
     findUserByEmail: (email) =>
       caches.usersByEmail.get(email.toLowerCase(), () => repo.findUserByEmail(email)),

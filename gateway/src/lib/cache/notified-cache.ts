@@ -103,6 +103,24 @@ export class NotifiedCache<K, V> {
     return out;
   }
 
+  /**
+   * The settled values of all `keys` now, without waiting; undefined when any is missing, still
+   * loading or expired (then use getMany). Lets a caller go on in the same tick: an `await` on a
+   * settled promise still waits behind every microtask queued before it (a finished HTTP
+   * response's teardown, for one).
+   */
+  peekMany(keys: readonly K[]): Map<K, V> | undefined {
+    if (!this.enabled) return undefined;
+    const now = this.now();
+    const out = new Map<K, V>();
+    for (const k of keys) {
+      const hit = this.entries.get(k);
+      if (!hit?.settled || hit.expires <= now) return undefined;
+      out.set(k, hit.settled.value);
+    }
+    return out;
+  }
+
   /** Whether `key` is held (tests: to know an announcement was handled). */
   has(key: K): boolean {
     return this.entries.has(key);

@@ -140,7 +140,10 @@ export default fp(
       // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.
       t = performance.now();
       const ids = [...new Set(hits.map((h) => h.payload.document_id))];
-      const rows = await repo.readable(identity.principal, ids, input.tags);
+      // From memory when every hit's access facts are cached (lib/cache), without an await.
+      const rows =
+        repo.readableCached(identity.principal, ids, input.tags) ??
+        (await repo.readable(identity.principal, ids, input.tags));
       timings.checkMs = performance.now() - t;
       const readable = new Map(rows.map((r) => [r.id, r]));
       const floor = input.minScore ?? 0;
