@@ -157,7 +157,8 @@ const schema = z
     DOCLING_URL: z.url().optional(),
 
     /**
-     * How long the gateway keeps API keys, users and document access facts in memory (ms). Every
+     * How long the gateway keeps API keys and users in memory (ms; document access facts 12× as
+     * long). Every
      * change is announced by Postgres (NOTIFY) and drops the entry at once; the time only bounds
      * how long a missed announcement could matter. 0 turns the caches off.
      */

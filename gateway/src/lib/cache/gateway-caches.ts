@@ -14,6 +14,9 @@ export const DOCUMENT_CHANNEL = 'document_status';
  * user (auth), the Open WebUI user behind an email (identity), and the owner, access, status
  * and tags of the documents vector search returned (the access re-check).
  */
+/** Document access facts live this many times GATEWAY_CACHE_TTL_MS. */
+export const DOCUMENT_TTL_FACTOR = 12;
+
 export type CachedTable = 'users' | 'api_keys' | 'documents';
 
 export interface GatewayCaches {
@@ -49,8 +52,12 @@ export function createGatewayCaches(options: GatewayCachesOptions): GatewayCache
   const usersByEmail = new NotifiedCache<string, UserRow | undefined>(opts);
   const apiKeysByPrefix = new NotifiedCache<string, ApiKeyRow | undefined>(opts);
   const apiKeysByHash = new NotifiedCache<string, ApiKeyRow | undefined>(opts);
+  // Documents are many and each question touches a different few, so their facts are kept 12×
+  // as long (60 s by default) to be there when asked for again; every change to them is
+  // announced like the others, so the time only bounds a missed announcement.
   const documents = new NotifiedCache<string, DocumentAccessRow | null>({
     ...opts,
+    ttlMs: options.ttlMs * DOCUMENT_TTL_FACTOR,
     maxEntries: options.maxEntries ?? 100_000,
   });
   const all = [usersById, usersByEmail, apiKeysByPrefix, apiKeysByHash, documents];
