@@ -1,13 +1,4 @@
-import type {
-  Config,
-  DocumentRow,
-  Embedder,
-  Knex,
-  Logger,
-  PgBoss,
-  Storage,
-  VectorIndex,
-} from '@rattgllm/core';
+import type { Config, Embedder, Knex, Logger, PgBoss, Storage, VectorIndex } from '@rattgllm/core';
 import type { DoclingClient } from './pipeline/parse/index.js';
 import type { EmbedBatcher } from './pipeline/embed-batcher.js';
 
@@ -34,6 +25,3 @@ export interface IngestorDeps {
   /** INGEST_MAX_BYTES_IN_FLIGHT: source bytes held by the jobs running now (bytes-in-flight.ts). */
   bytesInFlight?: ByteBudget;
 }
-
-/** The documents row (shared with the gateway). */
-export type DocumentRecord = DocumentRow;

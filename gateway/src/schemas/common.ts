@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Type, type Static } from 'typebox';
 
 /** Every error body the gateway sends. */
@@ -15,6 +16,9 @@ export type ErrorBody = Static<typeof ErrorBody>;
 export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorBody')]));
 
+/** A file's bytes, sent as a stream (never serialized): `format: binary` in the OpenAPI document. */
+export const FileBytes = Type.Unsafe<Readable | Buffer>({ type: 'string', format: 'binary' });
+
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export const Username = Type.String({
@@ -24,6 +28,12 @@ export const Username = Type.String({
 export const Password = Type.String({ minLength: 8, maxLength: 256 });
 export const GroupName = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
 export const RoleName = Type.Union([Type.Literal('admin'), Type.Literal('user'), Type.Literal('service')]);
+/** What an API key may be narrowed to (see migrations/20261201000500_api_key_scopes.js). */
+export const ScopeName = Type.Union(
+  [Type.Literal('read'), Type.Literal('chat'), Type.Literal('upload'), Type.Literal('admin')],
+  { description: 'read (list, open, search), chat (/v1), upload (add, change, delete own documents), admin' },
+);
+export type Scope = Static<typeof ScopeName>;
 export const Email = Type.String({ format: 'email', maxLength: 320 });
 
 /**

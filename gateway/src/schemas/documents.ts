@@ -1,4 +1,28 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+
+/** The states a list can be filtered by (`deleted` documents are never listed). */
+export const DocumentStatusFilter = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('processing'),
+  Type.Literal('waiting'),
+  Type.Literal('indexed'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
+]);
+
+/** What a document list can be sorted by, as the API names it (columns: repositories/documents.ts). */
+export const DocumentSortKey = Type.Union(
+  [
+    Type.Literal('createdAt'),
+    Type.Literal('filename'),
+    Type.Literal('size'),
+    Type.Literal('status'),
+    Type.Literal('owner'),
+    Type.Literal('source'),
+  ],
+  { description: 'column to sort by (default createdAt, newest first; others ascending unless `order`)' },
+);
+export type DocumentSortKey = Static<typeof DocumentSortKey>;
 
 export const Document = Type.Object(
   {
@@ -14,7 +38,7 @@ export const Document = Type.Object(
     tags: Type.Array(Type.String()),
     status: Type.String({
       description:
-        'pending, processing, waiting (a service it needs failed; retried at nextAttemptAt), indexed, failed (a person must act; see error)',
+        'pending, processing, waiting (a service it needs failed; retried at nextAttemptAt), indexed, failed (a person must act; see error), cancelled (a person stopped it; re-index to index it)',
     }),
     progress: Type.Number({ minimum: 0, maximum: 1 }),
     error: Type.Union([Type.String(), Type.Null()]),

@@ -52,6 +52,11 @@ export interface Chunk {
   page?: number;
   /** Last page, only when the chunk spans more than one. */
   pageEnd?: number;
+  /**
+   * Where each later page begins in `text`, as [character offset, page], only when the chunk
+   * spans more than one: a hit on page 2 of a "pages 1–2" passage opens page 2.
+   */
+  pageBreaks?: [number, number][];
   /** Tokens as counted by `countTokens` (conservative; see tokens.ts). */
   tokenCount: number;
 }
@@ -89,3 +94,9 @@ export class ParseError extends AppError {
 export function isParseError(err: unknown): err is ParseError {
   return err instanceof ParseError;
 }
+
+/**
+ * The one shape of a pipeline stage (pipeline/stages/): what it needs of the process (settings,
+ * clients) is bound when the stage is made; per call it gets its input, a signal and a log.
+ */
+export type Stage<I, O> = (input: I, ctx: StageContext) => Promise<O>;

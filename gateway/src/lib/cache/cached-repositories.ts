@@ -1,7 +1,8 @@
 import { canRead, type Access, type Knex, type Principal } from '@rattgllm/core';
 import type { UsersRepository } from '../../plugins/app/repositories/users.js';
 import type { ApiKeysRepository } from '../../plugins/app/repositories/apiKeys.js';
-import type { RagRepository } from '../../plugins/app/repositories/openwebui.js';
+import type { OpenWebUiRepository } from '../../plugins/app/repositories/openwebui.js';
+import type { DocumentsRepository } from '../../plugins/app/repositories/documents.js';
 import { documentAccessRows, type DocumentAccessRow } from '../../plugins/app/repositories/documentAccess.js';
 import type { GatewayCaches } from './gateway-caches.js';
 
@@ -49,10 +50,10 @@ export function readableNow(
   return canRead(principal, { ownerId: doc.owner_id, access: doc.access as Access });
 }
 
-type ReadableRows = Awaited<ReturnType<RagRepository['readable']>>;
+type ReadableRows = Awaited<ReturnType<DocumentsRepository['readableAmong']>>;
 
-export interface CachedRagRepository extends RagRepository {
-  /** `readable` answered from memory in this tick, or undefined when it needs Postgres. */
+export interface CachedDocumentsRepository extends DocumentsRepository {
+  /** `readableAmong` answered from memory in this tick, or undefined when it needs Postgres. */
   readableCached(
     principal: Principal,
     ids: readonly string[],
@@ -72,18 +73,19 @@ function readableRows(
   return out;
 }
 
-export function cachedRagRepository(
-  repo: RagRepository,
+/** The access re-check of vector hits (`readableAmong`) from the document access cache. */
+export function cachedDocumentsRepository(
+  repo: DocumentsRepository,
   db: Knex,
   caches: GatewayCaches,
-): CachedRagRepository {
+): CachedDocumentsRepository {
   const load = async (missing: string[]) =>
     new Map((await documentAccessRows(db, missing)).map((r) => [r.id, r] as const));
   return {
     ...repo,
-    async readable(principal, ids, tags) {
+    async readableAmong(principal, ids, tags) {
       if (ids.length === 0) return [];
-      if (!caches.documents.enabled) return repo.readable(principal, ids, tags);
+      if (!caches.documents.enabled) return repo.readableAmong(principal, ids, tags);
       return readableRows(await caches.documents.getMany([...new Set(ids)], load, null), principal, tags);
     },
     readableCached(principal, ids, tags) {
@@ -91,6 +93,28 @@ export function cachedRagRepository(
       const rows = caches.documents.peekMany(ids);
       return rows && readableRows(rows, principal, tags);
     },
+    // Their transactions have committed when these resolve: this gateway's chat and search see
+    // the change now, without waiting for its NOTIFY (which does it on every other gateway).
+    async changeAccess(...args) {
+      const row = await repo.changeAccess(...args);
+      caches.invalidate('documents', args[1]);
+      return row;
+    },
+    async markDeleted(...args) {
+      const done = await repo.markDeleted(...args);
+      caches.invalidate('documents', args[1]);
+      return done;
+    },
+  };
+}
+
+/** The Open WebUI user behind a forwarded email, from the users-by-email cache. */
+export function cachedOpenWebUiRepository(
+  repo: OpenWebUiRepository,
+  caches: GatewayCaches,
+): OpenWebUiRepository {
+  return {
+    ...repo,
     findUserByEmail: (email) =>
       caches.usersByEmail.get(email.toLowerCase(), () => repo.findUserByEmail(email)),
   };

@@ -1,9 +1,11 @@
 import fp from 'fastify-plugin';
 import { ForbiddenError } from '@rattgllm/core';
 
-/** What an API key may be narrowed to (see migrations/20261201000500_api_key_scopes.js). */
-export const SCOPES = ['read', 'chat', 'upload', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
+import { ScopeName, type Scope } from '../../schemas/common.js';
+
+export type { Scope } from '../../schemas/common.js';
+/** What an API key may be narrowed to: the values of the `ScopeName` schema. */
+export const SCOPES: readonly Scope[] = ScopeName.anyOf.map((s) => s.const);
 
 /**
  * The scope each authenticated route needs from a narrowed API key. `any`: every key (who am I,
@@ -24,10 +26,12 @@ const ROUTE_SCOPES: Record<string, readonly Scope[] | 'any' | 'unscoped'> = {
   'POST /documents/:id/link': ['read'],
   'POST /documents/events/token': ['read'],
   'GET /documents/events': ['read'],
+  'GET /documents/queue': ['read'],
   'POST /search': ['read'],
   'POST /upload': ['upload'],
   'PATCH /documents/:id': ['upload'],
   'DELETE /documents/:id': ['upload'],
+  'POST /documents/:id/cancel': ['upload'],
   'POST /ingest/reindex': ['upload'],
   'GET /v1/models': ['chat', 'read'],
   'POST /v1/chat/completions': ['chat'],

@@ -1,14 +1,8 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BadRequestError, ForbiddenError, NotFoundError, generateApiKey, isAdmin } from '@rattgllm/core';
-import { errorResponses, IdParams, RoleName } from '../../schemas/common.js';
+import { errorResponses, IdParams, RoleName, ScopeName } from '../../schemas/common.js';
 import { toPublicApiKey } from '../../plugins/app/repositories/apiKeys.js';
-import { SCOPES } from '../../plugins/app/scopes.js';
-
-const ScopeName = Type.Union(
-  SCOPES.map((s) => Type.Literal(s)),
-  { description: 'read (list, open, search), chat (/v1), upload (add, change, delete own documents), admin' },
-);
 
 const ApiKey = Type.Object(
   {

@@ -9,6 +9,7 @@ import {
   verifyPassword,
 } from '@rattgllm/core';
 import { errorResponses, Password } from '../../schemas/common.js';
+import { tooManyAttempts } from '../../plugins/app/sign-in.js';
 
 const LoginBody = Type.Object(
   {
@@ -50,20 +51,12 @@ const MeResponse = Type.Object({
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { users, audit } = fastify.repos;
-  const limits = {
-    max: fastify.config.LOGIN_RATE_LIMIT_MAX,
-    timeWindow: fastify.config.LOGIN_RATE_LIMIT_WINDOW * 1000,
-  };
-  const perUsername = fastify.createRateLimit({
-    ...limits,
-    keyGenerator: (req) =>
-      `login-user:${String((req.body as { username?: unknown })?.username ?? '').toLowerCase()}`,
-  });
+  const { signIn } = fastify;
 
   fastify.post(
     '/auth/login',
     {
-      config: { rateLimit: { ...limits, keyGenerator: (req) => `login-ip:${req.ip}` } },
+      config: { rateLimit: signIn.perIp },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with username and password; returns a bearer JWT',
@@ -71,31 +64,16 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: { 200: LoginResponse, ...errorResponses(400, 401, 429) },
       },
       preHandler: async (request, reply) => {
-        const limit = await perUsername(request);
-        if (!limit.isAllowed && limit.isExceeded) {
-          const seconds = Math.max(1, Math.ceil(limit.ttl / 1000));
+        const seconds = await signIn.limitedFor(request);
+        if (seconds !== undefined) {
           reply.header('retry-after', seconds);
-          throw new AppError(
-            429,
-            'RATE_LIMITED',
-            `Too many sign-in attempts for this account; try again in ${seconds} s.`,
-          );
+          throw new AppError(429, 'RATE_LIMITED', tooManyAttempts(seconds));
         }
       },
     },
     async (request) => {
-      const { username, password } = request.body;
-      const user = await users.findByUsername(username);
-      // verifyPassword runs a full argon2 verification even without a user: same answer, same time.
-      const ok = await verifyPassword(user?.password_hash ?? null, password);
-      if (!user || !ok || user.disabled) {
-        await audit.record({
-          action: 'auth.login_failed',
-          ip: request.ip,
-          details: { username: username.slice(0, 128) },
-        });
-        throw new UnauthorizedError('Wrong username or password', 'INVALID_CREDENTIALS');
-      }
+      const user = await signIn.check(request, request.body, { failedAction: 'auth.login_failed' });
+      if (!user) throw new UnauthorizedError('Wrong username or password', 'INVALID_CREDENTIALS');
       const token = fastify.jwt.sign({ sub: user.id, username: user.username, roles: user.roles });
       await audit.record({ actor: user, action: 'auth.login', ip: request.ip });
       return {

@@ -11,7 +11,7 @@ import formbody from '@fastify/formbody';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { verifyPassword } from '@rattgllm/core';
+import { tooManyAttempts } from '../../plugins/app/sign-in.js';
 import { messagePage, PAGE_CSP, signInPage, signOutPage } from './pages.js';
 import handoff from './handoff.js';
 import {
@@ -52,16 +52,8 @@ function sameString(a: string | undefined, b: string | undefined): boolean {
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   await fastify.register(formbody, { bodyLimit: 16 * 1024 });
   await fastify.register(handoff);
-  const { chatSessions, users, audit } = fastify.repos;
-  const limits = {
-    max: fastify.config.LOGIN_RATE_LIMIT_MAX,
-    timeWindow: fastify.config.LOGIN_RATE_LIMIT_WINDOW * 1000,
-  };
-  const perUsername = fastify.createRateLimit({
-    ...limits,
-    keyGenerator: (req) =>
-      `login-user:${String((req.body as { username?: unknown })?.username ?? '').toLowerCase()}`,
-  });
+  const { chatSessions, audit } = fastify.repos;
+  const { signIn } = fastify;
   const cookieBase = SESSION_COOKIE_OPTIONS;
 
   const html = (reply: FastifyReply, status: number, body: string) =>
@@ -169,7 +161,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post(
     '/chat-sso/sign-in',
     {
-      config: { rateLimit: { ...limits, keyGenerator: (req) => `login-ip:${req.ip}` } },
+      config: { rateLimit: signIn.perIp },
       schema: { hide: true, body: SignInForm },
     },
     async (request, reply) => {
@@ -179,23 +171,17 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         html(reply, status, signInPage({ csrf: newCsrf(reply), next, username, error }));
       if (!fromThisSite(request, csrf))
         return again(403, 'This form was not sent from this page (or it expired); please sign in again.');
-      const limit = await perUsername(request);
-      if (!limit.isAllowed && limit.isExceeded) {
-        const seconds = Math.max(1, Math.ceil(limit.ttl / 1000));
+      const seconds = await signIn.limitedFor(request);
+      if (seconds !== undefined) {
         reply.header('retry-after', seconds);
-        return again(429, `Too many sign-in attempts for this account; try again in ${seconds} s.`);
+        return again(429, tooManyAttempts(seconds));
       }
-      const user = await users.findByUsername(username);
-      // A full argon2 verification even without a user: same answer, same time.
-      const ok = await verifyPassword(user?.password_hash ?? null, password);
-      if (!user || !ok || user.disabled || isServiceOnly(user)) {
-        await audit.record({
-          action: 'auth.chat_login_failed',
-          ip: request.ip,
-          details: { username: username.slice(0, 128) },
-        });
-        return again(401, 'Wrong user name or password.');
-      }
+      const user = await signIn.check(
+        request,
+        { username, password },
+        { failedAction: 'auth.chat_login_failed', accept: (u) => !isServiceOnly(u) },
+      );
+      if (!user) return again(401, 'Wrong user name or password.');
       if (!user.email)
         return again(403, 'Your account has no e-mail address; ask an admin to add one (the chat needs it).');
       const token = await chatSessions.create(user.id, fastify.config.JWT_EXPIRES_IN);

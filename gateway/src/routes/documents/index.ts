@@ -3,35 +3,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AppError,
   ForbiddenError,
-  JOBS,
   NotFoundError,
-  canRead,
+  canManage,
   documentPrincipals,
-  isAdmin,
-  sendInTransaction,
   type Access,
 } from '@rattgllm/core';
-import { errorResponses, IdParams, MAX_OFFSET, SafeText } from '../../schemas/common.js';
-import { Document } from '../../schemas/documents.js';
+import { errorResponses, FileBytes, IdParams, MAX_OFFSET, SafeText } from '../../schemas/common.js';
+import { Document, DocumentSortKey, DocumentStatusFilter } from '../../schemas/documents.js';
 import { contentDisposition, parseRange } from '../../lib/http.js';
-import {
-  SORTABLE,
-  toPublicDocument,
-  type DocumentRow,
-  type SortKey,
-} from '../../plugins/app/repositories/documents.js';
-import { SSE_SCOPE, SSE_TOKEN_SECONDS, type AuthUser } from '../../plugins/app/auth.js';
-import type { DocumentEvent } from '../../plugins/app/events.js';
+import { toPublicDocument, type DocumentRow } from '../../plugins/app/repositories/documents.js';
+import type { AuthUser } from '../../plugins/app/auth.js';
 import { parseAccessField, parseTags } from './access.js';
-
-const SortParam = Type.Union(
-  Object.keys(SORTABLE).map((k) => Type.Literal(k)),
-  { description: 'column to sort by (default createdAt, newest first; others ascending unless `order`)' },
-);
-
-const StatusFilter = Type.Union(
-  ['pending', 'processing', 'waiting', 'indexed', 'failed'].map((s) => Type.Literal(s)),
-);
 
 // Opened inline in the browser (a PDF viewer can jump to #page=N); everything else downloads.
 const INLINE = new Set([
@@ -42,14 +24,12 @@ const INLINE = new Set([
   'text/markdown; charset=utf-8',
 ]);
 
-const SSE_HEARTBEAT_MS = 15_000;
-
 function notFound(): never {
   throw new NotFoundError('No such document', 'DOCUMENT_NOT_FOUND');
 }
 
 function mustOwn(me: AuthUser, row: DocumentRow): void {
-  if (row.owner_id !== me.id && !isAdmin(me))
+  if (!canManage(me, { ownerId: row.owner_id }))
     throw new ForbiddenError('Only the owner or an admin may change this document', 'NOT_OWNER');
 }
 
@@ -67,11 +47,11 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         security,
         querystring: Type.Object(
           {
-            status: Type.Optional(StatusFilter),
+            status: Type.Optional(DocumentStatusFilter),
             access: Type.Optional(SafeText({ maxLength: 80 })),
             tag: Type.Optional(SafeText({ maxLength: 64 })),
             q: Type.Optional(SafeText({ maxLength: 200, description: 'text in the file name' })),
-            sort: Type.Optional(SortParam),
+            sort: Type.Optional(DocumentSortKey),
             order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
             limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
             offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
@@ -90,96 +70,13 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => {
-      const { rows, total } = await documents.list(request.auth!, {
-        ...request.query,
-        status: request.query.status as DocumentRow['status'] | undefined,
-        sort: request.query.sort as SortKey | undefined,
-      });
+      const { rows, total } = await documents.list(request.auth!, request.query);
       return {
         documents: rows.map(toPublicDocument),
         total,
         limit: request.query.limit,
         offset: request.query.offset,
       };
-    },
-  );
-
-  fastify.post(
-    '/documents/events/token',
-    {
-      onRequest: fastify.authenticate,
-      schema: {
-        tags: ['documents'],
-        summary: 'A 60-second token for `GET /documents/events?token=…` (EventSource cannot send headers)',
-        security,
-        response: {
-          200: Type.Object({ token: Type.String(), expires_in: Type.Integer() }),
-          ...errorResponses(401),
-        },
-      },
-    },
-    async (request) => {
-      const me = request.auth!;
-      const token = fastify.jwt.sign(
-        { sub: me.id, username: me.username, roles: me.roles, scope: SSE_SCOPE },
-        { expiresIn: SSE_TOKEN_SECONDS },
-      );
-      return { token, expires_in: SSE_TOKEN_SECONDS };
-    },
-  );
-
-  fastify.get(
-    '/documents/events',
-    {
-      onRequest: fastify.authenticateSse,
-      schema: {
-        tags: ['documents'],
-        summary: 'Server-Sent Events: status and progress of the documents you may read',
-        description: 'Authenticate with a Bearer header, or `?token=` from `POST /documents/events/token`.',
-        security,
-        querystring: Type.Object({ token: Type.Optional(Type.String()) }),
-        response: { ...errorResponses(401, 503) },
-      },
-    },
-    async (request, reply) => {
-      const me = request.auth!;
-      try {
-        await fastify.listenDocumentEvents();
-      } catch {
-        throw new AppError(
-          503,
-          'DATABASE_UNAVAILABLE',
-          'Live status is unavailable: the database is unreachable',
-        );
-      }
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        // Tell nginx-like proxies not to buffer; Caddy flushes event streams by itself.
-        'x-accel-buffering': 'no',
-      });
-      res.write(`retry: 3000\n: connected\n\n`);
-      let seq = 0;
-      const onEvent = (event: DocumentEvent) => {
-        if (!canRead(me, { ownerId: event.ownerId, access: event.access as Access })) return;
-        // Backpressure: a client that cannot keep up gets the next event later, not a growing buffer.
-        if (res.writableNeedDrain) return;
-        res.write(`id: ${++seq}\nevent: document\ndata: ${JSON.stringify(event)}\n\n`);
-      };
-      const heartbeat = setInterval(() => res.write(`: ping\n\n`), SSE_HEARTBEAT_MS);
-      fastify.documentEvents.on('document', onEvent);
-      // Ended with a final `shutdown` event when the gateway closes.
-      const untrack = fastify.trackEventStream(res);
-      const cleanup = () => {
-        clearInterval(heartbeat);
-        fastify.documentEvents.off('document', onEvent);
-        untrack();
-      };
-      request.raw.once('close', cleanup);
-      res.once('close', cleanup);
     },
   );
 
@@ -214,7 +111,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
             Type.String({ description: 'a citation link token (instead of a Bearer header)' }),
           ),
         }),
-        response: { ...errorResponses(401, 404, 416, 503) },
+        // The bytes as stored, under the document's own type (a PDF, a Word file, …).
+        response: {
+          200: { description: 'The file', content: { '*/*': { schema: FileBytes } } },
+          206: { description: 'The requested range', content: { '*/*': { schema: FileBytes } } },
+          ...errorResponses(401, 404, 416, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -274,14 +176,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       if (request.body.access !== undefined) patch.access = parseAccessField(request.body.access, me);
       if (request.body.tags !== undefined) patch.tags = parseTags(request.body.tags);
       const boss = await fastify.queue();
-      const updated = await fastify.db.transaction(async (trx) => {
-        const u = await documents.update(trx, row.id, patch);
-        // The index keeps its own copy of who may read each passage; a durable job rewrites it.
-        await sendInTransaction(boss, trx, JOBS.reindex, { documentId: row.id });
-        return u;
-      });
-      // Committed: this gateway's chat and search see the new access now (others by NOTIFY).
-      fastify.caches.invalidate('documents', row.id);
+      const updated = await documents.changeAccess(boss, row.id, patch);
       await audit.record({
         actor: me,
         action: 'document.updated',
@@ -315,11 +210,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       const row = (await documents.findReadable(me, request.params.id)) ?? notFound();
       mustOwn(me, row);
       const boss = await fastify.queue();
-      await fastify.db.transaction(async (trx) => {
-        await documents.update(trx, row.id, { status: 'deleted' });
-        await sendInTransaction(boss, trx, JOBS.delete, { documentId: row.id });
-      });
-      fastify.caches.invalidate('documents', row.id);
+      await documents.markDeleted(boss, row.id);
       await audit.record({
         actor: me,
         action: 'document.deleted',

@@ -3,15 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { estimateTokens } from '../../retrieval/context.js';
 import { installOpenAiErrors, OpenAiError } from './errors.js';
 import chatRoutes from './chat.js';
-
-const ModelEntry = Type.Object({
-  id: Type.String(),
-  object: Type.Literal('model'),
-  created: Type.Integer(),
-  owned_by: Type.String(),
-  name: Type.Optional(Type.String()),
-  description: Type.Optional(Type.String()),
-});
+import { Embeddings, ModelList, openAiErrorResponses } from '../../schemas/openai.js';
 
 const EmbeddingsBody = Type.Object(
   {
@@ -43,7 +35,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         tags: ['openai'],
         summary: 'The pipelines (and, with EXPOSE_OLLAMA_MODELS, the upstream models)',
         security,
-        response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(ModelEntry) }) },
+        response: { 200: ModelList, ...openAiErrorResponses(401, 403, 503) },
       },
     },
     async (request) => {
@@ -87,6 +79,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         summary: 'Embeddings from the configured embedding model (document prefix applied)',
         security,
         body: EmbeddingsBody,
+        response: { 200: Embeddings, ...openAiErrorResponses(400, 401, 403, 404, 502, 503, 504) },
       },
     },
     async (request) => {
@@ -114,10 +107,10 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         const vectors = await embedder.embedDocuments(inputs, { signal: controller.signal });
         const tokens = inputs.reduce((n, t) => n + estimateTokens(t), 0);
         return {
-          object: 'list',
+          object: 'list' as const,
           model: embedder.model,
           data: vectors.map((v, index) => ({
-            object: 'embedding',
+            object: 'embedding' as const,
             index,
             embedding:
               body.encoding_format === 'base64'
