@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import { usersRepository, type UsersRepository } from './repositories/users.js';
 import { apiKeysRepository, type ApiKeysRepository } from './repositories/apiKeys.js';
 import { auditRepository, type AuditRepository } from './repositories/audit.js';
-import { documentsRepository, type DocumentsRepository } from './repositories/documents.js';
+import { documentsRepository } from './repositories/documents.js';
 import { rateLimitsRepository, type RateLimitsRepository } from './repositories/rateLimits.js';
 import { chatSessionsRepository, type ChatSessionsRepository } from './repositories/chatSessions.js';
 import { openWebUiRepository, type OpenWebUiRepository } from './repositories/openwebui.js';
