@@ -10,9 +10,11 @@ import { buildApp } from '../gateway/dist/build.js';
 
 const app = await buildApp(parseConfig(process.env));
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
-let peak = process.memoryUsage().rss;
+// memoryUsage.rss(): one number, not the whole heap breakdown (memoryUsage() every 10 ms was
+// 0.5 % of the gateway's CPU in its own profile).
+let peak = process.memoryUsage.rss();
 setInterval(() => {
-  peak = Math.max(peak, process.memoryUsage().rss);
+  peak = Math.max(peak, process.memoryUsage.rss());
 }, 10).unref();
 process.on('message', (msg) => {
   if (msg === 'rss') process.send({ rss: process.memoryUsage().rss, peak });

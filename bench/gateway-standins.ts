@@ -13,8 +13,12 @@ const tokens = Number(process.env.BENCH_TOKENS ?? 20);
 const intervalMs = Number(process.env.BENCH_INTERVAL_MS ?? 10);
 const now = () => performance.timeOrigin + performance.now();
 
-const ollama = await new OllamaStandin({ dimension: 768 }).start();
-const qdrant = await new QdrantStandin().start();
+// Connections kept like the real services keep them: the bench measures requests, not connects.
+const ollamaStandin = new OllamaStandin({ dimension: 768 });
+const qdrantStandin = new QdrantStandin();
+ollamaStandin.keepAliveTimeoutMs = qdrantStandin.keepAliveTimeoutMs = 5000;
+const ollama = await ollamaStandin.start();
+const qdrant = await qdrantStandin.start();
 
 const upstream = createServer((req, res) => {
   let raw = '';

@@ -12,7 +12,10 @@
  *   request (from the gateway's Server-Timing header), paired per iteration; and the same for a
  *   request without retrieval (Open WebUI task header: pure proxy cost);
  * - added per-chunk delay: (arrival − upstream write time) through the gateway vs direct;
- * - BENCH_CONCURRENCY concurrent streams through the gateway: errors, TTFT, gateway peak RSS.
+ * - BENCH_CONCURRENCY concurrent streams through the gateway: errors, TTFT, gateway peak RSS;
+ * - the gateway's own stages (Server-Timing: auth, parse, pipeline, identity, embed, search, acl,
+ *   prompt, upstream) and what no stage covers (request in, first write out), p50 / p99.
+ * BENCH_GATEWAY_NODE_OPTIONS is passed to the gateway process (e.g. `--cpu-prof`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -62,6 +65,8 @@ interface StreamResult {
   chunkDelays: number[];
   tokens: number;
   retrievalMs: number;
+  /** The gateway's Server-Timing stages (ms). */
+  stages: Record<string, number>;
   error?: string;
 }
 
@@ -69,7 +74,15 @@ const agent = new Agent({ connections: 1024, keepAliveTimeout: 60_000, pipelinin
 
 async function stream(url: string, headers: Record<string, string>, model: string): Promise<StreamResult> {
   const t0 = now();
-  const out: StreamResult = { ok: false, status: 0, ttftMs: NaN, chunkDelays: [], tokens: 0, retrievalMs: 0 };
+  const out: StreamResult = {
+    ok: false,
+    status: 0,
+    ttftMs: NaN,
+    chunkDelays: [],
+    tokens: 0,
+    retrievalMs: 0,
+    stages: {},
+  };
   try {
     const res = await request(url, {
       method: 'POST',
@@ -83,7 +96,10 @@ async function stream(url: string, headers: Record<string, string>, model: strin
     });
     out.status = res.statusCode;
     const timing = String(res.headers['server-timing'] ?? '');
-    for (const m of timing.matchAll(/(embed|search);dur=([\d.]+)/g)) out.retrievalMs += Number(m[2]);
+    for (const m of timing.matchAll(/(\w+);dur=([\d.]+)/g)) {
+      out.stages[m[1]!] = Number(m[2]);
+      if (m[1] === 'embed' || m[1] === 'search') out.retrievalMs += Number(m[2]);
+    }
     let buf = '';
     let done = false;
     for await (const chunk of res.body) {
@@ -179,6 +195,8 @@ async function main() {
     EMBED_DIM: String(DIM),
     PIPELINES_DIR: new URL('../pipelines', import.meta.url).pathname,
     LOGIN_RATE_LIMIT_MAX: '1000',
+    // e.g. `--cpu-prof --cpu-prof-dir=/tmp/gwprof`: a profile of the gateway alone.
+    NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
   });
   const [{ url: gw }] = (await once(gateway, 'message')) as [{ url: string }];
   const login = await request(`${gw}/auth/login`, {
@@ -210,6 +228,8 @@ async function main() {
   const directDelays: number[] = [];
   const ragDelays: number[] = [];
   const directTtft: number[] = [];
+  const ragStages: Record<string, number>[] = [];
+  const proxyStages: Record<string, number>[] = [];
   let seqErrors = 0;
   for (let i = 0; i < ITERATIONS; i++) {
     const d = await direct();
@@ -220,6 +240,10 @@ async function main() {
       continue;
     }
     directTtft.push(d.ttftMs);
+    // Untimed: the request reaching the route and the first write back, beyond the stages.
+    const untimed = (x: StreamResult) => x.ttftMs - Object.values(x.stages).reduce((a, b) => a + b, 0);
+    ragStages.push({ ...r.stages, untimed: untimed(r) });
+    proxyStages.push({ ...p.stages, untimed: untimed(p) });
     retrieval.push(r.retrievalMs);
     addedRag.push(r.ttftMs - r.retrievalMs - d.ttftMs);
     addedProxy.push(p.ttftMs - d.ttftMs);
@@ -250,6 +274,22 @@ async function main() {
   line('chunk delay via gateway p50 / p99 (ms)', `${f(pct(ragDelays, 50))} / ${f(pct(ragDelays, 99))}`);
   line('added per-chunk delay p99 (ms)', f(pct(ragDelays, 99) - pct(directDelays, 99)), '(target ≤ 1 ms)');
   line('sequential errors', String(seqErrors));
+  for (const [label, rows] of [
+    ['with retrieval', ragStages],
+    ['proxy only', proxyStages],
+  ] as const) {
+    const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    console.log(`  gateway stages, ${label} (Server-Timing), p50 / p99 ms:`);
+    console.log(
+      '    ' +
+        names
+          .map((n) => {
+            const v = rows.map((r) => r[n] ?? 0);
+            return `${n} ${f(pct(v, 50))}/${f(pct(v, 99))}`;
+          })
+          .join(', '),
+    );
+  }
   line(`${CONCURRENCY} concurrent: errors`, String(errors.length), '(target 0)');
   if (errors.length) console.log('   first error:', errors[0]!.error);
   const ok = results.filter((r) => r.ok);

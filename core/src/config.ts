@@ -139,6 +139,17 @@ const schema = z
     REINDEX_INTERVAL: duration.default(2 * 3600),
     /** Default: defaultIngestConcurrency() for this machine and EMBED_BATCH_SIZE. */
     INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+    /**
+     * Bytes of source files one ingestor holds in flight at once (sum of file sizes of the jobs
+     * being parsed, chunked and embedded); a job waits for room before it downloads. A file larger
+     * than the whole budget runs alone. Default 64 MB: 32 jobs of small files never wait, while a
+     * burst of large PDFs stays far below the 384 MB heap cap.
+     */
+    INGEST_MAX_BYTES_IN_FLIGHT: z.coerce
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(64 * 1024 * 1024),
     INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** A job whose worker sends no heartbeat for this long (killed, host lost) goes to another worker. */
     JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(600).default(30),
@@ -159,6 +170,14 @@ const schema = z
     CHUNK_TOKENS: z.coerce.number().int().min(32).max(1800).optional(),
     CHUNK_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.15),
     DOCLING_URL: z.url().optional(),
+
+    /**
+     * How long the gateway keeps API keys and users in memory (ms; document access facts 12× as
+     * long). Every
+     * change is announced by Postgres (NOTIFY) and drops the entry at once; the time only bounds
+     * how long a missed announcement could matter. 0 turns the caches off.
+     */
+    GATEWAY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
 
     // RAG over /v1 (pipelines, Open WebUI)
     PIPELINES_DIR: z.string().min(1).default('./pipelines'),

@@ -8,6 +8,7 @@ import errorHandler from './plugins/app/error-handler.js';
 import bodyLimits from './plugins/app/body-limits.js';
 import dbPlugin from './plugins/app/db.js';
 import repositories from './plugins/app/repositories.js';
+import cachesPlugin from './plugins/app/caches.js';
 import authPlugin from './plugins/app/auth.js';
 import signInPlugin from './plugins/app/sign-in.js';
 import jwtPlugin from './plugins/external/jwt.js';
@@ -62,6 +63,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(multipartPlugin);
   await fastify.register(cookiePlugin);
   await fastify.register(dbPlugin);
+  await fastify.register(cachesPlugin);
   await fastify.register(repositories);
   await fastify.register(rateLimitPlugin);
   await fastify.register(signInPlugin);

@@ -4,6 +4,8 @@ import type { EmbedBatcher } from './pipeline/embed-batcher.js';
 import type { GenerationRuntime } from './generations/runtime.js';
 
 /** Everything the ingestor's stages talk to; built once in main.ts (tests build their own). */
+import type { ByteBudget } from './bytes-in-flight.js';
+
 export interface IngestorDeps {
   config: Config;
   db: Knex;
@@ -23,4 +25,6 @@ export interface IngestorDeps {
   generations?: GenerationRuntime;
   /** docling-serve when DOCLING_URL is set. */
   docling?: DoclingClient | undefined;
+  /** INGEST_MAX_BYTES_IN_FLIGHT: source bytes held by the jobs running now (bytes-in-flight.ts). */
+  bytesInFlight?: ByteBudget;
 }

@@ -23,6 +23,7 @@ import {
 import type { IngestorDeps } from './deps.js';
 import { IngestWorker } from './worker.js';
 import { chunkTokensFor } from './pipeline/tokens.js';
+import { ByteBudget } from './bytes-in-flight.js';
 import { DropWatcher } from './drop/watcher.js';
 import { EmbedBatcher } from './pipeline/embed-batcher.js';
 import { startHealth, type IngestorHealthService } from './health.js';
@@ -115,6 +116,7 @@ export async function startIngestor(
     log,
     docling,
     chunkTokens: chunkTokens.tokens,
+    bytesInFlight: new ByteBudget(config.INGEST_MAX_BYTES_IN_FLIGHT),
   };
   late.deps = deps;
   // The active generation's collection (plain, or behind the alias), and the shadow one when the

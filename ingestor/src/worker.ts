@@ -1,3 +1,4 @@
+import { withBytesInFlight } from './bytes-in-flight.js';
 import {
   JOBS,
   LEGACY_REINDEX_QUEUE,
@@ -152,12 +153,15 @@ export class IngestWorker {
     const since = job.data.retry?.since ?? Date.now();
     const inJob = Math.min(IN_JOB_RETRY_MS, Math.max(0, policy.horizonMs - (Date.now() - since)));
     try {
-      // The generation search uses now (its own model while a new one is re-embedded).
-      await ingestDocument(activeDeps(this.deps), documentId, {
-        force: Boolean(force),
-        signal,
-        retry: { ...policy, horizonMs: inJob + (Date.now() - since), since },
-      });
+      // Waits for room in INGEST_MAX_BYTES_IN_FLIGHT before the file is read (bytes-in-flight.ts);
+      // the generation search uses now (its own model while a new one is re-embedded).
+      await withBytesInFlight(this.deps.bytesInFlight, db, documentId, signal, () =>
+        ingestDocument(activeDeps(this.deps), documentId, {
+          force: Boolean(force),
+          signal,
+          retry: { ...policy, horizonMs: inJob + (Date.now() - since), since },
+        }),
+      );
     } catch (err) {
       if (signal.aborted) {
         // Handed back on shutdown (or expired): pending again; pg-boss gives the job to the next worker.

@@ -61,6 +61,14 @@ export abstract class StandinServer {
   /** The service's error body for `message` (Qdrant and Ollama shape them differently). */
   protected abstract errorBody(status: number, message: string, path: string): unknown;
 
+  /**
+   * How long an idle client connection is kept (ms). 1 s is below undici's 2 s safety margin, so
+   * clients open a new connection for every request — which the fault tests rely on (a stopped
+   * stand-in is then always "refused", never a reset pooled socket). Benchmarks set 5 s, like the
+   * real services, so they do not measure TCP connects.
+   */
+  keepAliveTimeoutMs = 1000;
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -73,7 +81,7 @@ export abstract class StandinServer {
 
   private async listen(port: number): Promise<void> {
     const server = createServer((req, res) => void this.dispatch(req, res));
-    server.keepAliveTimeout = 1000;
+    server.keepAliveTimeout = this.keepAliveTimeoutMs;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());

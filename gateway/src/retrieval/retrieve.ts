@@ -76,11 +76,25 @@ export interface RetrieveDeps {
     ids: readonly string[],
     tags?: readonly string[],
   ): Promise<{ id: string; filename: string }[]>;
+  /**
+   * The same answer from memory in this tick when the caches hold it (lib/cache), else
+   * undefined: an `await` on a settled promise still waits behind the search response's teardown.
+   */
+  readableCached?(
+    principal: Principal,
+    ids: readonly string[],
+    tags?: readonly string[],
+  ): { id: string; filename: string }[] | undefined;
   log: FastifyBaseLogger;
 }
 
 /** `retrieve`, the one path every search, chat context and citation takes. */
-export function createRetrieve({ withGeneration, readableAmong, log }: RetrieveDeps): Retrieve {
+export function createRetrieve({
+  withGeneration,
+  readableAmong,
+  readableCached,
+  log,
+}: RetrieveDeps): Retrieve {
   return async function retrieve(input: RetrieveInput): Promise<RetrieveResult> {
     const timings = { embedMs: 0, searchMs: 0, checkMs: 0 };
     const { identity } = input;
@@ -125,7 +139,9 @@ export function createRetrieve({ withGeneration, readableAmong, log }: RetrieveD
     // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.
     const t = performance.now();
     const ids = [...new Set(hits.map((h) => h.payload.document_id))];
-    const rows = await readableAmong(identity.principal, ids, input.tags);
+    const rows =
+      readableCached?.(identity.principal, ids, input.tags) ??
+      (await readableAmong(identity.principal, ids, input.tags));
     timings.checkMs = performance.now() - t;
     const readable = new Map(rows.map((r) => [r.id, r]));
     const floor = input.minScore ?? 0;

@@ -18,6 +18,7 @@
  */
 import { countTokens, HARD_MAX_TOKENS } from './tokens.js';
 import type { Chunk, ParsedDocument, Section, StageContext } from './types.js';
+import { overlapTail, splitToFit, type Piece } from './chunk-split.js';
 
 export interface ChunkOptions {
   /** Target tokens per chunk (CHUNK_TOKENS). Clamped to HARD_MAX_TOKENS. */
@@ -29,15 +30,6 @@ export interface ChunkOptions {
 /** Bump when the output for the same input changes: the reconcile pass re-indexes stale documents. */
 export const CHUNKER_VERSION = 'structure-v2';
 
-interface Piece {
-  text: string;
-  tokens: number;
-  /** What joins it to the piece before it inside one chunk. */
-  sep: string;
-  page: number | undefined;
-}
-
-const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 const PARAGRAPH_BREAK = /\n[ \t]*\n/;
 
 export async function chunkDocument(
@@ -172,170 +164,4 @@ function sumTokens(parts: Piece[]): number {
   let n = 0;
   for (let k = 0; k < parts.length; k++) n += parts[k]!.tokens + (k > 0 ? 1 : 0);
   return n;
-}
-
-/** Levels below a paragraph: lines, sentences, words, then characters. */
-const LEVEL_SEPARATORS = ['\n', ' ', ' '] as const;
-
-/**
- * Hands `text` to `add` as one piece if it fits `limit`, else split at the next finer level. Units
- * of one level are re-packed up to the limit before going deeper, so a long paragraph becomes a
- * few pieces of several sentences, not hundreds of one-sentence pieces.
- */
-function splitToFit(
-  text: string,
-  limit: number,
-  sep: string,
-  page: number | undefined,
-  level: number,
-  add: (p: Piece) => void,
-  room: () => number = () => limit,
-): void {
-  const tokens = countTokens(text);
-  if (tokens <= limit) {
-    add({ text, tokens, sep, page });
-    return;
-  }
-  if (level >= LEVEL_SEPARATORS.length) {
-    splitChars(text, limit, sep, page, add);
-    return;
-  }
-  const units = splitLevel(text, level);
-  if (units.length <= 1) {
-    splitToFit(text, limit, sep, page, level + 1, add, room);
-    return;
-  }
-  const joiner = LEVEL_SEPARATORS[level]!;
-  let buffer: string[] = [];
-  let bufferTokens = 0;
-  let first = true;
-  // The first piece fills what is left of the current chunk (when that is worth filling).
-  const left = room();
-  let cap = left >= limit / 8 ? Math.min(limit, left) : limit;
-  const flush = (): void => {
-    cap = limit;
-    if (buffer.length === 0) return;
-    add({ text: buffer.join(joiner), tokens: bufferTokens, sep: first ? sep : joiner, page });
-    first = false;
-    buffer = [];
-    bufferTokens = 0;
-  };
-  for (const unit of units) {
-    const unitTokens = countTokens(unit);
-    if (unitTokens > limit) {
-      flush();
-      splitToFit(unit, limit, first ? sep : joiner, page, level + 1, add, room);
-      first = false;
-      continue;
-    }
-    const cost = unitTokens + (buffer.length > 0 ? 1 : 0);
-    if (bufferTokens + cost > cap) flush();
-    bufferTokens += unitTokens + (buffer.length > 0 ? 1 : 0);
-    buffer.push(unit);
-  }
-  flush();
-}
-
-function splitLevel(text: string, level: number): string[] {
-  if (level === 0) return nonEmpty(text.split('\n'));
-  if (level === 1) return sentences(text);
-  return nonEmpty(text.split(/\s+/));
-}
-
-function nonEmpty(parts: string[]): string[] {
-  const out: string[] = [];
-  for (const p of parts) {
-    const t = p.trim();
-    if (t.length > 0) out.push(t);
-  }
-  return out;
-}
-
-function sentences(text: string): string[] {
-  const out: string[] = [];
-  for (const s of sentenceSegmenter.segment(text)) {
-    const t = s.segment.trim();
-    if (t.length > 0) out.push(t);
-  }
-  return out;
-}
-
-/** Last resort for a "word" over the limit (base64, a minified line): cut by characters. */
-function splitChars(
-  text: string,
-  limit: number,
-  sep: string,
-  page: number | undefined,
-  add: (p: Piece) => void,
-): void {
-  // A token is rarely under 1 UTF-16 unit; start at `limit` units and halve until it fits.
-  let start = 0;
-  let first = true;
-  while (start < text.length) {
-    let size = Math.max(1, limit);
-    let end = Math.min(text.length, start + size);
-    // Do not cut a surrogate pair in half.
-    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--;
-    let piece = text.slice(start, end);
-    let tokens = countTokens(piece);
-    while (tokens > limit && size > 1) {
-      size = Math.max(1, Math.floor(size / 2));
-      end = Math.min(text.length, start + size);
-      if (end < text.length && end - start > 1 && isHighSurrogate(text.charCodeAt(end - 1))) end--;
-      piece = text.slice(start, end);
-      tokens = countTokens(piece);
-    }
-    add({ text: piece, tokens, sep: first ? sep : '', page });
-    first = false;
-    start = end;
-  }
-}
-
-function isHighSurrogate(c: number): boolean {
-  return c >= 0xd800 && c <= 0xdbff;
-}
-
-/**
- * The end of the chunk just emitted, worth at most `room` tokens: whole pieces if they fit, else
- * the last sentences of the last piece, else its last words.
- */
-function overlapTail(previous: Piece[], room: number): Piece[] {
-  const tail: Piece[] = [];
-  let used = 0;
-  for (let k = previous.length - 1; k >= 0; k--) {
-    const p = previous[k]!;
-    const cost = p.tokens + (tail.length > 0 ? 1 : 0);
-    if (used + cost > room) {
-      if (tail.length === 0) {
-        const cut = tailOf(p, room);
-        if (cut) tail.push(cut);
-      }
-      break;
-    }
-    tail.unshift(p);
-    used += cost;
-  }
-  return tail;
-}
-
-function tailOf(piece: Piece, room: number): Piece | undefined {
-  const bySentence = takeFromEnd(sentences(piece.text), room);
-  if (bySentence) return { ...bySentence, sep: piece.sep, page: piece.page };
-  const byWord = takeFromEnd(piece.text.split(/\s+/).filter(Boolean), room);
-  if (byWord) return { ...byWord, sep: piece.sep, page: piece.page };
-  return undefined;
-}
-
-function takeFromEnd(units: string[], room: number): { text: string; tokens: number } | undefined {
-  let tokens = 0;
-  let k = units.length;
-  while (k > 0) {
-    const t = countTokens(units[k - 1]!) + (k < units.length ? 1 : 0);
-    if (tokens + t > room) break;
-    tokens += t;
-    k--;
-  }
-  // Nothing fits, or everything would (then the whole piece would have fitted): no tail.
-  if (k === units.length || k === 0) return undefined;
-  return { text: units.slice(k).join(' '), tokens };
 }

@@ -41,6 +41,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     auth: AuthUser | null;
+    /** How long `authenticate` took (ms; Server-Timing `auth`). */
+    authMs: number;
   }
 }
 
@@ -73,6 +75,7 @@ function activeUser(row: UserRow | undefined): UserRow {
 export default fp(
   async (fastify) => {
     fastify.decorateRequest('auth', null);
+    fastify.decorateRequest('authMs', 0);
 
     async function fromApiKey(token: string): Promise<AuthUser> {
       const parsed = parseApiKey(token);
@@ -97,7 +100,8 @@ export default fp(
       if (row.expires_at && row.expires_at.getTime() <= Date.now())
         throw new UnauthorizedError('This API key has expired', 'API_KEY_EXPIRED');
       const user = activeUser(await fastify.repos.users.findById(row.user_id));
-      await fastify.repos.apiKeys.touch(row);
+      // Not awaited: bookkeeping, written beside the request (errors are logged by the repository).
+      void fastify.repos.apiKeys.touch(row);
       // A key never has more than its owner has now: demoting a user demotes their keys.
       const roles = user.roles.includes('admin')
         ? row.roles
@@ -131,7 +135,9 @@ export default fp(
     fastify.decorate(
       'authenticate',
       async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
+        const started = performance.now();
         const auth = await authenticateHeader(request);
+        request.authMs = performance.now() - started;
         // A service account (Open WebUI's key) speaks the OpenAI API for others and nothing else:
         // it cannot upload, search as itself, list documents or manage keys.
         if (isServiceOnly(auth) && !request.routeOptions.url?.startsWith('/v1/'))

@@ -76,6 +76,7 @@ export default fp(
         return fn({ embedder: gen.embedder, vectorIndex: gen.index });
       },
       readableAmong: (principal, ids, tags) => documents.readableAmong(principal, ids, tags),
+      readableCached: (principal, ids, tags) => documents.readableCached(principal, ids, tags),
       log: fastify.log,
     });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { UpstreamResponse } from '../../lib/llm.js';
+import { forwardBody } from '../../lib/stream-forward.js';
 import type { ChatStats } from '../../plugins/app/rag.js';
 import type { ChatContext } from '../../retrieval/chat-context.js';
 import { errorEvent, sourceChunk, statusChunk, type ChunkBase } from './chunks.js';
@@ -64,7 +64,7 @@ export interface ForwardOptions {
 
 /**
  * A streamed answer: our events first (before the first token), then the upstream's bytes as
- * they come, with backpressure (Readable.from pulls only as fast as the client reads). Owns the
+ * they come, with backpressure (piped: lib/stream-forward.ts). Owns the
  * client connection from here: it is disposed when the stream closes.
  */
 export function forwardStream(
@@ -82,24 +82,18 @@ export function forwardStream(
     context.warnings.map((w) => statusChunk(base, w)).join('') +
     context.sources.map((s) => sourceChunk(base, s)).join('');
   stats.activeStreams++;
-  async function* forward(): AsyncGenerator<Buffer | string> {
-    try {
-      if (prefix) yield prefix;
-      for await (const chunk of upstream.body) yield chunk as Buffer;
-    } catch (err) {
-      if (client.signal.aborted) {
-        log.info('client went away; upstream stream aborted');
-        return;
-      }
-      // Headers are gone; report the failure inside the stream, as OpenAI does.
-      const { body: e } = toOpenAiError(err as Error);
-      log.warn({ err }, 'upstream stream failed');
-      yield errorEvent(e.error.message, e.error.type, e.error.code);
+  const stream = forwardBody(prefix, upstream.body, (err) => {
+    if (client.signal.aborted) {
+      log.info('client went away; upstream stream aborted');
+      return undefined;
     }
-  }
-  const stream = Readable.from(forward(), { objectMode: false, highWaterMark: 16 * 1024 });
-  // 'close' comes after the end and after a destroy (client gone), even if the generator
-  // never started, so cleanup cannot be skipped.
+    // Headers are gone; report the failure inside the stream, as OpenAI does.
+    const { body: e } = toOpenAiError(err as Error);
+    log.warn({ err }, 'upstream stream failed');
+    return errorEvent(e.error.message, e.error.type, e.error.code);
+  });
+  // 'close' comes after the end and after a destroy (client gone), even if nothing was
+  // forwarded yet, so cleanup cannot be skipped.
   stream.once('close', () => {
     stats.activeStreams--;
     upstream.body.destroy();

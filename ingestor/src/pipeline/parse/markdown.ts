@@ -39,8 +39,13 @@ export function parseMarkdown(data: Uint8Array, env: ParserEnv): ParsedDocument 
   return { sections: env.out.sections, parser: 'md:marked', warnings: env.warnings };
 }
 
+/** What makes plainInline's replacements do anything: markup characters or whitespace other than single spaces. */
+const INLINE_MARKUP = /[[*_`~]|\s\s|[^\S ]/;
+
 /** Heading text without the commonest inline markup: emphasis, code ticks, link targets. */
 function plainInline(text: string): string {
+  // Most headings are plain words: nothing for the replacements below to change.
+  if (!INLINE_MARKUP.test(text)) return text.trim();
   return text
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/[*_`~]+/g, '')
@@ -73,6 +78,22 @@ class TopLevelLexer extends Lexer {
 }
 
 class TopLevelTokenizer extends Tokenizer {
+  /**
+   * marked tries its GFM table pattern at every block, and that pattern is slow to fail. A table
+   * needs a delimiter row right after the first line (` {0,3}` then `|`, `:` or `-`: the start
+   * of marked's own pattern, whose first line cannot hold a line feed), so without one the
+   * answer is known — no table — without running it.
+   */
+  override table(src: string): Tokens.Table | undefined {
+    const nl = src.indexOf('\n');
+    if (nl < 0) return undefined;
+    let i = nl + 1;
+    while (i < nl + 4 && src.charCodeAt(i) === 32) i++;
+    const c = src.charCodeAt(i);
+    if (c !== 124 && c !== 58 && c !== 45) return undefined; // | : -
+    return super.table(src);
+  }
+
   override list(src: string): Tokens.List | undefined {
     const lexer = this.lexer as TopLevelLexer;
     lexer.skipBlocks = true;

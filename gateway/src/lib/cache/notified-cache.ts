@@ -1,0 +1,145 @@
+/**
+ * A small in-memory cache for facts Postgres announces the changes of (NOTIFY): entries live at
+ * most `ttlMs`, any announced change drops them at once, and while the announcements cannot be
+ * received (`isLive()` false: the LISTEN connection is down) nothing is served from memory and
+ * nothing is stored, because a change could go unnoticed.
+ *
+ * A look-up in flight is shared by concurrent callers and stored as its promise at once: an
+ * invalidation that arrives while it runs removes it, so a read that began before a change can
+ * never be put back after the change's announcement (the race a "fill after load" cache has).
+ */
+export interface NotifiedCacheOptions {
+  ttlMs: number;
+  /** Oldest entries go first beyond this many. */
+  maxEntries: number;
+  /** Whether changes are being received right now. */
+  isLive: () => boolean;
+  now?: () => number;
+}
+
+interface Entry<V> {
+  value: Promise<V>;
+  expires: number;
+  /** Set once `value` resolved: a hit is then answered without a further await per key. */
+  settled?: { value: V };
+}
+
+const noop = () => {};
+
+export class NotifiedCache<K, V> {
+  private readonly entries = new Map<K, Entry<V>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: NotifiedCacheOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get enabled(): boolean {
+    return this.options.ttlMs > 0 && this.options.isLive();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The cached value of `key`, or `load()`'s (then kept for ttlMs). */
+  get(key: K, load: () => Promise<V>): Promise<V> {
+    if (!this.enabled) return load();
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > this.now()) return hit.value;
+    // Promise.resolve: a knex query builder is a thenable that runs its query again on every
+    // `then`; the cache must hold the one answer, not the builder.
+    const entry: Entry<V> = { value: Promise.resolve(load()), expires: this.now() + this.options.ttlMs };
+    this.set(key, entry);
+    entry.value.then((value) => (entry.settled = { value }), noop);
+    // A failed look-up is not remembered; only this entry is dropped, not a newer one.
+    entry.value.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    return entry.value;
+  }
+
+  /**
+   * Values for many keys with one `loadMany(missing)` for those not cached; a key `loadMany`
+   * leaves out gets `absent` (also cached: "no such row" is a fact too, dropped by the same
+   * announcements).
+   */
+  async getMany(
+    keys: readonly K[],
+    loadMany: (missing: K[]) => Promise<Map<K, V>>,
+    absent: V,
+  ): Promise<Map<K, V>> {
+    if (!this.enabled) {
+      const loaded = await loadMany([...keys]);
+      return new Map(keys.map((k) => [k, loaded.get(k) ?? absent]));
+    }
+    const now = this.now();
+    const missing: K[] = [];
+    const out = new Map<K, V>();
+    const pending = new Map<K, Promise<V>>();
+    for (const k of keys) {
+      const hit = this.entries.get(k);
+      if (hit && hit.expires > now) {
+        if (hit.settled) out.set(k, hit.settled.value);
+        else pending.set(k, hit.value);
+      } else missing.push(k);
+    }
+    if (missing.length) {
+      const batch = Promise.resolve(loadMany(missing));
+      for (const k of missing) {
+        const entry: Entry<V> = {
+          value: batch.then((m) => m.get(k) ?? absent),
+          expires: now + this.options.ttlMs,
+        };
+        this.set(k, entry);
+        entry.value.then((value) => (entry.settled = { value }), noop);
+        entry.value.catch(() => {
+          if (this.entries.get(k) === entry) this.entries.delete(k);
+        });
+        pending.set(k, entry.value);
+      }
+    }
+    for (const [k, v] of pending) out.set(k, await v);
+    return out;
+  }
+
+  /**
+   * The settled values of all `keys` now, without waiting; undefined when any is missing, still
+   * loading or expired (then use getMany). Lets a caller go on in the same tick: an `await` on a
+   * settled promise still waits behind every microtask queued before it (a finished HTTP
+   * response's teardown, for one).
+   */
+  peekMany(keys: readonly K[]): Map<K, V> | undefined {
+    if (!this.enabled) return undefined;
+    const now = this.now();
+    const out = new Map<K, V>();
+    for (const k of keys) {
+      const hit = this.entries.get(k);
+      if (!hit?.settled || hit.expires <= now) return undefined;
+      out.set(k, hit.settled.value);
+    }
+    return out;
+  }
+
+  /** Whether `key` is held (tests: to know an announcement was handled). */
+  has(key: K): boolean {
+    return this.entries.has(key);
+  }
+
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private set(key: K, entry: Entry<V>): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (this.entries.size > this.options.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+}
