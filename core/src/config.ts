@@ -278,3 +278,19 @@ export function loadConfig(): Config {
   cached ??= parseConfig(process.env);
   return cached;
 }
+
+/**
+ * `loadConfig` for a process's entry point: a configuration mistake is printed as the sentence it
+ * is (which variable, what is wrong) and the process exits 1, without a stack trace.
+ */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,17 +1,8 @@
 /** Starts the gateway: listen, and close gracefully on SIGTERM/SIGINT. */
-import { loadConfig, ConfigError } from '@rattgllm/core';
+import { loadConfigOrExit } from '@rattgllm/core';
 import { buildApp } from './build.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 
 /**
  * Compose waits 10 s after SIGTERM before it kills. Live-status streams get a final event and

@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import {
-  ConfigError,
   EmbedDimensionMismatchError,
   EmbedModelNotFoundError,
   JOBS,
@@ -15,7 +14,7 @@ import {
   createLogger,
   createStorage,
   createVectorIndex,
-  loadConfig,
+  loadConfigOrExit,
   sendInTransaction,
   startQueue,
   warnInsecureDefaults,
@@ -176,16 +175,7 @@ export async function startIngestor(
 
 const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const ingestor = await startIngestor(config).catch((err: unknown) => {
     console.error(`ingestor could not start: ${(err as Error).message}`);
     process.exit(1);

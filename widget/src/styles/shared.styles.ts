@@ -196,3 +196,15 @@ export const sharedStyles = css`
     white-space: nowrap;
   }
 `;
+
+/** A list of status rows without bullets (the queue, the system status): rows 0.4em apart. */
+export const statusListStyles = css`
+  ol,
+  ul {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    display: grid;
+    gap: 0.4em;
+  }
+`;

@@ -3,7 +3,7 @@ import { property, state } from 'lit/decorators.js';
 import { ApiError, type ApiClient, type QueueInfo, type QueueItem, type SessionUser } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
 import { formatBytes, formatDuration, plural } from '../../lib/format.js';
-import { sharedStyles } from '../../styles/shared.styles.js';
+import { sharedStyles, statusListStyles } from '../../styles/shared.styles.js';
 import { queueStyles } from './queue.styles.js';
 
 /** How often the view refreshes while something of yours is queued (the ETA moves). */
@@ -21,7 +21,7 @@ const REFRESH_MS = 5000;
  * @csspart item - One queued document.
  */
 export class RattgQueue extends LitElement {
-  static override styles = [sharedStyles, queueStyles];
+  static override styles = [sharedStyles, statusListStyles, queueStyles];
 
   @property({ attribute: false }) accessor client: ApiClient | null = null;
   @property({ attribute: false }) accessor user: SessionUser | null = null;

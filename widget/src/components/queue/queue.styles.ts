@@ -11,13 +11,6 @@ export const queueStyles = css`
     font-size: 1em;
     margin: 0 0 0.3em;
   }
-  ol {
-    list-style: none;
-    margin: 0;
-    padding: 0;
-    display: grid;
-    gap: 0.4em;
-  }
   li {
     display: flex;
     flex-wrap: wrap;

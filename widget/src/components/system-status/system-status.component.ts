@@ -1,7 +1,7 @@
 import { LitElement, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { ApiError, type ApiClient, type DependencyStatus, type Readiness } from '../../lib/api.js';
-import { sharedStyles } from '../../styles/shared.styles.js';
+import { sharedStyles, statusListStyles } from '../../styles/shared.styles.js';
 import { systemStatusStyles } from './system-status.styles.js';
 
 /** Names a person knows; a dependency the gateway adds later is shown under its own name. */
@@ -36,7 +36,7 @@ const OVERALL: Record<Readiness['status'], string> = {
  * @csspart state - One dependency's state (word, symbol and colour).
  */
 export class RattgSystemStatus extends LitElement {
-  static override styles = [sharedStyles, systemStatusStyles];
+  static override styles = [sharedStyles, statusListStyles, systemStatusStyles];
 
   @property({ attribute: false }) accessor client: ApiClient | null = null;
 

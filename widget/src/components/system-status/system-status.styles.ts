@@ -19,13 +19,6 @@ export const systemStatusStyles = css`
   .overall {
     margin: 0 0 0.6em;
   }
-  ul {
-    list-style: none;
-    margin: 0;
-    padding: 0;
-    display: grid;
-    gap: 0.4em;
-  }
   /* Name and state on one line while there is room; the reason below, wrapping anywhere. */
   li {
     display: flex;
