@@ -15,7 +15,10 @@ import type {} from '../gateway/src/plugins/app/db.js';
 import { startIngestor } from '../ingestor/src/main.js';
 import { QdrantStandin } from '../test/standins/qdrant.js';
 import { OnnxEmbedder } from '../test/standins/onnx-embedder.js';
-import type { Dataset } from './datasets.js';
+import { EmbeddingCache } from './embed-cache.js';
+import { runSweep, type Variant, type VariantFigures } from './sweep.js';
+import { followUpPairs, scoreFollowUps, type FollowUpFigures } from './followups.js';
+import type { Dataset, EvalQuery } from './datasets.js';
 import {
   finishQa,
   firstAppearance,
@@ -34,6 +37,8 @@ export interface EvalSettings {
   /** The in-process embedder's model folder (default ../shared/models). */
   modelsDir?: string;
   onnxThreads?: number;
+  /** Embeddings kept on disk by model + text (see embed-cache.ts); unset: no cache. */
+  cacheDir?: string;
   model: string;
   dimension: number;
   /** "none" for models without prefixes. */
@@ -49,6 +54,9 @@ export interface EvalSettings {
   /** The pipeline whose topK/minScore the chat path uses (default rattgllm). */
   pipelineId?: string;
   log?: (line: string) => void;
+  /** Settings to compare on the same index (sweep.ts), over the test queries and `tuning`. */
+  sweep?: Variant[];
+  tuning?: EvalQuery[];
 }
 
 export interface ModeFigures {
@@ -73,12 +81,17 @@ export interface EvalReport {
   /** Passages the embedder cut (only known for the in-process embedder). */
   truncatedPassages?: number;
   embeddedPassages?: number;
+  /** Embedding cache: inputs answered from it and inputs the model embedded. */
+  cache?: { hits: number; misses: number };
   modes: Record<
     'search' | 'hybrid' | 'dense' | 'sparse' | 'chat' | 'searchPassages' | 'chatCosineFloor',
     ModeFigures
   >;
   /** COVID-QA (answers known): /search top 10 and the chat path. */
   qa?: { search: QaFigures; chat: QaFigures };
+  /** COVID-QA: the follow-up set (followups.ts), right paper in /search's top 5. */
+  followUps?: FollowUpFigures;
+  sweep?: VariantFigures[];
 }
 
 type Mode = 'hybrid' | 'dense' | 'sparse';
@@ -97,6 +110,12 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       }).start();
       cleanups.push(() => onnx!.close());
       embedderUrl = onnx.url;
+    }
+    let cache: EmbeddingCache | undefined;
+    if (settings.cacheDir) {
+      cache = await new EmbeddingCache(embedderUrl, settings.cacheDir).start();
+      cleanups.push(() => cache!.close());
+      embedderUrl = cache.url;
     }
     let qdrantUrl = settings.qdrantUrl;
     if (!qdrantUrl) {
@@ -120,6 +139,8 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       EMBED_DOCUMENT_PREFIX: settings.documentPrefix,
       EMBED_QUERY_PREFIX: settings.queryPrefix,
       DROP_DIR: drop,
+      // Any free port: an evaluation must not collide with an ingestor running on this host.
+      INGESTOR_HEALTH_PORT: '0',
       // Enough documents in flight to keep one embedder busy between small abstracts.
       INGEST_CONCURRENCY: '6',
       ...(settings.chunkTokens ? { CHUNK_TOKENS: String(settings.chunkTokens) } : {}),
@@ -236,7 +257,25 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       }
       if (++done % 50 === 0) log(`  ${done}/${data.queries.length} queries`);
     }
+    const pairs = data.queries.some((q) => q.answers?.length) ? followUpPairs(data) : [];
+    const followUps = pairs.length
+      ? await scoreFollowUps(pairs, async (query) =>
+          firstAppearance(
+            (await retrieve({ query, limit: 10, group: 'document' })).map((p) => stem(p.filename)),
+          ),
+        )
+      : undefined;
     const querySeconds = (performance.now() - t1) / 1000;
+    const sweep = settings.sweep?.length
+      ? await runSweep(
+          env,
+          parseConfig,
+          settings.sweep,
+          { test: data.queries, ...(settings.tuning ? { tuning: settings.tuning } : {}) },
+          { topK, minScore },
+          log,
+        )
+      : undefined;
     const modes = Object.fromEntries(
       Object.entries(perMode).map(([k, v]) => [
         k,
@@ -271,8 +310,11 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       ...(onnx
         ? { truncatedPassages: onnx.counters.truncatedInputs, embeddedPassages: onnx.counters.embedInputs }
         : {}),
+      ...(cache ? { cache: { ...cache.counters } } : {}),
       modes,
       ...(hasQa ? { qa: { search: finishQa(qa.search, n), chat: finishQa(qa.chat, n) } } : {}),
+      ...(followUps ? { followUps } : {}),
+      ...(sweep ? { sweep } : {}),
     };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => {});

@@ -86,6 +86,13 @@ const schema = z
     QDRANT_URL: z.url().default('http://qdrant:6333'),
     QDRANT_API_KEY: z.string().optional(),
     QDRANT_COLLECTION: z.string().min(1).default('rattgllm_chunks'),
+    /**
+     * Hybrid search fuses the dense and the BM25 list by reciprocal rank: Σ weight / (rank + k).
+     * A small k trusts the first places of each list most (Qdrant's own default is 2).
+     */
+    RRF_K: z.coerce.number().min(0).max(1000).default(2),
+    HYBRID_DENSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
+    HYBRID_SPARSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
 
     // Embeddings and chat (Ollama)
     OLLAMA_URL: z.url().default('http://ollama:11434'),

@@ -4,12 +4,13 @@ import type { SparseVector } from '../sparse/bm25.js';
 import { DENSE_VECTOR, SPARSE_VECTOR, checkCollectionShape } from './shape.js';
 import { CollectionMissingError, QdrantRequestError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
-import { listQuery, mainQuery } from './queries.js';
+import { listQuery } from './queries.js';
 
 export type VectorIndexConfig = Pick<
   Config,
   'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
->;
+> &
+  Partial<Pick<Config, 'RRF_K' | 'HYBRID_DENSE_WEIGHT' | 'HYBRID_SPARSE_WEIGHT'>>;
 
 export { DENSE_VECTOR, SPARSE_VECTOR };
 export type { SearchMode } from './queries.js';
@@ -66,7 +67,7 @@ export interface HybridSearchInput {
 
 export interface SearchHit {
   id: string;
-  /** RRF score: Σ 1/(rank + 2) over the dense and sparse candidate lists (Qdrant's default k). */
+  /** RRF score: Σ weight/(rank + RRF_K) over the dense and sparse candidate lists (0-based ranks). */
   score: number;
   /** Cosine similarity of the passage to the query, when it was among the dense candidates. */
   denseScore?: number;
@@ -118,6 +119,11 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     // ensureCollection is our real start-up check.
     checkCompatibility: false,
   });
+
+  const rrfK = config.RRF_K ?? 2;
+  const denseWeight = config.HYBRID_DENSE_WEIGHT ?? 1;
+  const sparseWeight = config.HYBRID_SPARSE_WEIGHT ?? 1;
+  const rrf = (rank: number | undefined) => (rank === undefined ? 0 : 1 / (rank + rrfK));
 
   const translate = (what: string, err: unknown) => translateQdrantError(err, what, url, collection);
 
@@ -265,44 +271,69 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
       must.push(anyOf('document_id', input.documentIds));
     }
     if (input.tags?.length) must.push(anyOf('tags', input.tags));
-    // The ACL is a root `must`: Qdrant pushes the root filter down into every prefetch, and `must`
-    // survives that merge as an AND (a root `should` is OR-merged with prefetch filters, qdrant#10594).
+    // The ACL is a `must` of both lists' filters, so neither can return what the asker may not read.
     const filter: Filter = { must };
-    const main = mainQuery(input, filter, prefetchLimit);
-    const denseList = (limit: number) => listQuery(input, 'dense', filter, limit, false);
-    const sparseList = (limit: number) => listQuery(input, 'sparse', filter, limit, false);
-    // The dense and sparse lists again, in the same round trip: the dense one for its cosine
-    // scores (a usable score floor, unlike RRF's rank-only scores), the sparse one for BM25 ranks
-    // (so the floor keeps a passage BM25 ranks high though its vector is far). Qdrant runs the
-    // queries of a batch on one snapshot.
-    const [mainRes, denseRes, sparseRes] = await q('search', () =>
+    const mode = input.mode ?? 'hybrid';
+    const depth = Math.max(prefetchLimit, input.limit);
+    // Both candidate lists in one round trip (Qdrant runs a batch on one snapshot): the dense one
+    // gives cosine scores (a usable score floor, unlike rank-only fused scores), the sparse one
+    // BM25 ranks (so the floor keeps a passage BM25 ranks high though its vector is far). The
+    // fusion is ours, over those same lists: k and the weights are settings, tied ranks get one
+    // score (Qdrant's RRF ranks ties in whatever order they came), and only the hits kept fetch
+    // their payload.
+    const [denseRes, sparseRes] = await q('search', () =>
       client.queryBatch(collection, {
-        searches: [main, denseList(prefetchLimit), sparseList(prefetchLimit)],
+        searches: [
+          listQuery(input, 'dense', filter, depth, false),
+          listQuery(input, 'sparse', filter, depth, false),
+        ],
       }),
     );
-    const denseScores = new Map((denseRes?.points ?? []).map((p) => [String(p.id), p.score]));
-    const denseRanks = tiedRanks(denseRes?.points ?? []);
-    const sparseRanks = tiedRanks(sparseRes?.points ?? []);
-    const hybrid = (input.mode ?? 'hybrid') === 'hybrid';
-    return (mainRes?.points ?? []).map((p) => {
+    const densePoints = denseRes?.points ?? [];
+    const sparsePoints = sparseRes?.points ?? [];
+    const denseScores = new Map(densePoints.map((p) => [String(p.id), p.score]));
+    const denseRanks = tiedRanks(densePoints);
+    const sparseRanks = tiedRanks(sparsePoints);
+    const scoreOf = (id: string, listScore: number) =>
+      mode === 'hybrid'
+        ? denseWeight * rrf(denseRanks.get(id)) + sparseWeight * rrf(sparseRanks.get(id))
+        : listScore;
+    const candidates = new Map<string, number>();
+    for (const p of mode === 'dense'
+      ? densePoints
+      : mode === 'sparse'
+        ? sparsePoints
+        : [...densePoints, ...sparsePoints]) {
       const id = String(p.id);
+      if (!candidates.has(id)) candidates.set(id, scoreOf(id, p.score));
+    }
+    // Cut at `limit` on the fused score alone would split ties by chance; the full order needs
+    // payloads, so the tied tail at the cut is fetched too and ordered with them.
+    const ranked = [...candidates].sort((x, y) => y[1] - x[1]);
+    const cutScore = ranked[input.limit - 1]?.[1];
+    const kept =
+      cutScore === undefined ? ranked : ranked.filter(([, sc], i) => i < input.limit || sc === cutScore);
+    if (kept.length === 0) return [];
+    const records = await q('search', () =>
+      client.retrieve(collection, { ids: kept.map(([id]) => id), with_payload: true, with_vector: false }),
+    );
+    const payloads = new Map(records.map((r) => [String(r.id), r.payload]));
+    const hits: SearchHit[] = [];
+    for (const [id, score] of kept) {
+      const payload = payloads.get(id);
+      // Deleted between the two calls: gone, not an error.
+      if (!payload) continue;
       const denseScore = denseScores.get(id);
       const sparseRank = sparseRanks.get(id);
-      const denseRank = denseRanks.get(id);
-      return {
+      hits.push({
         id,
-        // Qdrant's RRF ranks tied hits in whatever order they came (it varies between identical
-        // requests), so two equal passages get different fused scores by chance. The same RRF over
-        // ranks that tied hits share gives them one score, and the caller's tie-break decides.
-        score:
-          hybrid && (denseRank !== undefined || sparseRank !== undefined)
-            ? rrf(denseRank) + rrf(sparseRank)
-            : p.score,
+        score,
         ...(denseScore !== undefined ? { denseScore } : {}),
         ...(sparseRank !== undefined ? { sparseRank } : {}),
-        payload: p.payload as unknown as ChunkPayload,
-      };
-    });
+        payload: payload as unknown as ChunkPayload,
+      });
+    }
+    return hits.sort(byFusedScore).slice(0, input.limit);
   }
 
   return {
@@ -316,9 +347,20 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
   };
 }
 
-/** Qdrant's RRF constant when the request sets none (lib/segment/src/common/reciprocal_rank_fusion.rs). */
-const RRF_K = 2;
-const rrf = (rank: number | undefined) => (rank === undefined ? 0 : 1 / (rank + RRF_K));
+/**
+ * The order hits are cut to `limit` in: fused score, then the passage closer in meaning, then a
+ * key that survives re-ingestion (file name, chunk index; a document id is random), so the same
+ * question always gets the same passages.
+ */
+export function byFusedScore(a: SearchHit, b: SearchHit): number {
+  return (
+    b.score - a.score ||
+    (b.denseScore ?? -2) - (a.denseScore ?? -2) ||
+    a.payload.filename.localeCompare(b.payload.filename) ||
+    a.payload.chunk_index - b.payload.chunk_index ||
+    a.payload.document_id.localeCompare(b.payload.document_id)
+  );
+}
 
 /** 0-based rank of each point in a score-ordered list, equal scores sharing the first one's rank. */
 function tiedRanks(points: { id: string | number; score: number }[]): Map<string, number> {

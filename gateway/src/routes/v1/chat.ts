@@ -6,13 +6,13 @@ import type { FastifyReply } from 'fastify';
 import { EmbedderError, VectorIndexError } from '@rattgllm/core';
 import {
   contextText,
-  lastUserText,
   messageText,
   renderSystemPrompt,
   selectPassages,
   toSources,
   type OpenWebUISource,
 } from '../../retrieval/context.js';
+import { followUpQuery } from '../../retrieval/condense.js';
 import { errorEvent, sourceChunk, statusChunk, type ChunkBase } from './chunks.js';
 import {
   answerTokens,
@@ -153,7 +153,7 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
         }
 
         if (pipeline && !isTaskRequest(request.headers, body)) {
-          const query = lastUserText(body.messages);
+          const { query } = await followUpQuery(fastify, request, pipeline, body.messages, client.signal);
           let context = contextText([]);
           if (query) {
             const identity = await fastify.retrievalIdentity(request);
