@@ -3,7 +3,7 @@
  * refers to is in an earlier turn. The retrieval query is then built from the conversation:
  *
  * - `rules` (default): when the last user message refers back (a pronoun, a leading "and …" /
- *   "what about …", or almost no words of its own), the earlier user turns it leans on are added
+ *   "what about …", or no word of its own), the earlier user turns it leans on are added
  *   to it — newest first, back to the turn that stands on its own. Cheap and predictable; the
  *   dense vector and BM25 both see the subject again.
  * - `llm`: the same check, then the chat upstream rewrites the question into a standalone query
@@ -50,7 +50,7 @@ const words = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}]
 
 /**
  * Whether a message leans on earlier turns: it has a referring word, opens like a continuation,
- * or has at most one word of its own ("and the second one?" — "second" is all it says).
+ * or has no word of its own ("why?", "how so?").
  */
 export function refersBack(text: string): boolean {
   const trimmed = text.trim();
@@ -58,7 +58,7 @@ export function refersBack(text: string): boolean {
   if (CONTINUING.test(trimmed)) return true;
   const ws = words(trimmed);
   if (ws.some((w) => REFERRING.has(w))) return true;
-  return ws.filter((w) => !FUNCTION_WORDS.has(w)).length <= 1;
+  return ws.every((w) => FUNCTION_WORDS.has(w));
 }
 
 /** The user turns' texts, oldest first. */
