@@ -57,6 +57,8 @@ export interface EvalSettings {
   /** Settings to compare on the same index (sweep.ts), over the test queries and `tuning`. */
   sweep?: Variant[];
   tuning?: EvalQuery[];
+  /** Only /search (limit 10), chat and per-passage search: a third of the queries' cost. */
+  light?: boolean;
 }
 
 export interface ModeFigures {
@@ -83,9 +85,11 @@ export interface EvalReport {
   embeddedPassages?: number;
   /** Embedding cache: inputs answered from it and inputs the model embedded. */
   cache?: { hits: number; misses: number };
-  modes: Record<
-    'search' | 'hybrid' | 'dense' | 'sparse' | 'chat' | 'searchPassages' | 'chatCosineFloor',
-    ModeFigures
+  modes: Partial<
+    Record<
+      'search' | 'hybrid' | 'dense' | 'sparse' | 'chat' | 'searchPassages' | 'chatCosineFloor',
+      ModeFigures
+    >
   >;
   /** COVID-QA (answers known): /search top 10 and the chat path. */
   qa?: { search: QaFigures; chat: QaFigures };
@@ -219,17 +223,19 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       m.mrr10.push(mrrAt(ranked, relevant, 10));
     };
     let fewerThan10 = 0;
+    const light = settings.light ?? false;
     const qa = { search: newQa(), chat: newQa() };
     let done = 0;
     for (const q of data.queries) {
       const relevant = new Set(q.relevant);
       // /search as served (one entry per document) with limit 10, and limit 100 for Recall@100.
       const served = await retrieve({ query: q.text, limit: 10, group: 'document' });
-      const deep = await retrieve({ query: q.text, limit: 100, group: 'document' });
+      // --light: /search, chat and the passages COVID-QA's answers need; no limit-100 lists.
+      const deep = light ? served : await retrieve({ query: q.text, limit: 100, group: 'document' });
       const servedDocs = firstAppearance(served.map((p) => stem(p.filename)));
       if (servedDocs.length < 10) fewerThan10++;
       add('search', servedDocs, firstAppearance(deep.map((p) => stem(p.filename))), relevant);
-      for (const mode of ['hybrid', 'dense', 'sparse'] as Mode[]) {
+      for (const mode of light ? [] : (['hybrid', 'dense', 'sparse'] as Mode[])) {
         const ps =
           mode === 'hybrid' ? deep : await retrieve({ query: q.text, limit: 100, mode, group: 'document' });
         const docs = firstAppearance(ps.map((p) => stem(p.filename)));
@@ -243,12 +249,14 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       const flat = await retrieve({ query: q.text, limit: 10, group: 'passage' });
       const flatDocs = firstAppearance(flat.map((p) => stem(p.filename)));
       add('searchPassages', flatDocs, flatDocs, relevant);
-      const unfloored = await retrieve({ query: q.text, limit: topK * 2 });
-      const cosineOnly = unfloored
-        .filter((p) => p.denseScore !== null && p.denseScore >= minScore)
-        .slice(0, topK);
-      const cosineDocs = firstAppearance(cosineOnly.map((p) => stem(p.filename)));
-      add('chatCosineFloor', cosineDocs, cosineDocs, relevant);
+      if (!light) {
+        const unfloored = await retrieve({ query: q.text, limit: topK * 2 });
+        const cosineOnly = unfloored
+          .filter((p) => p.denseScore !== null && p.denseScore >= minScore)
+          .slice(0, topK);
+        const cosineDocs = firstAppearance(cosineOnly.map((p) => stem(p.filename)));
+        add('chatCosineFloor', cosineDocs, cosineDocs, relevant);
+      }
       if (q.answers?.length) {
         // The right paper among /search's documents; the answer among its passages as ranked
         // (group "passage", as chat sees them), so one document's best passage is not all that counts.
@@ -304,6 +312,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
         chunkTokens: ingestor.deps.chunkTokens ?? config.CHUNK_TOKENS ?? null,
         chunkOverlap: config.CHUNK_OVERLAP,
         pipeline: { id: pipeline.id, topK, minScore },
+        ...(light ? { light: true } : {}),
       },
       ingestSeconds,
       querySeconds,

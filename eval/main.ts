@@ -17,6 +17,7 @@
  *   --sweep 'K=V,K=V|K=V'        settings compared on the same index (eval/sweep.ts); with SciFact
  *                                the train claims are run too, as the set to choose on
  *   --tuning N                   how many train claims (first N; 400)
+ *   --light                      /search, chat and per-passage search only (no limit-100 modes, no ablation)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -51,6 +52,7 @@ const { values } = parseArgs({
     split: { type: 'string', default: 'test' },
     sweep: { type: 'string' },
     tuning: { type: 'string', default: '400' },
+    light: { type: 'boolean', default: false },
   },
 });
 
@@ -113,6 +115,7 @@ try {
     },
     log: (line) => console.log(line),
     ...(sweep ? { sweep } : {}),
+    light: values.light,
     ...(tuning ? { tuning } : {}),
   });
   console.log(formatReport(report));
