@@ -17,7 +17,7 @@ export function listQuery(
   list: 'dense' | 'sparse',
   filter: Schemas['Filter'],
   limit: number,
-  withPayload: boolean,
+  withPayload: boolean | string[],
 ): Schemas['QueryRequest'] {
   return {
     query: list === 'dense' ? input.dense : { indices: input.sparse.indices, values: input.sparse.values },

@@ -5,12 +5,15 @@ import { DENSE_VECTOR, SPARSE_VECTOR, checkCollectionShape } from './shape.js';
 import { CollectionMissingError, QdrantRequestError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
 import { listQuery } from './queries.js';
+import { byFusedScore, documentRanks, tiedRanks } from './fusion.js';
+
+export { byFusedScore };
 
 export type VectorIndexConfig = Pick<
   Config,
   'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
 > &
-  Partial<Pick<Config, 'RRF_K' | 'HYBRID_DENSE_WEIGHT' | 'HYBRID_SPARSE_WEIGHT'>>;
+  Partial<Pick<Config, 'RRF_K' | 'HYBRID_DENSE_WEIGHT' | 'HYBRID_SPARSE_WEIGHT' | 'HYBRID_RANK_BY'>>;
 
 export { DENSE_VECTOR, SPARSE_VECTOR };
 export type { SearchMode } from './queries.js';
@@ -63,6 +66,8 @@ export interface HybridSearchInput {
   prefetchLimit?: number;
   /** `dense` or `sparse`: that list alone (evaluation, diagnosis). Default: both, fused with RRF. */
   mode?: SearchMode;
+  /** The caller groups hits by document: with HYBRID_RANK_BY=document, document ranks are fused. */
+  byDocument?: boolean;
 }
 
 export interface SearchHit {
@@ -123,6 +128,7 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
   const rrfK = config.RRF_K ?? 2;
   const denseWeight = config.HYBRID_DENSE_WEIGHT ?? 1;
   const sparseWeight = config.HYBRID_SPARSE_WEIGHT ?? 1;
+  const rankDocuments = config.HYBRID_RANK_BY === 'document';
   const rrf = (rank: number | undefined) => (rank === undefined ? 0 : 1 / (rank + rrfK));
 
   const translate = (what: string, err: unknown) => translateQdrantError(err, what, url, collection);
@@ -281,11 +287,13 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     // fusion is ours, over those same lists: k and the weights are settings, tied ranks get one
     // score (Qdrant's RRF ranks ties in whatever order they came), and only the hits kept fetch
     // their payload.
+    const byDocument = mode === 'hybrid' && rankDocuments && input.byDocument === true;
+    const marker = byDocument ? ['document_id'] : false;
     const [denseRes, sparseRes] = await q('search', () =>
       client.queryBatch(collection, {
         searches: [
-          listQuery(input, 'dense', filter, depth, false),
-          listQuery(input, 'sparse', filter, depth, false),
+          listQuery(input, 'dense', filter, depth, marker),
+          listQuery(input, 'sparse', filter, depth, marker),
         ],
       }),
     );
@@ -294,10 +302,21 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     const denseScores = new Map(densePoints.map((p) => [String(p.id), p.score]));
     const denseRanks = tiedRanks(densePoints);
     const sparseRanks = tiedRanks(sparsePoints);
-    const scoreOf = (id: string, listScore: number) =>
-      mode === 'hybrid'
-        ? denseWeight * rrf(denseRanks.get(id)) + sparseWeight * rrf(sparseRanks.get(id))
-        : listScore;
+    const fused = (d: number | undefined, sp: number | undefined) =>
+      denseWeight * rrf(d) + sparseWeight * rrf(sp);
+    let scoreOf = (id: string, listScore: number) =>
+      mode === 'hybrid' ? fused(denseRanks.get(id), sparseRanks.get(id)) : listScore;
+    if (byDocument) {
+      // Each passage scores as its document: the document's place in each list is that of its
+      // best passage there (ranks counted over documents). Within a document, the caller's
+      // tie-break (cosine) picks the passage shown.
+      const docOf = new Map<string, string>();
+      for (const p of [...densePoints, ...sparsePoints])
+        docOf.set(String(p.id), String((p.payload as { document_id?: unknown } | null)?.document_id));
+      const dDocs = documentRanks(densePoints, docOf);
+      const sDocs = documentRanks(sparsePoints, docOf);
+      scoreOf = (id) => fused(dDocs.get(docOf.get(id)!), sDocs.get(docOf.get(id)!));
+    }
     const candidates = new Map<string, number>();
     for (const p of mode === 'dense'
       ? densePoints
@@ -345,30 +364,4 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     countDocumentPoints,
     hybridSearch,
   };
-}
-
-/**
- * The order hits are cut to `limit` in: fused score, then the passage closer in meaning, then a
- * key that survives re-ingestion (file name, chunk index; a document id is random), so the same
- * question always gets the same passages.
- */
-export function byFusedScore(a: SearchHit, b: SearchHit): number {
-  return (
-    b.score - a.score ||
-    (b.denseScore ?? -2) - (a.denseScore ?? -2) ||
-    a.payload.filename.localeCompare(b.payload.filename) ||
-    a.payload.chunk_index - b.payload.chunk_index ||
-    a.payload.document_id.localeCompare(b.payload.document_id)
-  );
-}
-
-/** 0-based rank of each point in a score-ordered list, equal scores sharing the first one's rank. */
-function tiedRanks(points: { id: string | number; score: number }[]): Map<string, number> {
-  const ranks = new Map<string, number>();
-  let rank = 0;
-  points.forEach((p, i) => {
-    if (i > 0 && p.score !== points[i - 1]!.score) rank = i;
-    ranks.set(String(p.id), rank);
-  });
-  return ranks;
 }

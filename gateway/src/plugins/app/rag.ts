@@ -120,6 +120,7 @@ export default fp(
         ...(input.documentIds ? { documentIds: input.documentIds } : {}),
         ...(input.tags?.length ? { tags: input.tags } : {}),
         ...(input.mode ? { mode: input.mode } : {}),
+        ...(byDocument ? { byDocument } : {}),
       });
       timings.searchMs = performance.now() - t;
       input.signal?.throwIfAborted();
