@@ -1,5 +1,49 @@
 /** The hybrid fusion's pieces: ranks in a candidate list (by passage or by document) and the final order. */
+import type { SearchMode } from './queries.js';
 import type { SearchHit } from './vectorIndex.js';
+
+type ListPoint = { id: string | number; score: number; payload?: Record<string, unknown> | null };
+
+export interface FusionOptions {
+  mode: SearchMode;
+  /** Fuse document ranks (the lists carry `document_id`); see HYBRID_RANK_BY. */
+  byDocument: boolean;
+  k: number;
+  denseWeight: number;
+  sparseWeight: number;
+}
+
+/**
+ * Every candidate of the lists the mode uses, with its score: Σ weight / (rank + k) in hybrid
+ * mode (0-based ranks, tied scores sharing one), the list's own score otherwise. Also the cosine
+ * of each dense candidate and the BM25 rank of each sparse one (for the caller's floor).
+ */
+export function fuseLists(dense: ListPoint[], sparse: ListPoint[], o: FusionOptions) {
+  const denseScores = new Map(dense.map((p) => [String(p.id), p.score]));
+  const denseRanks = tiedRanks(dense);
+  const sparseRanks = tiedRanks(sparse);
+  const rrf = (rank: number | undefined) => (rank === undefined ? 0 : 1 / (rank + o.k));
+  const fused = (d: number | undefined, s: number | undefined) =>
+    o.denseWeight * rrf(d) + o.sparseWeight * rrf(s);
+  let scoreOf = (id: string, listScore: number) =>
+    o.mode === 'hybrid' ? fused(denseRanks.get(id), sparseRanks.get(id)) : listScore;
+  if (o.byDocument) {
+    // Each passage scores as its document: the document's place in each list is that of its
+    // best passage there (ranks counted over documents). Within a document, the caller's
+    // tie-break (cosine) picks the passage shown.
+    const docOf = new Map<string, string>();
+    for (const p of [...dense, ...sparse]) docOf.set(String(p.id), String(p.payload?.document_id));
+    const dDocs = documentRanks(dense, docOf);
+    const sDocs = documentRanks(sparse, docOf);
+    scoreOf = (id) => fused(dDocs.get(docOf.get(id)!), sDocs.get(docOf.get(id)!));
+  }
+  const candidates = new Map<string, number>();
+  for (const p of o.mode === 'dense' ? dense : o.mode === 'sparse' ? sparse : [...dense, ...sparse]) {
+    const id = String(p.id);
+    if (!candidates.has(id)) candidates.set(id, scoreOf(id, p.score));
+  }
+  return { candidates, denseScores, sparseRanks };
+}
 
 /**
  * The order hits are cut to `limit` in: fused score, then the passage closer in meaning, then a

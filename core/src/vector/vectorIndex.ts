@@ -5,7 +5,7 @@ import { DENSE_VECTOR, SPARSE_VECTOR, checkCollectionShape } from './shape.js';
 import { CollectionMissingError, QdrantRequestError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
 import { listQuery } from './queries.js';
-import { byFusedScore, documentRanks, tiedRanks } from './fusion.js';
+import { byFusedScore, fuseLists } from './fusion.js';
 
 export { byFusedScore };
 
@@ -129,7 +129,6 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
   const denseWeight = config.HYBRID_DENSE_WEIGHT ?? 1;
   const sparseWeight = config.HYBRID_SPARSE_WEIGHT ?? 1;
   const rankDocuments = config.HYBRID_RANK_BY === 'document';
-  const rrf = (rank: number | undefined) => (rank === undefined ? 0 : 1 / (rank + rrfK));
 
   const translate = (what: string, err: unknown) => translateQdrantError(err, what, url, collection);
 
@@ -297,35 +296,17 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
         ],
       }),
     );
-    const densePoints = denseRes?.points ?? [];
-    const sparsePoints = sparseRes?.points ?? [];
-    const denseScores = new Map(densePoints.map((p) => [String(p.id), p.score]));
-    const denseRanks = tiedRanks(densePoints);
-    const sparseRanks = tiedRanks(sparsePoints);
-    const fused = (d: number | undefined, sp: number | undefined) =>
-      denseWeight * rrf(d) + sparseWeight * rrf(sp);
-    let scoreOf = (id: string, listScore: number) =>
-      mode === 'hybrid' ? fused(denseRanks.get(id), sparseRanks.get(id)) : listScore;
-    if (byDocument) {
-      // Each passage scores as its document: the document's place in each list is that of its
-      // best passage there (ranks counted over documents). Within a document, the caller's
-      // tie-break (cosine) picks the passage shown.
-      const docOf = new Map<string, string>();
-      for (const p of [...densePoints, ...sparsePoints])
-        docOf.set(String(p.id), String((p.payload as { document_id?: unknown } | null)?.document_id));
-      const dDocs = documentRanks(densePoints, docOf);
-      const sDocs = documentRanks(sparsePoints, docOf);
-      scoreOf = (id) => fused(dDocs.get(docOf.get(id)!), sDocs.get(docOf.get(id)!));
-    }
-    const candidates = new Map<string, number>();
-    for (const p of mode === 'dense'
-      ? densePoints
-      : mode === 'sparse'
-        ? sparsePoints
-        : [...densePoints, ...sparsePoints]) {
-      const id = String(p.id);
-      if (!candidates.has(id)) candidates.set(id, scoreOf(id, p.score));
-    }
+    const { candidates, denseScores, sparseRanks } = fuseLists(
+      denseRes?.points ?? [],
+      sparseRes?.points ?? [],
+      {
+        mode,
+        byDocument,
+        k: rrfK,
+        denseWeight,
+        sparseWeight,
+      },
+    );
     // Cut at `limit` on the fused score alone would split ties by chance; the full order needs
     // payloads, so the tied tail at the cut is fetched too and ordered with them.
     const ranked = [...candidates].sort((x, y) => y[1] - x[1]);
