@@ -138,7 +138,7 @@ async function main() {
   // Let it start (collection, queues, the reconcile pass) before the clock runs.
   for (;;) {
     const ready = await db.raw(
-      `select count(*)::int as n from pgboss.job where name = 'reindex' and state = 'completed'`,
+      `select count(*)::int as n from pgboss.job where name = '${JOBS.reconcile}' and state = 'completed'`,
     );
     if (ready.rows[0].n > 0) break;
     await new Promise((r) => setTimeout(r, 100));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseConfig, principalsOf } from '@rattgllm/core';
 import { buildApp } from '../gateway/src/build.js';
-import type { RetrieveInput } from '../gateway/src/plugins/app/rag.js';
+import type { RetrieveInput } from '../gateway/src/retrieval/retrieve.js';
 import type {} from '../gateway/src/plugins/app/pipelines.js';
 import type {} from '../gateway/src/plugins/app/db.js';
 import { startIngestor } from '../ingestor/src/main.js';

@@ -2,8 +2,12 @@
  * The access model, written once. A document's `access` is `private`, `org` or `group:<name>`;
  * a user reads a document when one of the user's principals is among the document's principals.
  * The same strings are stored in the vector index, so lists, downloads, search, chat context and
- * citations all apply this one rule.
+ * citations all apply this one rule: `canRead` in memory, `whereReadable` in SQL, and
+ * `documentPrincipals` as the index payload the search filter matches.
  */
+import type { Knex } from './db/knex.js';
+import { whereLive, type DocumentRow } from './documents/row.js';
+
 export type Access = 'private' | 'org' | `group:${string}`;
 
 export const ROLES = ['admin', 'user', 'service'] as const;
@@ -38,6 +42,11 @@ export function documentPrincipals(ownerId: string | null, access: Access): stri
   return owner;
 }
 
+/** `documentPrincipals` of a `documents` row: what the index stores with its passages. */
+export function rowPrincipals(row: Pick<DocumentRow, 'owner_id' | 'access'>): string[] {
+  return documentPrincipals(row.owner_id, row.access as Access);
+}
+
 export function parseAccess(value: string): Access | null {
   if (value === 'private' || value === 'org') return value;
   if (value.startsWith('group:') && GROUP_NAME_RE.test(value.slice(6))) return value as Access;
@@ -48,4 +57,22 @@ export function canRead(user: Principal, doc: { ownerId: string | null; access: 
   if (isAdmin(user)) return true;
   const mine = new Set(principalsOf(user));
   return documentPrincipals(doc.ownerId, doc.access).some((p) => mine.has(p));
+}
+
+/** Who may change or delete a document (access, tags, reindex): its owner, or an admin. */
+export function canManage(user: Principal, doc: { ownerId: string | null }): boolean {
+  return isAdmin(user) || (doc.ownerId !== null && doc.ownerId === user.id);
+}
+
+/**
+ * `canRead` as SQL over `documents`, plus "not deleted" (a deleted document is gone for everybody,
+ * admins included). A document's principals are `user:<owner>` and its access when that is `org`
+ * or `group:…`, so a user reads a row they own or whose access is one of their principals.
+ */
+export function whereReadable<Q extends Knex.QueryBuilder>(query: Q, user: Principal): Q {
+  whereLive(query);
+  if (isAdmin(user)) return query;
+  return query.where((q) =>
+    q.where('documents.owner_id', user.id).orWhereIn('documents.access', principalsOf(user)),
+  ) as Q;
 }

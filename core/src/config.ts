@@ -71,6 +71,9 @@ const schema = z
     JWT_SECRET: z.string().min(8, 'must be at least 8 characters (use 32+ random bytes)'),
     JWT_EXPIRES_IN: duration.default(12 * 3600),
     ADMIN_PASSWORD: z.string().min(1).default(INSECURE_DEFAULTS.ADMIN_PASSWORD),
+    // The chat site signs people in by e-mail (Open WebUI keys accounts by it): the seeded admin
+    // needs one to use the chat. `.localhost` is reserved (RFC 6761): never anyone's real mailbox.
+    ADMIN_EMAIL: z.email().default('admin@rattgllm.localhost'),
     LOGIN_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(10),
     LOGIN_RATE_LIMIT_WINDOW: duration.default(60),
 
@@ -118,6 +121,13 @@ const schema = z
     CHAT_MODEL: z.string().min(1).default('llama3.1:8b'),
     /** OpenAI-compatible base URL chat is forwarded to (default: Ollama's /v1). */
     LLM_BASE_URL: z.url().optional(),
+    /**
+     * Longest wait for the chat upstream's answer headers, and between two of its body chunks
+     * (a non-streamed answer's headers come only when the whole answer is written).
+     */
+    LLM_TIMEOUT: duration.default(120),
+    /** Sent as `Authorization: Bearer …` to LLM_BASE_URL (OpenAI-compatible servers other than Ollama). */
+    LLM_API_KEY: z.string().min(1).optional(),
     /**
      * The context length Ollama runs chat models with (the same OLLAMA_CONTEXT_LENGTH the ollama
      * service gets; Ollama 0.12's default is 4096). A model whose Modelfile sets `num_ctx` uses

@@ -15,5 +15,5 @@ export * from './streams.js';
 export * from './embed/index.js';
 export * from './sparse/index.js';
 export * from './vector/index.js';
-export * from './documents.js';
+export * from './documents/index.js';
 export * from './ingestorHealth.js';

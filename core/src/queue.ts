@@ -5,14 +5,20 @@ import type { Config } from './config.js';
 export { PgBoss };
 export type { JobResult, JobWithMetadata } from 'pg-boss';
 
-/** The durable jobs of rattgllm, in Postgres (pg-boss, schema `pgboss`). */
+/**
+ * The durable jobs of rattgllm, in Postgres (pg-boss, schema `pgboss`): one queue per kind of
+ * job, each with its payload type (JobData). Producers (gateway, ingestor) send with
+ * `sendInTransaction`, which the types tie to the queue's payload; the ingestor's worker drains them.
+ */
 export const JOBS = {
   /** (Re-)index one document: parse, chunk, embed, upsert. `force` re-embeds unchanged content. */
   ingest: 'ingest',
   /** Remove a deleted document's vectors, chunks, object and row. */
   delete: 'delete',
-  /** Rewrite a document's access principals in the index (no re-embedding), or, with `all`, reconcile everything. */
-  reindex: 'reindex',
+  /** Rewrite one document's readers (principals) in the vector index, no re-embedding. */
+  access: 'document-access',
+  /** The reconcile pass over the drop folder, Postgres, storage and the index. */
+  reconcile: 'reconcile',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
@@ -25,10 +31,31 @@ export interface IngestJob {
 export interface DeleteJob {
   documentId: string;
 }
-export interface ReindexJob {
-  /** One document's access changed: rewrite its principals. */
+export interface AccessJob {
+  documentId: string;
+}
+export interface ReconcileJob {
+  /** Re-embed unchanged documents too. */
+  force?: boolean;
+}
+
+/** The payload each queue carries. */
+export interface JobData {
+  [JOBS.ingest]: IngestJob;
+  [JOBS.delete]: DeleteJob;
+  [JOBS.access]: AccessJob;
+  [JOBS.reconcile]: ReconcileJob;
+}
+
+/**
+ * Before the split, one `reindex` queue carried both an access change (`{ documentId }`) and the
+ * reconcile pass (`{ all: true, force? }`). Nothing sends to it any more; jobs queued there by an
+ * older version (before an upgrade, or retries of them) are still drained by the ingestor's
+ * worker (worker.ts), which hands each to the job it meant. The queue can be deleted once empty.
+ */
+export const LEGACY_REINDEX_QUEUE = 'reindex';
+export interface LegacyReindexJob {
   documentId?: string;
-  /** The reconcile pass over the folder, Postgres, storage and the index. */
   all?: boolean;
   force?: boolean;
 }
@@ -92,13 +119,14 @@ export async function startQueue(
 }
 
 /** Enqueue inside the caller's knex transaction, so the job exists exactly when the row does. */
-export function sendInTransaction(
+export function sendInTransaction<N extends JobName>(
   boss: PgBoss,
   trx: Knex.Transaction | Knex,
-  name: JobName,
-  data: IngestJob | DeleteJob | ReindexJob,
+  name: N,
+  data: JobData[N],
   options: { startAfter?: Date } = {},
 ): Promise<string | null> {
-  const key = 'documentId' in data && data.documentId ? data.documentId : 'all';
+  // One queued job per document (per pass, for reconcile): see `policy: 'stately'` above.
+  const key = 'documentId' in data ? data.documentId : 'all';
   return boss.send(name, data, { singletonKey: key, db: fromKnex(trx), ...options });
 }

@@ -57,6 +57,20 @@ describe('parseConfig', () => {
     expect(parseConfig({ JWT_SECRET: 'x'.repeat(32) }).JWT_EXPIRES_IN).toBe(12 * 3600);
   });
 
+  it("LLM_TIMEOUT is the chat upstream's own limit, apart from EMBED_TIMEOUT", () => {
+    const defaults = parseConfig({ JWT_SECRET: 'x'.repeat(32) });
+    expect(defaults.LLM_TIMEOUT).toBe(120);
+    expect(defaults.LLM_API_KEY).toBeUndefined();
+    const set = parseConfig({
+      JWT_SECRET: 'x'.repeat(32),
+      EMBED_TIMEOUT: '5s',
+      LLM_TIMEOUT: '10m',
+      LLM_API_KEY: 'sk-1',
+    });
+    expect([set.EMBED_TIMEOUT, set.LLM_TIMEOUT, set.LLM_API_KEY]).toEqual([5, 600, 'sk-1']);
+    expect(parseConfig({ JWT_SECRET: 'x'.repeat(32), EMBED_TIMEOUT: '5s' }).LLM_TIMEOUT).toBe(120);
+  });
+
   it('CHAT_SITE_URL is an origin, or unset when the address names no host', () => {
     const secret = { JWT_SECRET: 'x'.repeat(32) };
     expect(parseConfig({ ...secret, CHAT_SITE_URL: 'https://chat.example.com/' }).CHAT_SITE_URL).toBe(

@@ -57,6 +57,35 @@ describe('migrations and seed', () => {
     expect(after.password_hash).toBe(before.password_hash);
   });
 
+  it('gives the admin ADMIN_EMAIL when it has none, and never overwrites one someone set', async () => {
+    await db('users').where({ username: 'admin' }).update({ email: null });
+    await migrate(db, { adminPassword: 'first-password', adminEmail: 'admin@rattgllm.localhost' });
+    expect((await db('users').where({ username: 'admin' }).first()).email).toBe('admin@rattgllm.localhost');
+    await db('users').where({ username: 'admin' }).update({ email: 'Boss@Example.com' });
+    await migrate(db, { adminPassword: 'first-password', adminEmail: 'admin@rattgllm.localhost' });
+    expect((await db('users').where({ username: 'admin' }).first()).email).toBe('Boss@Example.com');
+    // Another account already has the address: the admin keeps none rather than failing the start.
+    await db('users').where({ username: 'admin' }).update({ email: null });
+    await db('users').insert({
+      username: 'taken',
+      password_hash: 'x',
+      roles: ['user'],
+      groups: [],
+      email: 'ADMIN@rattgllm.localhost',
+    });
+    await migrate(db, { adminPassword: 'first-password', adminEmail: 'admin@rattgllm.localhost' });
+    expect((await db('users').where({ username: 'admin' }).first()).email).toBeNull();
+    await db('users').where({ username: 'taken' }).delete();
+  });
+
+  it('seeds a new admin with ADMIN_EMAIL', async () => {
+    await db('users').where({ username: 'admin' }).delete();
+    await migrate(db, { adminPassword: 'first-password', adminEmail: 'admin@rattgllm.localhost' });
+    const admin = await db('users').where({ username: 'admin' }).first();
+    expect(admin.email).toBe('admin@rattgllm.localhost');
+    expect(admin.roles).toEqual(['admin']);
+  });
+
   it('enforces case-insensitive unique emails and valid document access values', async () => {
     await db('users').insert({ username: 'ann', password_hash: 'x', email: 'Ann@Example.org' });
     await expect(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { JOBS } from '@rattgllm/core';
 import { ADMIN, bearer, createUser, login, startGateway } from '../../test/support/gateway.js';
 import { multipart, TINY_PDF } from '../../test/support/multipart.js';
 
@@ -449,7 +450,7 @@ describe('documents', () => {
       });
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ access: 'group:finance', tags: ['hr'] });
-      expect((await jobs(app, 'reindex', priv)).length).toBeGreaterThan(0);
+      expect((await jobs(app, JOBS.access, priv)).length).toBeGreaterThan(0);
       expect(
         (await app.inject({ method: 'GET', url: `/documents/${priv}`, headers: bearer(member.token) }))
           .statusCode,

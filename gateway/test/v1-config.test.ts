@@ -57,10 +57,10 @@ describe('/v1 with EXPOSE_OLLAMA_MODELS=true', () => {
   });
 });
 
-describe('/v1 with RAG_ON_RETRIEVAL_ERROR=fail and a 1 s upstream timeout', () => {
+describe('/v1 with RAG_ON_RETRIEVAL_ERROR=fail and a 1 s upstream timeout (LLM_TIMEOUT)', () => {
   let env: RagEnv;
   beforeAll(async () => {
-    env = await startRag({ RAG_ON_RETRIEVAL_ERROR: 'fail', EMBED_TIMEOUT: '1' });
+    env = await startRag({ RAG_ON_RETRIEVAL_ERROR: 'fail', LLM_TIMEOUT: '1' });
   });
 
   // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL) or a real Qdrant (QDRANT_URL).
@@ -91,4 +91,26 @@ describe('/v1 with RAG_ON_RETRIEVAL_ERROR=fail and a 1 s upstream timeout', () =
       env.ollama.standin!.faults.slowMs = 0;
     }
   });
+});
+
+describe('/v1 with a 1 s embedder timeout (EMBED_TIMEOUT) and the default LLM_TIMEOUT', () => {
+  let env: RagEnv;
+  beforeAll(async () => {
+    env = await startRag({ EMBED_TIMEOUT: '1' });
+  });
+
+  // Injects faults into, or reads what was recorded by, the stand-in: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)(
+    'an answer slower than EMBED_TIMEOUT still arrives: chat has its own limit',
+    async () => {
+      env.ollama.standin!.faults.slowMs = 1500;
+      try {
+        const res = await ask(env, 'rattgllm', { 'x-openwebui-task': 'title_generation' });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().choices[0].message.content).toBeTruthy();
+      } finally {
+        env.ollama.standin!.faults.slowMs = 0;
+      }
+    },
+  );
 });

@@ -1,13 +1,4 @@
-import type {
-  Config,
-  DocumentRow,
-  Embedder,
-  Knex,
-  Logger,
-  PgBoss,
-  Storage,
-  VectorIndex,
-} from '@rattgllm/core';
+import type { Config, Embedder, Knex, Logger, PgBoss, Storage, VectorIndex } from '@rattgllm/core';
 import type { DoclingClient } from './pipeline/parse/index.js';
 import type { EmbedBatcher } from './pipeline/embed-batcher.js';
 
@@ -30,6 +21,3 @@ export interface IngestorDeps {
   /** docling-serve when DOCLING_URL is set. */
   docling?: DoclingClient | undefined;
 }
-
-/** The documents row (shared with the gateway). */
-export type DocumentRecord = DocumentRow;

@@ -19,6 +19,7 @@ import {
   type IngestorReport,
 } from '@rattgllm/core';
 import type { IngestorDeps } from './deps.js';
+import { ping } from './store.js';
 import type { IngestWorker } from './worker.js';
 import type { DropWatcher } from './drop/watcher.js';
 
@@ -69,7 +70,7 @@ export async function startHealth(
 
   const report = async (): Promise<IngestorReport> => {
     const checks: Record<string, HealthCheck> = {};
-    checks.postgres = await within(db.raw('select 1'), PROBE_TIMEOUT_MS, 'Postgres').then(
+    checks.postgres = await within(ping(db), PROBE_TIMEOUT_MS, 'Postgres').then(
       () => ({ status: 'ok' as const, reason: 'answers' }),
       (err: unknown) => ({ status: 'down' as const, reason: `unreachable: ${reasonOf(err)}` }),
     );

@@ -122,7 +122,7 @@ export async function startIngestor(
   await worker.start();
   const stopHealing = startHealing(deps);
   const scheduleReconcile = async () => {
-    await sendInTransaction(boss, db, JOBS.reindex, { all: true });
+    await sendInTransaction(boss, db, JOBS.reconcile, {});
   };
   const watcher =
     options.watch === false

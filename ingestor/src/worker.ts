@@ -1,15 +1,19 @@
 import {
   JOBS,
+  LEGACY_REINDEX_QUEUE,
   RetryHorizonExceededError,
   backoffDelay,
   classifyError,
   retryPolicy,
-  sendInTransaction,
+  scheduleRetry,
+  setStatus,
   type DeleteJob,
   type IngestJob,
   type JobResult,
   type JobWithMetadata,
-  type ReindexJob,
+  type AccessJob,
+  type LegacyReindexJob,
+  type ReconcileJob,
 } from '@rattgllm/core';
 import type { IngestorDeps } from './deps.js';
 import { errorMessage, faultReason } from './errors.js';
@@ -49,7 +53,7 @@ export function fetchPlan(concurrency: number): { fetchers: number; batchSize: n
 const IN_JOB_RETRY_MS = 10 * 60_000;
 
 /**
- * Takes `ingest`, `delete` and `reindex` jobs from the Postgres queue. Transient failures (a
+ * Takes the jobs of every queue in core's JOBS (ingest, delete, document-access, reconcile). Transient failures (a
  * service down, 5xx, timeouts; core's classifyError) are retried: embedding batches and index
  * writes in place, anything else by a delayed job, with capped exponential backoff and jitter for
  * RETRY_HORIZON; meanwhile the document is `waiting`. Permanent ones (corrupt file, model
@@ -61,6 +65,8 @@ export class IngestWorker {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Aborted when stop() gives up waiting: the jobs in hand are handed back. */
   private readonly handBack = new AbortController();
+  /** Old queue names this worker drains besides JOBS (see LEGACY_REINDEX_QUEUE). */
+  private readonly legacyQueues: string[] = [];
 
   constructor(
     private readonly deps: IngestorDeps,
@@ -92,17 +98,29 @@ export class IngestWorker {
       settleEach(jobs, (job) => this.track(removeDocument(this.deps, job.data.documentId))),
     );
     const one = { ...common, localConcurrency: 1 } as const;
-    await boss.work<ReindexJob, void, typeof one>(JOBS.reindex, one, ([job]) => {
-      const data = job!.data;
-      const signal = AbortSignal.any([job!.signal, this.handBack.signal]);
-      if (data.all)
-        return this.track(
-          reconcile(this.deps, { root: this.options.dropRoot, force: Boolean(data.force), signal }),
-        );
-      if (data.documentId) return this.track(syncAccess(this.deps, data.documentId));
-      return Promise.resolve();
-    });
+    await boss.work<AccessJob, void, typeof one>(JOBS.access, one, ([job]) =>
+      this.track(syncAccess(this.deps, job!.data.documentId)),
+    );
+    await boss.work<ReconcileJob, void, typeof one>(JOBS.reconcile, one, ([job]) =>
+      this.track(this.runReconcile(job!, Boolean(job!.data.force))),
+    );
+    // Jobs an older version queued on the single `reindex` queue (see LEGACY_REINDEX_QUEUE):
+    // drained here, each handed to the job it meant. A new installation never has that queue.
+    if (await boss.getQueue(LEGACY_REINDEX_QUEUE)) {
+      this.legacyQueues.push(LEGACY_REINDEX_QUEUE);
+      await boss.work<LegacyReindexJob, void, typeof one>(LEGACY_REINDEX_QUEUE, one, ([job]) => {
+        const data = job!.data;
+        if (data.all) return this.track(this.runReconcile(job!, Boolean(data.force)));
+        if (data.documentId) return this.track(syncAccess(this.deps, data.documentId));
+        return Promise.resolve();
+      });
+    }
     this.state = 'running';
+  }
+
+  private runReconcile(job: JobWithMetadata<unknown>, force: boolean): Promise<unknown> {
+    const signal = AbortSignal.any([job.signal, this.handBack.signal]);
+    return reconcile(this.deps, { root: this.options.dropRoot, force, signal });
   }
 
   private track(work: Promise<unknown>): Promise<void> {
@@ -116,7 +134,6 @@ export class IngestWorker {
     const { db, log, config } = this.deps;
     const { documentId, force } = job.data;
     const signal = AbortSignal.any([job.signal, this.handBack.signal]);
-    const live = () => db('documents').where({ id: documentId }).whereNot({ status: 'deleted' });
     const policy = retryPolicy(config);
     // The horizon runs from the first failure, across the delayed jobs that continue it.
     const since = job.data.retry?.since ?? Date.now();
@@ -130,7 +147,7 @@ export class IngestWorker {
     } catch (err) {
       if (signal.aborted) {
         // Handed back on shutdown (or expired): pending again; pg-boss gives the job to the next worker.
-        await live().update({ status: 'pending', progress: 0, next_attempt_at: null });
+        await setStatus(db, documentId, { status: 'pending', progress: 0, next_attempt_at: null });
         throw err;
       }
       // The in-job retries ran out of their slice of the horizon: judge the fault itself.
@@ -145,41 +162,23 @@ export class IngestWorker {
             'once the service is back, reindex the document'
           : errorMessage(fault);
         log.warn({ documentId, err: fault, attempt }, 'document failed');
-        await live().update({
+        await setStatus(db, documentId, {
           status: 'failed',
           progress: 0,
           error: message,
           next_attempt_at: null,
-          updated_at: db.fn.now(),
         });
         return; // settled: a person must act
       }
       const nextAttemptAt = new Date(Date.now() + delayMs);
       log.info({ documentId, err: errorMessage(fault), attempt, nextAttemptAt }, 'document will be retried');
-      await db.transaction(async (trx) => {
-        const queued = await sendInTransaction(
-          this.deps.boss,
-          trx,
-          JOBS.ingest,
-          { documentId, ...(force ? { force } : {}), retry: { attempt, since } },
-          { startAfter: nextAttemptAt },
-        );
-        // A job for this document is already queued (a change arrived meanwhile): it runs soon.
-        await trx('documents')
-          .where({ id: documentId })
-          .whereNot({ status: 'deleted' })
-          .update(
-            queued
-              ? {
-                  status: 'waiting',
-                  progress: 0,
-                  error: `${faultReason(fault)}; retry ${attempt} at ${nextAttemptAt.toISOString()}`,
-                  next_attempt_at: nextAttemptAt,
-                  updated_at: trx.fn.now(),
-                }
-              : { status: 'pending', progress: 0, next_attempt_at: null, updated_at: trx.fn.now() },
-          );
-      });
+      await scheduleRetry(
+        db,
+        this.deps.boss,
+        { documentId, ...(force ? { force } : {}), retry: { attempt, since } },
+        nextAttemptAt,
+        faultReason(fault),
+      );
     }
   }
 
@@ -188,7 +187,7 @@ export class IngestWorker {
     if (this.state !== 'running') return;
     this.state = 'stopping';
     const { boss } = this.deps;
-    for (const name of Object.values(JOBS)) await boss.offWork(name);
+    for (const name of [...Object.values(JOBS), ...this.legacyQueues]) await boss.offWork(name);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.stopTimeoutMs ?? 20_000);

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { JOBS } from '@rattgllm/core';
 import { ingestEnv, waitFor, type IngestEnv } from './support.js';
 import { dropConcurrency } from '../src/drop/watcher.js';
 
@@ -29,7 +30,7 @@ describe('drop folder under a burst', () => {
       // race in sync.ts); here the watcher alone has to keep up.
       await waitFor('reconcile at start done', async () => {
         const r = await env.db.raw(
-          `select count(*)::int as n from pgboss.job where name = 'reindex' and state = 'completed'`,
+          `select count(*)::int as n from pgboss.job where name = '${JOBS.reconcile}' and state = 'completed'`,
         );
         return r.rows[0].n > 0;
       });

@@ -115,7 +115,7 @@ describe('ingestor', () => {
     const before = await indexed({ id });
     await env.db.transaction(async (trx) => {
       await trx('documents').where({ id }).update({ access: 'group:finance' });
-      await sendInTransaction(ingestor.deps.boss, trx, JOBS.reindex, { documentId: id });
+      await sendInTransaction(ingestor.deps.boss, trx, JOBS.access, { documentId: id });
     });
     await waitFor('principals updated', async () => {
       const hits = await search('procurement budgets', ['group:finance']);

@@ -9,7 +9,11 @@ const log = createLogger(config, 'migrate');
 warnInsecureDefaults(log, config);
 const db = createDb(config);
 try {
-  const { applied } = await migrate(db, { adminPassword: config.ADMIN_PASSWORD, log });
+  const { applied } = await migrate(db, {
+    adminPassword: config.ADMIN_PASSWORD,
+    adminEmail: config.ADMIN_EMAIL,
+    log,
+  });
   log.info({ applied: applied.length }, 'database is up to date');
 } catch (err) {
   log.error({ err }, 'migration failed');

@@ -19,6 +19,11 @@ const migrationConfig: Knex.MigratorConfig = {
 
 export interface MigrateOptions {
   adminPassword: string;
+  /**
+   * The admin's e-mail, set when the account is created and on an admin that has none (the chat
+   * site signs people in by e-mail). Never overwrites an address someone set.
+   */
+  adminEmail?: string | undefined;
   log?: Pick<Logger, 'info'>;
 }
 
@@ -27,8 +32,10 @@ export async function migrate(db: Knex, options: MigrateOptions): Promise<{ appl
   return withAdvisoryLock(db, async () => {
     const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
     if (applied.length) options.log?.info({ applied }, 'migrations applied');
-    const created = await seedAdmin(db, options.adminPassword);
+    const created = await seedAdmin(db, options.adminPassword, options.adminEmail);
     if (created) options.log?.info('seeded the admin user');
+    else if (options.adminEmail && (await giveAdminEmail(db, options.adminEmail)))
+      options.log?.info({ email: options.adminEmail }, 'gave the admin user its e-mail address');
     return { applied };
   });
 }
@@ -44,7 +51,7 @@ export async function migrationsCurrent(db: Knex): Promise<boolean> {
 }
 
 /** Create `admin` only when it is missing: a restart never resets a changed password. */
-async function seedAdmin(db: Knex, adminPassword: string): Promise<boolean> {
+async function seedAdmin(db: Knex, adminPassword: string, adminEmail?: string): Promise<boolean> {
   const existing = await db('users').where({ username: 'admin' }).first('id');
   if (existing) return false;
   const rows = await db('users')
@@ -53,12 +60,26 @@ async function seedAdmin(db: Knex, adminPassword: string): Promise<boolean> {
       password_hash: await hashPassword(adminPassword),
       roles: ['admin'],
       groups: [],
+      email: adminEmail && !(await emailTaken(db, adminEmail)) ? adminEmail : null,
     })
     .onConflict('username')
     .ignore()
     .returning('id');
   return rows.length > 0;
 }
+
+/** An admin seeded before ADMIN_EMAIL existed gets it, unless someone set one or another user has it. */
+async function giveAdminEmail(db: Knex, adminEmail: string): Promise<boolean> {
+  if (await emailTaken(db, adminEmail)) return false;
+  const updated = await db('users')
+    .where({ username: 'admin' })
+    .whereNull('email')
+    .update({ email: adminEmail });
+  return updated > 0;
+}
+
+const emailTaken = async (db: Knex, email: string) =>
+  Boolean(await db('users').whereRaw('lower(email) = lower(?)', [email]).first('id'));
 
 async function withAdvisoryLock<T>(db: Knex, fn: () => Promise<T>): Promise<T> {
   const conn = await db.client.acquireConnection();

@@ -1,6 +1,6 @@
 /** The hybrid fusion's pieces: ranks in a candidate list (by passage or by document) and the final order. */
 import type { SearchMode } from './queries.js';
-import type { SearchHit } from './vectorIndex.js';
+import type { SearchHit } from './types.js';
 
 type ListPoint = { id: string | number; score: number; payload?: Record<string, unknown> | null };
 

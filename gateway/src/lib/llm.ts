@@ -27,6 +27,8 @@ export interface LlmClientOptions {
   baseUrl: string;
   /** Longest wait for the answer's headers, and between two body chunks (ms). */
   timeoutMs: number;
+  /** For OpenAI-compatible servers that want one (sent as a Bearer token); Ollama needs none. */
+  apiKey?: string;
   connections?: number;
 }
 
@@ -73,6 +75,7 @@ export interface LlmClient {
 
 export function createLlmClient(options: LlmClientOptions): LlmClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const dispatcher = new Agent({
     connections: options.connections ?? 512,
     headersTimeout: options.timeoutMs,
@@ -117,7 +120,10 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
         method,
         dispatcher,
         ...(signal ? { signal } : {}),
-        headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' }),
+          ...auth,
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {

@@ -12,7 +12,7 @@
  *
  * A message that does not refer back is always searched as written.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import type { LlmClient } from '../lib/llm.js';
 import type { Pipeline } from '../lib/pipeline-schema.js';
 import { lastUserText, messageText } from './context.js';
@@ -175,26 +175,24 @@ export function llmRewrite(llm: LlmClient, model: string): RewriteFn {
   };
 }
 
-/** The chat route's hook: the retrieval query of this conversation under the pipeline's setting. */
+/** The chat path's hook: the retrieval query of this conversation under the pipeline's setting. */
 export async function followUpQuery(
-  fastify: FastifyInstance,
-  request: FastifyRequest,
-  pipeline: Pipeline,
   messages: readonly ChatMessage[],
-  signal: AbortSignal,
+  pipeline: Pipeline,
+  deps: { llm?: LlmClient | undefined; signal: AbortSignal; log: FastifyBaseLogger },
 ): Promise<RetrievalQuery> {
   const built = await retrievalQuery(messages, {
     mode: pipeline.retrieval.followUps,
-    rewrite: llmRewrite(fastify.rag.llm, pipeline.chatModel),
+    ...(deps.llm ? { rewrite: llmRewrite(deps.llm, pipeline.chatModel) } : {}),
     timeoutMs: pipeline.retrieval.followUpTimeoutMs,
-    signal,
+    signal: deps.signal,
     onFallback: (reason) =>
-      request.log.warn(
+      deps.log.warn(
         { pipeline: pipeline.id, reason },
         'follow-up rewrite failed; using the rule-based query',
       ),
   });
   if (built.via !== 'last')
-    request.log.debug({ pipeline: pipeline.id, via: built.via }, 'follow-up query built');
+    deps.log.debug({ pipeline: pipeline.id, via: built.via }, 'follow-up query built');
   return built;
 }

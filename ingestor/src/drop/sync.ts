@@ -1,25 +1,36 @@
 import { createReadStream } from 'node:fs';
-import { lstat, realpath, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { basename, resolve, sep } from 'node:path';
+import { lstat } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { basename, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
-  JOBS,
-  isSupportedExtension,
-  extensionOf,
+  changeAccess,
   objectKey,
   sanitizeFilename,
-  sendInTransaction,
   SUPPORTED_TYPES,
-  supportedList,
+  type Access,
+  type DocumentRow,
+  type SupportedExtension,
 } from '@rattgllm/core';
-import { randomUUID } from 'node:crypto';
-import type { DocumentRecord, IngestorDeps } from '../deps.js';
-import { accessOf, isIgnoredPath, placementOf } from './layout.js';
+import type { IngestorDeps } from '../deps.js';
+import {
+  dropDocument,
+  dropDocumentsWithContent,
+  refuseDropFile,
+  removeDropDocument,
+  storeDropContent,
+} from '../store.js';
+import { admitDropFile, openDropFile } from './admit.js';
 
 export type SyncOutcome = 'queued' | 'unchanged' | 'moved' | 'skipped' | 'failed';
 
-const MAX_PATH_BYTES = 1024;
+/** Who a drop file's document belongs to, and its name, as the folder says. */
+interface Placed {
+  relPath: string;
+  filename: string;
+  ownerId: string | null;
+  access: Access;
+}
 
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -33,40 +44,8 @@ async function sha256File(path: string): Promise<string> {
  */
 async function recordRefusal(deps: IngestorDeps, relPath: string, error: string, size = 0): Promise<void> {
   deps.log.warn({ path: relPath, reason: error }, 'drop folder: file refused');
-  const row = {
-    owner_id: null,
-    filename: sanitizeFilename(basename(relPath)),
-    mime: 'application/octet-stream',
-    size,
-    sha256: '',
-    storage_key: '',
-    source: 'drop',
-    source_path: relPath,
-    access: 'private',
-    status: 'failed',
-    progress: 0,
-    error,
-  };
-  await deps.db.transaction(async (trx) => {
-    const existing = await trx<DocumentRecord>('documents')
-      .where({ source: 'drop', source_path: relPath })
-      .whereNot({ status: 'deleted' })
-      .forUpdate()
-      .first();
-    if (existing?.storage_key) {
-      // It was a real document (e.g. its user was deleted since): take it out of the index first.
-      await trx('documents')
-        .where({ id: existing.id })
-        .update({ status: 'deleted', updated_at: trx.fn.now() });
-      await sendInTransaction(deps.boss, trx, JOBS.delete, { documentId: existing.id });
-    } else if (existing) {
-      await trx('documents')
-        .where({ id: existing.id })
-        .update({ ...row, updated_at: trx.fn.now() });
-      return;
-    }
-    await trx('documents').insert(row);
-  });
+  const filename = sanitizeFilename(basename(relPath));
+  await refuseDropFile(deps.db, deps.boss, { filename, size, source_path: relPath, error });
 }
 
 /** Another process (the reconcile pass, a second ingestor) registered the same path first. */
@@ -91,153 +70,80 @@ export async function syncDropFile(deps: IngestorDeps, root: string, relPath: st
 }
 
 async function syncOnce(deps: IngestorDeps, root: string, relPath: string): Promise<SyncOutcome> {
-  const { db, log, config } = deps;
-  if (isIgnoredPath(relPath)) return 'skipped';
-  if (Buffer.byteLength(relPath) > MAX_PATH_BYTES || relPath.split('/').some((s) => s === '..' || s === '')) {
-    log.warn({ path: relPath.slice(0, 200) }, 'drop folder: refused an absurd path');
-    return 'skipped';
-  }
-  const abs = resolve(root, relPath);
-  let info;
-  try {
-    info = await lstat(abs);
-    if (info.isSymbolicLink()) {
-      // A link may point anywhere on the host; follow it only when it stays inside the folder.
-      const target = await realpath(abs);
-      const rootReal = await realpath(root);
-      if (!target.startsWith(rootReal + sep)) {
-        log.warn({ path: relPath }, 'drop folder: refused a symlink that leaves the folder');
-        return 'skipped';
-      }
-      info = await stat(abs);
-    }
-  } catch (err) {
-    log.warn({ path: relPath, err }, 'drop folder: file vanished or is unreadable');
-    return 'skipped';
-  }
-  if (!info.isFile()) return 'skipped';
-
-  const filename = sanitizeFilename(basename(relPath));
-  const ext = extensionOf(filename);
-  if (!isSupportedExtension(ext)) {
-    await recordRefusal(
-      deps,
-      relPath,
-      `Files of type .${ext || '(none)'} are not indexed. Supported types: ${supportedList()}`,
-      info.size,
-    );
+  const file = await openDropFile(deps, root, relPath);
+  if (!file) return 'skipped';
+  const admission = await admitDropFile(deps, relPath, file.size);
+  if (!admission.admitted) {
+    await recordRefusal(deps, relPath, admission.reason, file.size);
     return 'failed';
   }
-  if (info.size > config.MAX_UPLOAD_MB * 1024 * 1024) {
-    await recordRefusal(
-      deps,
-      relPath,
-      `The file is larger than the limit of ${config.MAX_UPLOAD_MB} MB`,
-      info.size,
-    );
-    return 'failed';
-  }
-  if (info.size === 0) {
-    await recordRefusal(deps, relPath, 'The file is empty', 0);
-    return 'failed';
-  }
-
-  const placement = placementOf(relPath);
-  if (placement.kind === 'invalid') {
-    await recordRefusal(deps, relPath, `Not indexed: ${placement.reason}`, info.size);
-    return 'failed';
-  }
-  let ownerId: string | null = null;
-  if (placement.kind === 'user') {
-    const user = await db('users').where({ username: placement.username }).first('id');
-    if (!user) {
-      await recordRefusal(
-        deps,
-        relPath,
-        `Not indexed: there is no user "${placement.username}" (folder users/${placement.username}/)`,
-        info.size,
-      );
-      return 'failed';
-    }
-    ownerId = user.id as string;
-  }
-  if (placement.kind === 'group') {
-    const member = await db('users').whereRaw('? = ANY(groups)', [placement.group]).first('id');
-    if (!member) {
-      await recordRefusal(
-        deps,
-        relPath,
-        `Not indexed: nobody is in group "${placement.group}" (folder groups/${placement.group}/)`,
-        info.size,
-      );
-      return 'failed';
-    }
-  }
-  const access = accessOf(placement);
+  const placed: Placed = { relPath, ...admission };
 
   let sha256: string;
   try {
-    sha256 = await sha256File(abs);
+    sha256 = await sha256File(file.abs);
   } catch (err) {
-    await recordRefusal(deps, relPath, `The file could not be read: ${(err as Error).message}`, info.size);
+    await recordRefusal(deps, relPath, `The file could not be read: ${(err as Error).message}`, file.size);
     return 'failed';
   }
 
-  const existing = await db<DocumentRecord>('documents')
-    .where({ source: 'drop', source_path: relPath })
-    .whereNot({ status: 'deleted' })
-    .first();
+  const existing = await dropDocument(deps.db, relPath);
   if (existing && existing.storage_key && existing.sha256 === sha256) {
-    if (existing.owner_id === ownerId && existing.access === access) return 'unchanged';
+    if (existing.owner_id === placed.ownerId && existing.access === placed.access) return 'unchanged';
     // Same bytes, new owner/access (a user or group changed): only the principals change.
-    await db.transaction(async (trx) => {
-      await trx('documents')
-        .where({ id: existing.id })
-        .update({ owner_id: ownerId, access, updated_at: trx.fn.now() });
-      await sendInTransaction(deps.boss, trx, JOBS.reindex, { documentId: existing.id });
-    });
+    await changeAccess(deps.db, deps.boss, existing.id, { owner_id: placed.ownerId, access: placed.access });
     return 'moved';
   }
+  // A rename is an unlink plus an add: find the document of the same bytes whose file is gone.
+  if (!existing && (await adoptMovedDocument(deps, root, placed, sha256))) return 'moved';
+  return storeContent(deps, file.abs, placed, sha256, existing, admission.ext);
+}
 
-  if (!existing) {
-    // A rename is an unlink plus an add: find the document of the same bytes whose file is gone.
-    const candidates = await db<DocumentRecord>('documents')
-      .where({ source: 'drop', sha256 })
-      .whereNot({ storage_key: '' })
-      // A deleted one may already have lost its stored file to the cleanup job.
-      .whereNot({ status: 'deleted' })
-      .orderBy('updated_at', 'desc');
-    for (const c of candidates) {
-      if (!c.source_path || c.source_path === relPath) continue;
-      const gone = await lstat(resolve(root, c.source_path)).then(
-        () => false,
-        () => true,
+/** The document of a renamed file (same bytes, old path gone) takes the new path: true when one did. */
+async function adoptMovedDocument(
+  deps: IngestorDeps,
+  root: string,
+  placed: Placed,
+  sha256: string,
+): Promise<boolean> {
+  for (const c of await dropDocumentsWithContent(deps.db, sha256)) {
+    if (!c.source_path || c.source_path === placed.relPath) continue;
+    const gone = await lstat(resolve(root, c.source_path)).then(
+      () => false,
+      () => true,
+    );
+    if (!gone) continue;
+    const change = {
+      source_path: placed.relPath,
+      filename: placed.filename,
+      owner_id: placed.ownerId,
+      access: placed.access,
+    };
+    // Another sync may have taken the path meanwhile (unique index): then try the next one.
+    const moved = await changeAccess(deps.db, deps.boss, c.id, change).then(Boolean, () => false);
+    if (moved) {
+      deps.log.info(
+        { from: c.source_path, to: placed.relPath, documentId: c.id },
+        'drop folder: file moved; not re-embedded',
       );
-      if (!gone) continue;
-      const moved = await db
-        .transaction(async (trx) => {
-          const n = await trx('documents')
-            .where({ id: c.id })
-            .whereNot({ status: 'deleted' })
-            .update({ source_path: relPath, filename, owner_id: ownerId, access, updated_at: trx.fn.now() });
-          if (!n) return false;
-          await sendInTransaction(deps.boss, trx, JOBS.reindex, { documentId: c.id });
-          return true;
-        })
-        .catch(() => false);
-      if (moved) {
-        log.info(
-          { from: c.source_path, to: relPath, documentId: c.id },
-          'drop folder: file moved; not re-embedded',
-        );
-        return 'moved';
-      }
+      return true;
     }
   }
+  return false;
+}
 
-  // New or changed content: store it, then the row and its ingest job together.
+/** New or changed content: store it, then the row and its ingest job together. */
+async function storeContent(
+  deps: IngestorDeps,
+  abs: string,
+  placed: Placed,
+  sha256: string,
+  existing: DocumentRow | undefined,
+  ext: SupportedExtension,
+): Promise<SyncOutcome> {
+  const { config, log } = deps;
   const id = existing?.id ?? randomUUID();
-  const key = existing?.storage_key || objectKey(id, filename);
+  const key = existing?.storage_key || objectKey(id, placed.filename);
   const mime = SUPPORTED_TYPES[ext];
   const stored = await deps.storage.put(key, createReadStream(abs), {
     contentType: mime,
@@ -245,34 +151,30 @@ async function syncOnce(deps: IngestorDeps, root: string, relPath: string): Prom
   });
   if (stored.sha256 !== sha256) {
     // Written to while we read it; the watcher will report the next change.
-    log.info({ path: relPath }, 'drop folder: file changed while storing; will retry');
+    log.info({ path: placed.relPath }, 'drop folder: file changed while storing; will retry');
     return 'skipped';
   }
   try {
-    await db.transaction(async (trx) => {
-      const fields = {
-        owner_id: ownerId,
-        filename,
+    await storeDropContent(
+      deps.db,
+      deps.boss,
+      { id, existing: Boolean(existing), relPath: placed.relPath },
+      {
+        owner_id: placed.ownerId,
+        filename: placed.filename,
         mime,
         size: stored.size,
         sha256,
         storage_key: key,
-        access,
-        status: 'pending',
-        progress: 0,
-        error: null,
-        updated_at: trx.fn.now(),
-      };
-      if (existing) await trx('documents').where({ id }).update(fields);
-      else await trx('documents').insert({ ...fields, id, source: 'drop', source_path: relPath });
-      await sendInTransaction(deps.boss, trx, JOBS.ingest, { documentId: id });
-    });
+        access: placed.access,
+      },
+    );
   } catch (err) {
     if (!existing) await deps.storage.remove(key).catch(() => {});
     throw err;
   }
   log.info(
-    { path: relPath, documentId: id },
+    { path: placed.relPath, documentId: id },
     existing ? 'drop folder: file changed' : 'drop folder: new file',
   );
   return 'queued';
@@ -285,20 +187,8 @@ export async function removeDropFile(deps: IngestorDeps, root: string, relPath: 
     () => false,
   );
   if (exists) return false;
-  return deps.db.transaction(async (trx) => {
-    const row = await trx<DocumentRecord>('documents')
-      .where({ source: 'drop', source_path: relPath })
-      .whereNot({ status: 'deleted' })
-      .forUpdate()
-      .first();
-    if (!row) return false;
-    if (!row.storage_key) {
-      await trx('documents').where({ id: row.id }).delete(); // a refusal entry: nothing to clean up
-      return true;
-    }
-    await trx('documents').where({ id: row.id }).update({ status: 'deleted', updated_at: trx.fn.now() });
-    await sendInTransaction(deps.boss, trx, JOBS.delete, { documentId: row.id });
-    deps.log.info({ path: relPath, documentId: row.id }, 'drop folder: file removed');
-    return true;
-  });
+  const removed = await removeDropDocument(deps.db, deps.boss, relPath);
+  if (removed && !removed.refusal)
+    deps.log.info({ path: relPath, documentId: removed.id }, 'drop folder: file removed');
+  return Boolean(removed);
 }

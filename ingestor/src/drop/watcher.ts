@@ -2,6 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { IngestorDeps } from '../deps.js';
+import { ping } from '../store.js';
 import { isIgnoredPath, relativeDropPath } from './layout.js';
 import { DropQueue, type DropQueueStats } from './queue.js';
 import { removeDropFile, syncDropFile } from './sync.js';
@@ -47,7 +48,7 @@ export class DropWatcher {
       maxPaths: deps.config.DROP_QUEUE_MAX,
       handle: (rel) => this.settle(rel),
       probe: async () => {
-        await db.raw('select 1');
+        await ping(db);
         await storage.stat('health/probe'); // null when absent; throws when the store is down
       },
       requestReconcile: options.requestReconcile ?? (() => Promise.resolve()),

@@ -1,5 +1,6 @@
-import { JOBS, sendInTransaction } from '@rattgllm/core';
-import type { DocumentRecord, IngestorDeps } from '../deps.js';
+import { queueIngest, releaseLostJobs as releaseLost } from '@rattgllm/core';
+import type { IngestorDeps } from '../deps.js';
+import { indexedPage } from '../store.js';
 
 /** Documents read per page: bounded memory and short queries, whatever the corpus size. */
 const PAGE = 200;
@@ -18,23 +19,13 @@ export async function requeueIndexed(deps: IngestorDeps, reason: string, ids?: s
   for (;;) {
     const page: { id: string }[] = ids
       ? ids.splice(0, PAGE).map((id) => ({ id }))
-      : await db('documents')
-          .where({ status: 'indexed' })
-          .where('id', '>', after || '00000000-0000-0000-0000-000000000000')
-          .orderBy('id')
-          .limit(PAGE)
-          .select('id');
+      : await indexedPage(db, after || '00000000-0000-0000-0000-000000000000', PAGE);
     if (page.length === 0) return queued;
     after = page[page.length - 1]!.id;
     for (const { id } of page) {
-      await db.transaction(async (trx) => {
-        // Only a document still `indexed`: one being worked on writes its points anyway.
-        const changed = await trx('documents')
-          .where({ id, status: 'indexed' })
-          .update({ status: 'pending', progress: 0, error: reason, updated_at: trx.fn.now() });
-        if (changed) await sendInTransaction(deps.boss, trx, JOBS.ingest, { documentId: id, force: true });
-        queued += changed;
-      });
+      // Only a document still `indexed`: one being worked on writes its points anyway.
+      const { updated } = await queueIngest(db, deps.boss, id, { force: true, onlyFrom: 'indexed', reason });
+      if (updated) queued++;
     }
   }
 }
@@ -54,12 +45,7 @@ export async function checkIndexedPoints(
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     signal?.throwIfAborted();
-    const page = await db<DocumentRecord>('documents')
-      .where({ status: 'indexed' })
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(PAGE)
-      .select('id', 'chunk_count');
+    const page = await indexedPage(db, after, PAGE);
     if (page.length === 0) break;
     after = page[page.length - 1]!.id;
     const short: string[] = [];
@@ -84,33 +70,9 @@ export async function checkIndexedPoints(
   return { checked, requeued };
 }
 
-/**
- * Documents shown `processing` (or `waiting` on a retry in hand) whose job has no live worker
- * (killed, host lost): its heartbeat lapsed, or pg-boss already took the job back. They are
- * `pending` again, which is the truth: pg-boss hands the job to the next worker. A `waiting`
- * document whose next attempt is a delayed job of its own (`created`, starting later) stays so.
- * Returns how many were released.
- */
+/** Documents whose worker stopped (see core's releaseLostJobs) are `pending` again; how many. */
 export async function releaseLostJobs(deps: IngestorDeps): Promise<number> {
-  const { db } = deps;
-  const res = await db.raw(
-    `UPDATE documents d
-        SET status = 'pending', progress = 0, next_attempt_at = NULL, updated_at = now(),
-            error = 'Its worker stopped; waiting for another worker'
-      WHERE d.status IN ('processing', 'waiting')
-        AND NOT EXISTS (
-          SELECT 1 FROM pgboss.job j
-           WHERE j.name = :name AND j.singleton_key = d.id::text AND j.state = 'active'
-             AND (j.heartbeat_on IS NULL OR j.heartbeat_seconds IS NULL
-                  OR j.heartbeat_on + j.heartbeat_seconds * interval '1 second' >= now()))
-        AND (d.status = 'processing' OR NOT EXISTS (
-          SELECT 1 FROM pgboss.job j
-           WHERE j.name = :name AND j.singleton_key = d.id::text AND j.state = 'created'
-             AND j.start_after > now()))
-      RETURNING d.id`,
-    { name: JOBS.ingest },
-  );
-  const n = (res.rows as unknown[]).length;
+  const n = (await releaseLost(deps.db)).length;
   if (n) deps.log.warn({ released: n }, 'documents whose worker stopped are pending again');
   return n;
 }

@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
-import { JOBS, sendInTransaction } from '@rattgllm/core';
-import type { DocumentRecord, IngestorDeps } from '../deps.js';
-import { indexSignature } from './ingest.js';
+import { JOBS, sendInTransaction, setStatus } from '@rattgllm/core';
+import type { IngestorDeps } from '../deps.js';
+import { deletedDocumentIds, liveDropPaths, liveStoredDocuments } from '../store.js';
+import { indexSignature } from '../pipeline/signature.js';
 import { isIgnoredPath } from '../drop/layout.js';
 import { removeDropFile, syncDropFile } from '../drop/sync.js';
 
@@ -68,20 +69,13 @@ export async function reconcile(
       );
     }
     const onDisk = new Set(files);
-    const known = await db<DocumentRecord>('documents')
-      .where({ source: 'drop' })
-      .whereNot({ status: 'deleted' })
-      .select('source_path');
-    for (const { source_path } of known)
-      if (source_path && !onDisk.has(source_path) && (await removeDropFile(deps, options.root, source_path)))
-        report.removed++;
+    for (const path of await liveDropPaths(db))
+      if (!onDisk.has(path) && (await removeDropFile(deps, options.root, path))) report.removed++;
   }
 
   // 2. Documents whose index is missing, failed, stale or incomplete.
   const signature = indexSignature(deps);
-  const docs = await db<DocumentRecord>('documents')
-    .whereNot({ status: 'deleted' })
-    .whereNot({ storage_key: '' });
+  const docs = await liveStoredDocuments(db);
   for (const doc of docs) {
     options.signal?.throwIfAborted();
     // A `waiting` document's delayed job is normally queued already (then this is a no-op);
@@ -104,9 +98,7 @@ export async function reconcile(
 
   // 3. Object storage: files without a document, documents without their file.
   const ids = new Set(docs.map((d) => d.id));
-  const deletedIds = new Set(
-    (await db('documents').where({ status: 'deleted' }).select('id')).map((r: { id: string }) => r.id),
-  );
+  const deletedIds = await deletedDocumentIds(db);
   // Only objects older than an hour: an upload stores its object a moment before its row exists,
   // and removing it in that moment lost the upload (seen in the fault tests).
   const settledBefore = new Date(Date.now() - 3600_000);
@@ -119,10 +111,9 @@ export async function reconcile(
   for (const doc of docs) {
     if (doc.source !== 'upload' || (await deps.storage.stat(doc.storage_key))) continue;
     report.missingObjects++;
-    await db('documents').where({ id: doc.id }).update({
+    await setStatus(db, doc.id, {
       status: 'failed',
       error: 'The stored file is missing from object storage; upload it again',
-      updated_at: db.fn.now(),
     });
   }
   log.info(report, 'reconcile pass done');

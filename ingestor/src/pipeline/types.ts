@@ -89,3 +89,9 @@ export class ParseError extends AppError {
 export function isParseError(err: unknown): err is ParseError {
   return err instanceof ParseError;
 }
+
+/**
+ * The one shape of a pipeline stage (pipeline/stages/): what it needs of the process (settings,
+ * clients) is bound when the stage is made; per call it gets its input, a signal and a log.
+ */
+export type Stage<I, O> = (input: I, ctx: StageContext) => Promise<O>;

@@ -1,71 +1,37 @@
 import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
-import { AppError } from '@rattgllm/core';
-import type { FastifyError } from 'fastify';
-import { clientFaultOf, isDatabaseUnavailable, publicView } from '../../lib/public-error.js';
-import { describeValidation, type ValidationIssue } from '../../lib/validation.js';
-
-/** Fastify's own client-error codes, renamed to the stable codes our API documents. */
-const FASTIFY_CODES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
-};
+import { classifyRequestError, logRequestError } from '../../lib/request-error.js';
+import { describeValidation } from '../../lib/validation.js';
 
 /**
  * The one error handler. Every error body is `{ statusCode, error, message, code }`; a 5xx says
  * only that something went wrong on our side (the details go to the log with the request id),
- * and no body names an internal address (`publicView`).
+ * and no body names an internal address. The classification is `classifyRequestError`'s, shared
+ * with the /v1 handler.
  */
 export default fp(
   async (fastify) => {
-    fastify.setErrorHandler((err: FastifyError | AppError, request, reply) => {
-      let statusCode = 500;
-      let code = 'INTERNAL_ERROR';
-      let message = 'Internal server error';
-      let extra: Record<string, unknown> = {};
-
-      const fault = clientFaultOf(err);
-      if (err instanceof AppError) {
-        ({ statusCode, code } = err);
-        ({ message, details: extra } = publicView(err.statusCode, err.message, err.details));
-      } else if (fault) {
-        ({ statusCode, code, message } = fault);
-      } else if (isDatabaseUnavailable(err)) {
-        statusCode = 503;
-        code = 'DATABASE_UNAVAILABLE';
-        message = 'The database is unreachable; try again in a moment';
-      } else if ('validation' in err && err.validation) {
-        statusCode = 400;
-        code = 'VALIDATION_ERROR';
+    fastify.setErrorHandler((err, request, reply) => {
+      const c = classifyRequestError(err);
+      let { message } = c;
+      let extra = c.details;
+      if (c.validation) {
         // Sentences per field (`fields`), so forms can show each next to its input.
-        const described = describeValidation(err.validation as ValidationIssue[]);
+        const described = describeValidation(c.validation);
         message = described.message;
         extra = { fields: described.fields };
-      } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-        statusCode = err.statusCode;
-        code = FASTIFY_CODES[err.code] ?? err.code ?? 'BAD_REQUEST';
-        message = publicView(statusCode, err.message).message;
-      } else if (typeof err.statusCode === 'number' && err.statusCode > 500) {
-        // 502/503/504 come from our own upstream checks; their messages are written for users.
-        statusCode = err.statusCode;
-        code = err.code ?? 'UPSTREAM_ERROR';
-        message = publicView(statusCode, err.message).message;
       }
-
-      if (statusCode >= 500) request.log.error({ err }, 'request failed');
-      else request.log.info({ code, statusCode }, message);
+      logRequestError(request.log, err, c);
+      if (c.retryAfterMs !== undefined) reply.header('retry-after', Math.ceil(c.retryAfterMs / 1000));
 
       // Details first: they add facts (e.g. `supported`, `limitBytes`) but never replace the
       // four fields every client reads.
-      return reply.code(statusCode).send({
+      return reply.code(c.statusCode).send({
         ...extra,
-        statusCode,
-        error: STATUS_CODES[statusCode] ?? 'Error',
+        statusCode: c.statusCode,
+        error: STATUS_CODES[c.statusCode] ?? 'Error',
         message,
-        code,
+        code: c.code,
       });
     });
 

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { hashApiKey, hashPassword, parseApiKey, principalsOf } from '@rattgllm/core';
 import { verifyHs256 } from '../../lib/hs256.js';
 import type { AuthUser } from './auth.js';
-import type { RetrievalIdentity } from './rag.js';
+import { NOBODY, type RetrievalIdentity } from '../../retrieval/retrieve.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,9 +17,6 @@ export const OPENWEBUI_USERNAME = 'openwebui';
 export const OPENWEBUI_KEY_NAME = 'Open WebUI (OPENWEBUI_API_KEY)';
 export const USER_JWT_HEADER = 'x-openwebui-user-jwt';
 export const PLAIN_EMAIL_HEADER = 'x-openwebui-user-email';
-/** Owns no document: the SQL side of "reads `org` documents only". */
-/** The reader behind an Open WebUI user rattgllm does not know: reads `org` at most, gets no links. */
-export const NOBODY = '00000000-0000-0000-0000-000000000000';
 
 /**
  * The API-key row an env-provided secret is stored under. A secret in our own `rk_<prefix>_…`
@@ -45,7 +42,7 @@ export function serviceKeyRow(secret: string): { prefix: string; hash: string } 
 export default fp(
   async (fastify) => {
     const config = fastify.config;
-    const repo = fastify.rag.repo;
+    const repo = fastify.repos.openWebUi;
     const log = fastify.log.child({ component: 'openwebui' });
 
     async function ensureServiceKey(secret: string): Promise<void> {
@@ -133,5 +130,5 @@ export default fp(
       return unknown('no signed user header');
     });
   },
-  { name: 'openwebui', dependencies: ['config', 'rag', 'auth'] },
+  { name: 'openwebui', dependencies: ['config', 'repositories', 'rag', 'auth'] },
 );

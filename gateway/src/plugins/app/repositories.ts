@@ -5,6 +5,7 @@ import { auditRepository, type AuditRepository } from './repositories/audit.js';
 import { documentsRepository, type DocumentsRepository } from './repositories/documents.js';
 import { rateLimitsRepository, type RateLimitsRepository } from './repositories/rateLimits.js';
 import { chatSessionsRepository, type ChatSessionsRepository } from './repositories/chatSessions.js';
+import { openWebUiRepository, type OpenWebUiRepository } from './repositories/openwebui.js';
 
 export interface Repositories {
   users: UsersRepository;
@@ -13,6 +14,7 @@ export interface Repositories {
   documents: DocumentsRepository;
   rateLimits: RateLimitsRepository;
   chatSessions: ChatSessionsRepository;
+  openWebUi: OpenWebUiRepository;
 }
 
 declare module 'fastify' {
@@ -21,7 +23,7 @@ declare module 'fastify' {
   }
 }
 
-/** The only place that builds SQL: one repository per table. */
+/** The only place that builds SQL: one repository per table (and one for the Open WebUI integration). */
 export default fp(
   async (fastify) => {
     fastify.decorate('repos', {
@@ -31,6 +33,7 @@ export default fp(
       documents: documentsRepository(fastify.db),
       rateLimits: rateLimitsRepository(fastify.db),
       chatSessions: chatSessionsRepository(fastify.db),
+      openWebUi: openWebUiRepository(fastify.db),
     });
   },
   { name: 'repositories', dependencies: ['db'] },

@@ -3,12 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AppError,
   ForbiddenError,
-  JOBS,
   NotFoundError,
+  canManage,
   canRead,
   documentPrincipals,
-  isAdmin,
-  sendInTransaction,
   type Access,
 } from '@rattgllm/core';
 import { errorResponses, IdParams, MAX_OFFSET, SafeText } from '../../schemas/common.js';
@@ -49,7 +47,7 @@ function notFound(): never {
 }
 
 function mustOwn(me: AuthUser, row: DocumentRow): void {
-  if (row.owner_id !== me.id && !isAdmin(me))
+  if (!canManage(me, { ownerId: row.owner_id }))
     throw new ForbiddenError('Only the owner or an admin may change this document', 'NOT_OWNER');
 }
 
@@ -274,12 +272,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       if (request.body.access !== undefined) patch.access = parseAccessField(request.body.access, me);
       if (request.body.tags !== undefined) patch.tags = parseTags(request.body.tags);
       const boss = await fastify.queue();
-      const updated = await fastify.db.transaction(async (trx) => {
-        const u = await documents.update(trx, row.id, patch);
-        // The index keeps its own copy of who may read each passage; a durable job rewrites it.
-        await sendInTransaction(boss, trx, JOBS.reindex, { documentId: row.id });
-        return u;
-      });
+      const updated = await documents.changeAccess(boss, row.id, patch);
       await audit.record({
         actor: me,
         action: 'document.updated',
@@ -313,10 +306,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       const row = (await documents.findReadable(me, request.params.id)) ?? notFound();
       mustOwn(me, row);
       const boss = await fastify.queue();
-      await fastify.db.transaction(async (trx) => {
-        await documents.update(trx, row.id, { status: 'deleted' });
-        await sendInTransaction(boss, trx, JOBS.delete, { documentId: row.id });
-      });
+      await documents.markDeleted(boss, row.id);
       await audit.record({
         actor: me,
         action: 'document.deleted',

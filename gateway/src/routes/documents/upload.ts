@@ -9,9 +9,7 @@ import {
   objectKey,
   peekStream,
   sanitizeFilename,
-  sendInTransaction,
   sniffType,
-  JOBS,
   type StoredObject,
 } from '@rattgllm/core';
 import { errorResponses } from '../../schemas/common.js';
@@ -116,22 +114,17 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
           let row: DocumentRow;
           try {
             // The row and its ingest job are written together or not at all.
-            row = await fastify.db.transaction(async (trx) => {
-              const inserted = await documents.insert(trx, {
-                id: file.id,
-                owner_id: me.id,
-                filename: file.filename,
-                mime: file.mime,
-                size: file.size,
-                sha256: file.sha256,
-                storage_key: file.key,
-                source: 'upload',
-                access,
-                tags,
-                status: 'pending',
-              });
-              await sendInTransaction(boss, trx, JOBS.ingest, { documentId: inserted.id });
-              return inserted;
+            row = await documents.create(boss, {
+              id: file.id,
+              owner_id: me.id,
+              filename: file.filename,
+              mime: file.mime,
+              size: file.size,
+              sha256: file.sha256,
+              storage_key: file.key,
+              source: 'upload',
+              access,
+              tags,
             });
           } catch (err) {
             await fastify.storage.remove(file.key).catch(() => {});
@@ -158,8 +151,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       } catch (err) {
         // Nothing half-made survives: objects of this request without a row are removed.
         const orphaned = [];
-        for (const s of stored)
-          if (!(await fastify.db('documents').where({ id: s.id }).first('id'))) orphaned.push(s);
+        for (const s of stored) if (!(await documents.exists(s.id))) orphaned.push(s);
         await removeAll(orphaned);
         throw err;
       }

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   BadRequestError,
+  canManage,
   ForbiddenError,
   JOBS,
   NotFoundError,
@@ -42,19 +43,13 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       let queued: string | null;
       if (all) {
         if (!isAdmin(me)) throw new ForbiddenError('Only admins may re-index everything', 'FORBIDDEN');
-        queued = await sendInTransaction(boss, fastify.db, JOBS.reindex, {
-          all: true,
-          force: Boolean(force),
-        });
+        queued = await sendInTransaction(boss, fastify.db, JOBS.reconcile, { force: Boolean(force) });
       } else {
         const row = await documents.findReadable(me, documentId!);
         if (!row) throw new NotFoundError('No such document', 'DOCUMENT_NOT_FOUND');
-        if (row.owner_id !== me.id && !isAdmin(me))
+        if (!canManage(me, { ownerId: row.owner_id }))
           throw new ForbiddenError('You may re-index only documents you own', 'NOT_OWNER');
-        queued = await fastify.db.transaction(async (trx) => {
-          await documents.update(trx, row.id, { status: 'pending', progress: 0, error: null });
-          return sendInTransaction(boss, trx, JOBS.ingest, { documentId: row.id, force: Boolean(force) });
-        });
+        ({ jobId: queued } = await documents.queueIngest(boss, row.id, Boolean(force)));
       }
       await audit.record({
         actor: me,

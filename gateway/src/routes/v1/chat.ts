@@ -1,30 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { Type, type Static } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
-import { EmbedderError, VectorIndexError } from '@rattgllm/core';
-import {
-  contextText,
-  messageText,
-  renderSystemPrompt,
-  selectPassages,
-  toSources,
-  type OpenWebUISource,
-} from '../../retrieval/context.js';
-import { followUpQuery } from '../../retrieval/condense.js';
-import { errorEvent, sourceChunk, statusChunk, type ChunkBase } from './chunks.js';
-import {
-  answerTokens,
-  messageTokens,
-  pinnedTokens,
-  toolTokens,
-  trimConversation,
-  withoutTools,
-} from '../../lib/prompt-budget.js';
-import type { Pipeline } from '../../lib/pipeline-schema.js';
-import { OpenAiError, toOpenAiError } from './errors.js';
-import { dependencyReason } from '../../lib/public-error.js';
+import { messageText } from '../../retrieval/context.js';
+import { buildChatContext, type ChatRequestBody } from '../../retrieval/chat-context.js';
+import type { ChatStats } from '../../plugins/app/rag.js';
+import { OpenAiError } from './errors.js';
+import { abortOnClientClose, answerJson, forwardStream } from './forward.js';
 
 const Role = Type.Union(
   ['system', 'developer', 'user', 'assistant', 'tool', 'function'].map((r) => Type.Literal(r)),
@@ -75,36 +55,17 @@ function isTaskRequest(headers: Record<string, unknown>, body: ChatBody): boolea
   );
 }
 
-/**
- * One abort controller per request: the client closing the connection before the answer is
- * complete aborts the retrieval and the upstream call. `dispose` removes the listener (and is
- * counted, so tests can prove nothing is left behind).
- */
-function abortOnClientClose(reply: FastifyReply, stats: { listeners: number }) {
-  const controller = new AbortController();
-  const res = reply.raw;
-  const onClose = () => {
-    if (!res.writableFinished) controller.abort(new Error('client closed the connection'));
-  };
-  res.once('close', onClose);
-  stats.listeners++;
-  let disposed = false;
-  return {
-    signal: controller.signal,
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      res.off('close', onClose);
-      stats.listeners--;
-    },
-  };
-}
-
-import type { ChatStats } from '../../plugins/app/rag.js';
-import { NOBODY } from '../../plugins/app/openwebui.js';
-
+/** POST /v1/chat/completions: build the context (retrieval/chat-context.ts), forward the answer (forward.ts). */
 const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, { stats }) => {
   const config = fastify.config;
+  const contextDeps = {
+    retrieve: fastify.rag.retrieve,
+    contextLength: (model: string) => fastify.rag.models.contextLength(model),
+    signDocumentLink: fastify.signDocumentLink,
+    publicApiUrl: config.PUBLIC_API_URL,
+    onRetrievalError: config.RAG_ON_RETRIEVAL_ERROR,
+    llm: fastify.rag.llm,
+  };
 
   fastify.post(
     '/chat/completions',
@@ -120,7 +81,7 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
     },
     async (request, reply) => {
       const body = request.body;
-      const pipeline: Pipeline | undefined = fastify.pipelines.get(body.model);
+      const pipeline = fastify.pipelines.get(body.model);
       if (!pipeline && !config.EXPOSE_OLLAMA_MODELS) {
         const known = fastify.pipelines.list().map((p) => p.id);
         throw new OpenAiError(
@@ -134,147 +95,30 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
       const client = abortOnClientClose(reply, stats);
       let handedOver = false;
       try {
-        const base: ChunkBase = {
-          id: `chatcmpl-rattg-${randomBytes(9).toString('base64url')}`,
-          created: Math.floor(Date.now() / 1000),
-          model: body.model,
-        };
-        let sources: OpenWebUISource[] = [];
-        const warnings: string[] = [];
-        let messages = body.messages as Record<string, unknown>[];
-        // A pipeline's prompt must fit its chat model: tools only when the pipeline opts in, the
-        // answer's room kept free, and what is left for our system prompt and the conversation.
-        let forwarded: Record<string, unknown> = body;
-        let promptRoom = Infinity;
-        if (pipeline) {
-          if (!pipeline.forwardTools) forwarded = withoutTools(body);
-          const contextLength = await fastify.rag.models.contextLength(pipeline.chatModel);
-          promptRoom = contextLength - answerTokens(body, contextLength) - toolTokens(forwarded);
-        }
-
-        if (pipeline && !isTaskRequest(request.headers, body)) {
-          const { query } = await followUpQuery(fastify, request, pipeline, body.messages, client.signal);
-          let context = contextText([]);
-          if (query) {
-            const identity = await fastify.retrievalIdentity(request);
-            try {
-              const { passages, timings } = await fastify.rag.retrieve({
-                identity,
-                query,
-                limit: pipeline.retrieval.topK,
-                minScore: pipeline.retrieval.minScore,
-                ...(pipeline.retrieval.tags.length ? { tags: pipeline.retrieval.tags } : {}),
-                signal: client.signal,
-              });
-              // Lets a client (and the benchmark) tell retrieval time from proxy overhead.
-              reply.header(
-                'server-timing',
-                `embed;dur=${timings.embedMs.toFixed(2)}, search;dur=${timings.searchMs.toFixed(2)}, acl;dur=${timings.checkMs.toFixed(2)}`,
-              );
-              // The passages get what the template, the client's system prompts and the question
-              // leave; older turns make room for them, not the other way round.
-              const template = messageTokens({ content: renderSystemPrompt(pipeline.systemPrompt, '') });
-              const passageRoom = promptRoom - template - pinnedTokens(messages);
-              const chosen = selectPassages(
-                passages,
-                Math.max(0, Math.min(pipeline.retrieval.maxContextTokens, passageRoom)),
-              );
-              context = contextText(chosen);
-              // Links that open in the asker's browser: the API's public address, and a token
-              // that opens just that document for just this person (access re-checked on click).
-              const reader = identity.principal.id === NOBODY ? null : identity.principal.id;
-              sources = toSources(chosen, {
-                baseUrl: config.PUBLIC_API_URL,
-                token: reader ? (documentId) => fastify.signDocumentLink(reader, documentId) : undefined,
-              });
-              request.log.info(
-                { pipeline: pipeline.id, identity: identity.label, passages: chosen.length, ...timings },
-                'chat context retrieved',
-              );
-            } catch (err) {
-              if (!(err instanceof EmbedderError || err instanceof VectorIndexError) || client.signal.aborted)
-                throw err;
-              if (config.RAG_ON_RETRIEVAL_ERROR === 'fail')
-                throw new OpenAiError(
-                  503,
-                  'retrieval_unavailable',
-                  `Document search is unavailable: ${dependencyReason(err)}`,
-                );
-              request.log.warn(
-                { err, pipeline: pipeline.id },
-                'document search failed; answering without context',
-              );
-              warnings.push(
-                'Document search is unavailable right now; this answer does not use your documents.',
-              );
-            }
-          }
-          // The client's own system prompt stays; ours goes first, with the passages as quoted material.
-          const system = { role: 'system', content: renderSystemPrompt(pipeline.systemPrompt, context) };
-          const trimmed = trimConversation(messages, promptRoom - messageTokens(system));
-          if (trimmed.dropped > 0)
-            request.log.info(
-              { pipeline: pipeline.id, dropped: trimmed.dropped },
-              'oldest turns left out to fit the model context',
-            );
-          messages = [system, ...trimmed.messages];
-        } else if (pipeline) {
-          messages = trimConversation(messages, promptRoom).messages;
-        }
-
-        const upstreamBody: Record<string, unknown> = {
-          ...forwarded,
-          model: pipeline ? pipeline.chatModel : body.model,
-          messages,
-        };
-        const upstream = await fastify.rag.llm.chatCompletions(upstreamBody, client.signal);
-
-        if (body.stream !== true) {
-          let answer: Record<string, unknown>;
-          try {
-            answer = (await upstream.body.json()) as Record<string, unknown>;
-          } catch (err) {
-            if (client.signal.aborted) throw err;
-            throw new OpenAiError(502, 'upstream_error', 'The LLM server sent an answer that is not JSON');
-          }
-          return reply.send({ ...answer, sources, ...(warnings.length ? { warnings } : {}) });
-        }
-
-        // Stream: our events first (before the first token), then the upstream's bytes as they come.
-        const prefix =
-          warnings.map((w) => statusChunk(base, w)).join('') +
-          sources.map((s) => sourceChunk(base, s)).join('');
-        const log = request.log;
-        stats.activeStreams++;
-        async function* forward(): AsyncGenerator<Buffer | string> {
-          try {
-            if (prefix) yield prefix;
-            for await (const chunk of upstream.body) yield chunk as Buffer;
-          } catch (err) {
-            if (client.signal.aborted) {
-              log.info('client went away; upstream stream aborted');
-              return;
-            }
-            // Headers are gone; report the failure inside the stream, as OpenAI does.
-            const { body: e } = toOpenAiError(err as Error);
-            log.warn({ err }, 'upstream stream failed');
-            yield errorEvent(e.error.message, e.error.type, e.error.code);
-          }
-        }
-        const stream = Readable.from(forward(), { objectMode: false, highWaterMark: 16 * 1024 });
-        // 'close' comes after the end and after a destroy (client gone), even if the generator
-        // never started, so cleanup cannot be skipped.
-        stream.once('close', () => {
-          stats.activeStreams--;
-          upstream.body.destroy();
-          client.dispose();
+        const context = await buildChatContext(contextDeps, {
+          body: body as ChatRequestBody,
+          pipeline,
+          task: isTaskRequest(request.headers, body),
+          identity: () => fastify.retrievalIdentity(request),
+          signal: client.signal,
+          log: request.log,
         });
+        const { timings: t } = context;
+        // Lets a client (and the benchmark) tell retrieval time from proxy overhead.
+        if (t)
+          reply.header(
+            'server-timing',
+            `embed;dur=${t.embedMs.toFixed(2)}, search;dur=${t.searchMs.toFixed(2)}, acl;dur=${t.checkMs.toFixed(2)}`,
+          );
+        const upstream = await fastify.rag.llm.chatCompletions(context.upstreamBody, client.signal);
+        if (body.stream !== true) return reply.send(await answerJson(upstream, context, client.signal));
         handedOver = true;
-        return reply
-          .header('content-type', 'text/event-stream; charset=utf-8')
-          .header('cache-control', 'no-cache')
-          .header('x-accel-buffering', 'no')
-          .send(stream);
+        return forwardStream(reply, upstream, context, {
+          model: body.model,
+          client,
+          stats,
+          log: request.log,
+        });
       } finally {
         if (!handedOver) client.dispose();
       }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '@rattgllm/core';
-import { clientFaultOf, isDatabaseUnavailable, publicView } from '../../lib/public-error.js';
+import { classifyRequestError, logRequestError, type RequestErrorClass } from '../../lib/request-error.js';
 
 /** OpenAI's error body: `{error: {message, type, param, code}}`. */
 export interface OpenAiErrorBody {
@@ -36,47 +36,32 @@ const REMAP: Record<string, { status: number; code?: string }> = {
   UPSTREAM_MODEL_NOT_FOUND: { status: 404, code: 'model_not_found' },
 };
 
-export function toOpenAiError(err: FastifyError | AppError | Error): {
+/**
+ * An error in OpenAI's shape, classified as the REST handler does (`classifyRequestError`); only
+ * the presentation differs: lower-case codes, OpenAI's `type`, `param` for the field at fault.
+ */
+export function toOpenAiError(err: unknown): {
   status: number;
   body: OpenAiErrorBody;
+  class: RequestErrorClass;
 } {
-  let status = 500;
-  let code: string | null = 'internal_error';
-  let message = 'Internal server error';
-  let param: string | null = null;
-  const e = err as FastifyError & {
-    validation?: { instancePath?: string; params?: { missingProperty?: string } }[];
-  };
-
-  const fault = clientFaultOf(err);
-  if (err instanceof AppError) {
-    const remap = REMAP[err.code];
-    status = remap?.status ?? err.statusCode;
-    code = (remap?.code ?? err.code).toLowerCase();
-    message = publicView(err.statusCode, err.message).message;
-    if (err instanceof OpenAiError) param = err.param;
-  } else if (fault) {
-    status = fault.statusCode;
-    code = fault.code.toLowerCase();
-    message = fault.message;
-  } else if (e.validation) {
-    status = 400;
+  const c = classifyRequestError(err);
+  const remap = err instanceof AppError ? REMAP[err.code] : undefined;
+  const status = remap?.status ?? c.statusCode;
+  let code = (remap?.code ?? c.code).toLowerCase();
+  let param: string | null = err instanceof OpenAiError ? err.param : null;
+  if (c.validation) {
     code = 'invalid_request';
-    message = err.message;
-    const first = e.validation[0];
+    const first = c.validation[0];
     const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
     const missing = first?.params?.missingProperty;
-    param = [path, missing].filter(Boolean).join('.') || null;
-  } else if (isDatabaseUnavailable(err)) {
-    status = 503;
-    code = 'database_unavailable';
-    message = 'The database is unreachable; try again in a moment';
-  } else if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    status = e.statusCode;
-    code = typeof e.code === 'string' ? e.code.toLowerCase() : 'bad_request';
-    message = publicView(status, err.message).message;
+    param = [path, typeof missing === 'string' ? missing : ''].filter(Boolean).join('.') || null;
   }
-  return { status, body: { error: { message, type: errorType(status), param, code } } };
+  return {
+    status,
+    body: { error: { message: c.message, type: errorType(status), param, code } },
+    class: { ...c, statusCode: status },
+  };
 }
 
 function tooLarge(limitBytes: number): { status: number; body: OpenAiErrorBody } {
@@ -96,15 +81,18 @@ function tooLarge(limitBytes: number): { status: number; body: OpenAiErrorBody }
 
 /** Scoped to the /v1 plugin: its routes answer errors the way OpenAI's API does. */
 export function installOpenAiErrors(fastify: FastifyInstance): void {
-  fastify.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+  fastify.setErrorHandler((err, request, reply) => {
     // A body over the route's limit is an invalid request in OpenAI's terms (a 400 naming the limit).
-    const { status, body } =
-      (err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? tooLarge(request.routeOptions.bodyLimit ?? fastify.initialConfig.bodyLimit ?? 0)
-        : toOpenAiError(err);
-    if (status >= 500 && status !== 502 && status !== 503 && status !== 504)
-      request.log.error({ err }, 'request failed');
-    else request.log.info({ status, code: body.error.code }, body.error.message);
+    if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const { status, body } = tooLarge(
+        request.routeOptions.bodyLimit ?? fastify.initialConfig.bodyLimit ?? 0,
+      );
+      request.log.info({ statusCode: status, code: body.error.code }, body.error.message);
+      return reply.code(status).send(body);
+    }
+    const { status, body, class: c } = toOpenAiError(err);
+    logRequestError(request.log, err, c);
+    if (c.retryAfterMs !== undefined) reply.header('retry-after', Math.ceil(c.retryAfterMs / 1000));
     return reply.code(status).send(body);
   });
   fastify.setNotFoundHandler((request, reply) =>

@@ -1,5 +1,18 @@
-import type { Knex } from '@rattgllm/core';
-import { isAdmin, type DocumentRow, type DocumentStatus, type Principal } from '@rattgllm/core';
+import {
+  changeAccess,
+  createDocument,
+  markDeleted,
+  queueIngest,
+  whereLive,
+  whereReadable,
+  type AccessChange,
+  type DocumentRow,
+  type DocumentStatus,
+  type Knex,
+  type NewDocument,
+  type PgBoss,
+  type Principal,
+} from '@rattgllm/core';
 
 export type { DocumentRow, DocumentStatus } from '@rattgllm/core';
 
@@ -29,23 +42,6 @@ export function toPublicDocument(row: DocumentRow) {
   };
 }
 export type PublicDocument = ReturnType<typeof toPublicDocument>;
-
-/**
- * The access rule of core's `canRead`, as SQL: owner, `org`, or one of the caller's groups;
- * admins read everything. Deleted documents are gone for everybody.
- */
-export function whereReadable(query: Knex.QueryBuilder, user: Principal): Knex.QueryBuilder {
-  query.whereNot('documents.status', 'deleted');
-  if (isAdmin(user)) return query;
-  return query.where((q) => {
-    q.where('documents.owner_id', user.id).orWhere('documents.access', 'org');
-    if (user.groups.length)
-      q.orWhereIn(
-        'documents.access',
-        user.groups.map((g) => `group:${g}`),
-      );
-  });
-}
 
 /** Columns a list can be sorted by, as the API names them. */
 export const SORTABLE = {
@@ -96,25 +92,47 @@ export function documentsRepository(db: Knex) {
       ]);
       return { rows: rows as ListedDocumentRow[], total: count[0]?.count ?? 0 };
     },
+    /**
+     * Of these document ids, the ones the principal may read now (not deleted, access rule of
+     * `whereReadable`), optionally only those carrying one of `tags`: retrieval's re-check of
+     * vector hits.
+     */
+    async readableAmong(
+      principal: Principal,
+      ids: readonly string[],
+      tags?: readonly string[],
+    ): Promise<Pick<DocumentRow, 'id' | 'filename' | 'tags'>[]> {
+      if (ids.length === 0) return [];
+      const q = whereReadable(db<DocumentRow>('documents'), principal)
+        .whereIn('documents.id', [...ids])
+        .select('documents.id', 'documents.filename', 'documents.tags');
+      if (tags?.length) q.whereRaw('documents.tags && ?::text[]', [[...tags]]);
+      return (await q) as Pick<DocumentRow, 'id' | 'filename' | 'tags'>[];
+    },
+
     async findReadable(user: Principal, id: string): Promise<DocumentRow | undefined> {
       return whereReadable(db<DocumentRow>('documents'), user).where('id', id).first();
     },
-    findUploadDuplicate(ownerId: string, sha256: string, trx: Knex = db): Promise<DocumentRow | undefined> {
-      return trx<DocumentRow>('documents')
-        .where({ owner_id: ownerId, sha256, source: 'upload' })
-        .whereNot('status', 'deleted')
-        .first();
+    findUploadDuplicate(ownerId: string, sha256: string): Promise<DocumentRow | undefined> {
+      return whereLive(
+        db<DocumentRow>('documents').where({ owner_id: ownerId, sha256, source: 'upload' }),
+      ).first();
     },
-    async insert(trx: Knex, row: Partial<DocumentRow>): Promise<DocumentRow> {
-      const [inserted] = await trx<DocumentRow>('documents').insert(row).returning('*');
-      return inserted as DocumentRow;
+    async exists(id: string): Promise<boolean> {
+      return Boolean(await db('documents').where({ id }).first('id'));
     },
-    async update(trx: Knex, id: string, patch: Partial<DocumentRow>): Promise<DocumentRow | undefined> {
-      const [row] = await trx<DocumentRow>('documents')
-        .where({ id })
-        .update({ ...patch, updated_at: new Date() })
-        .returning('*');
-      return row as DocumentRow | undefined;
+    // Status changes and their jobs: core's documents lifecycle, shared with the ingestor.
+    create(boss: PgBoss, doc: NewDocument): Promise<DocumentRow> {
+      return createDocument(db, boss, doc);
+    },
+    queueIngest(boss: PgBoss, id: string, force: boolean) {
+      return queueIngest(db, boss, id, { force });
+    },
+    changeAccess(boss: PgBoss, id: string, change: AccessChange): Promise<DocumentRow | undefined> {
+      return changeAccess(db, boss, id, change);
+    },
+    markDeleted(boss: PgBoss, id: string): Promise<boolean> {
+      return markDeleted(db, boss, id);
     },
   };
 }

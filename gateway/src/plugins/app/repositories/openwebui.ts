@@ -1,28 +1,10 @@
-import type { Knex, Principal } from '@rattgllm/core';
-import { whereReadable, type DocumentRow } from './documents.js';
+import type { Knex } from '@rattgllm/core';
 import type { UserRow } from './users.js';
 import type { ApiKeyRow } from './apiKeys.js';
 
-/** SQL for retrieval (the Postgres re-check of vector hits) and the Open WebUI integration. */
-export function ragRepository(db: Knex) {
+/** SQL for the Open WebUI integration: its users by email, its service user and named key. */
+export function openWebUiRepository(db: Knex) {
   return {
-    /**
-     * Of these document ids, the ones the principal may read now (not deleted, access rule of
-     * `whereReadable`), optionally only those carrying one of `tags`.
-     */
-    async readable(
-      principal: Principal,
-      ids: readonly string[],
-      tags?: readonly string[],
-    ): Promise<Pick<DocumentRow, 'id' | 'filename' | 'tags'>[]> {
-      if (ids.length === 0) return [];
-      const q = whereReadable(db<DocumentRow>('documents'), principal)
-        .whereIn('documents.id', [...ids])
-        .select('documents.id', 'documents.filename', 'documents.tags');
-      if (tags?.length) q.whereRaw('documents.tags && ?::text[]', [[...tags]]);
-      return (await q) as Pick<DocumentRow, 'id' | 'filename' | 'tags'>[];
-    },
-
     /** An active or disabled user by email, case-insensitively (the unique index is on lower(email)). */
     findUserByEmail(email: string): Promise<UserRow | undefined> {
       return db<UserRow>('users').whereRaw('lower(email) = lower(?)', [email]).first();
@@ -81,4 +63,4 @@ export function ragRepository(db: Knex) {
     },
   };
 }
-export type RagRepository = ReturnType<typeof ragRepository>;
+export type OpenWebUiRepository = ReturnType<typeof openWebUiRepository>;

@@ -1,3 +1,5 @@
+import type { Knex } from '../db/knex.js';
+
 /**
  * A row of `documents` (migrations/), as the gateway and the ingestor read it. `waiting`: a
  * dependency (embedder, Qdrant, storage) failed transiently and the next attempt is scheduled at
@@ -36,4 +38,19 @@ export interface DocumentRow {
   index_signature: string | null;
   parser: string | null;
   warnings: string[];
+}
+
+/**
+ * "Not deleted", written once. A `deleted` row is gone for everybody at once (lists, downloads,
+ * search re-check, status writes of a job still running); the delete job removes the rest later.
+ */
+export function whereLive<Q extends Knex.QueryBuilder>(query: Q, table = 'documents'): Q {
+  return query.whereNot(`${table}.status`, 'deleted') as Q;
+}
+
+/** The in-memory twin of `whereLive`: a row that exists and is not deleted. */
+export function isLive<T extends Pick<DocumentRow, 'status'>>(
+  doc: T | null | undefined,
+): doc is T & { status: Exclude<DocumentStatus, 'deleted'> } {
+  return !!doc && doc.status !== 'deleted';
 }

@@ -1,0 +1,252 @@
+import type { Knex } from '../db/knex.js';
+import { JOBS, sendInTransaction, type IngestJob, type PgBoss } from '../queue.js';
+import { whereLive, type DocumentRow, type DocumentStatus } from './row.js';
+
+/**
+ * The documents lifecycle, written once for both processes: every change of a row's `status`
+ * (and the job that must go with it) is one of these functions. The gateway's documents
+ * repository and the ingestor's store call them; nothing else writes `documents.status`.
+ *
+ * pending ──► processing ──► indexed          (createDocument / queueIngest → setStatus → markIndexed)
+ *    ▲            │  ▲
+ *    │            ▼  │
+ *    └──────── waiting (a dependency is down; scheduleRetry / setStatus)
+ * any ──► failed (setStatus, recordRefusal) · any ──► deleted ──► row removed (markDeleted → purgeDeleted)
+ *
+ * A job is enqueued in the transaction that writes its row (pg-boss with the caller's knex
+ * transaction), so a row never exists without its job, nor a job without its row.
+ */
+
+type Db = Knex | Knex.Transaction;
+
+/** Run `fn` in the caller's transaction when there is one, else in a new one. */
+function inTransaction<T>(db: Db, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db as Knex.Transaction) : db.transaction(fn);
+}
+
+function liveRow(db: Db, id: string) {
+  return whereLive(db<DocumentRow>('documents').where('documents.id', id));
+}
+
+/** The stored content of a document: what a new upload or a changed drop file brings. */
+export type DocumentContent = Pick<DocumentRow, 'filename' | 'mime' | 'size' | 'sha256' | 'storage_key'>;
+
+export type NewDocument = DocumentContent &
+  Pick<DocumentRow, 'source' | 'access'> &
+  Partial<Pick<DocumentRow, 'id' | 'owner_id' | 'source_path' | 'tags'>>;
+
+/** A new document, `pending`, and its ingest job: written together or not at all. */
+export function createDocument(db: Db, boss: PgBoss, doc: NewDocument): Promise<DocumentRow> {
+  return inTransaction(db, async (trx) => {
+    const [row] = await trx<DocumentRow>('documents')
+      .insert({ ...doc, status: 'pending', progress: 0, error: null })
+      .returning('*');
+    await sendInTransaction(boss, trx, JOBS.ingest, { documentId: row!.id });
+    return row as DocumentRow;
+  });
+}
+
+/**
+ * Back to `pending` with an ingest job: a re-index request, new content for the same document
+ * (`content`, a changed drop file), or a self-healing re-queue (`onlyFrom: 'indexed'`, with the
+ * `reason` shown as its error). Only a live row (or one in `onlyFrom`) is changed, and the job
+ * is sent only when it was. `jobId` is null when a job for the document was queued already.
+ */
+export function queueIngest(
+  db: Db,
+  boss: PgBoss,
+  id: string,
+  options: {
+    force?: boolean;
+    content?: Partial<DocumentContent & Pick<DocumentRow, 'owner_id' | 'access'>>;
+    onlyFrom?: DocumentStatus;
+    reason?: string;
+  } = {},
+): Promise<{ updated: boolean; jobId: string | null }> {
+  return inTransaction(db, async (trx) => {
+    const row: Knex.QueryBuilder = options.onlyFrom
+      ? trx('documents').where({ id, status: options.onlyFrom })
+      : liveRow(trx, id);
+    const n = await row.update({
+      ...options.content,
+      status: 'pending',
+      progress: 0,
+      error: options.reason ?? null,
+      updated_at: trx.fn.now(),
+    });
+    if (!n) return { updated: false, jobId: null };
+    const job: IngestJob = {
+      documentId: id,
+      ...(options.force !== undefined ? { force: options.force } : {}),
+    };
+    return { updated: true, jobId: await sendInTransaction(boss, trx, JOBS.ingest, job) };
+  });
+}
+
+/** A status change of a live document while (or instead of) processing it; never to `deleted`. */
+export interface StatusChange {
+  status: Exclude<DocumentStatus, 'deleted'>;
+  progress?: number;
+  error?: string | null;
+  next_attempt_at?: Date | null;
+}
+
+/** Writes exactly the given fields (and `updated_at`) of a live document. False when none was. */
+export async function setStatus(db: Db, id: string, change: StatusChange): Promise<boolean> {
+  return (await liveRow(db, id).update({ ...change, updated_at: db.fn.now() })) > 0;
+}
+
+/**
+ * Progress of a running document (0..1). `updated_at` stays: progress is announced often (the
+ * NOTIFY trigger moves the widget's bar) and is not a change of the document.
+ */
+export async function setProgress(db: Db, id: string, progress: number): Promise<void> {
+  await liveRow(db, id).update({ progress });
+}
+
+/** What a finished ingest run records with `indexed`. */
+export type IndexedFields = Pick<
+  DocumentRow,
+  'chunk_count' | 'version' | 'indexed_sha256' | 'index_signature' | 'parser' | 'warnings'
+>;
+
+/** `indexed`, with what the current points were made from. Call inside the run's transaction. */
+export async function markIndexed(db: Db, id: string, fields: IndexedFields): Promise<void> {
+  await liveRow(db, id).update({
+    ...fields,
+    status: 'indexed',
+    progress: 1,
+    error: null,
+    next_attempt_at: null,
+    indexed_at: db.fn.now(),
+    updated_at: db.fn.now(),
+  });
+}
+
+/**
+ * A transient failure the worker retries later: the delayed ingest job and the `waiting` row
+ * (with the reason and the time of the next attempt) together. When a job for the document is
+ * queued already (a change arrived meanwhile) that one runs soon, and the row is `pending`.
+ */
+export function scheduleRetry(
+  db: Db,
+  boss: PgBoss,
+  job: IngestJob & { retry: NonNullable<IngestJob['retry']> },
+  nextAttemptAt: Date,
+  reason: string,
+): Promise<void> {
+  return inTransaction(db, async (trx) => {
+    const queued = await sendInTransaction(boss, trx, JOBS.ingest, job, { startAfter: nextAttemptAt });
+    await setStatus(
+      trx,
+      job.documentId,
+      queued
+        ? {
+            status: 'waiting',
+            progress: 0,
+            error: `${reason}; retry ${job.retry.attempt} at ${nextAttemptAt.toISOString()}`,
+            next_attempt_at: nextAttemptAt,
+          }
+        : { status: 'pending', progress: 0, next_attempt_at: null },
+    );
+  });
+}
+
+/** Who may read it (and its tags or place) changed: the row and the job rewriting the index's principals. */
+export type AccessChange = Partial<
+  Pick<DocumentRow, 'access' | 'tags' | 'owner_id' | 'filename' | 'source_path'>
+>;
+
+/** Undefined when the document is gone (deleted meanwhile): then no job is sent. */
+export function changeAccess(
+  db: Db,
+  boss: PgBoss,
+  id: string,
+  change: AccessChange,
+): Promise<DocumentRow | undefined> {
+  return inTransaction(db, async (trx) => {
+    const [row] = await liveRow(trx, id)
+      .update({ ...change, updated_at: trx.fn.now() })
+      .returning('*');
+    if (!row) return undefined;
+    // The index keeps its own copy of who may read each passage; a durable job rewrites it.
+    await sendInTransaction(boss, trx, JOBS.access, { documentId: id });
+    return row as DocumentRow;
+  });
+}
+
+/**
+ * Deleted: gone from lists, downloads and search at once; the delete job removes its vectors,
+ * chunks, stored file and finally the row (purgeDeleted). False when it was gone already.
+ */
+export function markDeleted(db: Db, boss: PgBoss, id: string): Promise<boolean> {
+  return inTransaction(db, async (trx) => {
+    const n = await liveRow(trx, id).update({ status: 'deleted', updated_at: trx.fn.now() });
+    if (n) await sendInTransaction(boss, trx, JOBS.delete, { documentId: id });
+    return n > 0;
+  });
+}
+
+/** The last step of a delete: the row (its chunks cascade), only if it is still marked deleted. */
+export async function purgeDeleted(db: Db, id: string): Promise<boolean> {
+  return (await db('documents').where({ id, status: 'deleted' }).delete()) > 0;
+}
+
+/** A drop-folder file that cannot be indexed: nothing stored, no job, only admins see it. */
+export type Refusal = Pick<DocumentRow, 'filename' | 'size' | 'source_path' | 'error'>;
+
+/**
+ * The visible `failed` entry of a refused file: a new row, or `existingId`'s entry rewritten.
+ * The caller first marks a real document at the same path deleted (markDeleted).
+ */
+export async function recordRefusal(db: Db, refusal: Refusal, existingId?: string): Promise<void> {
+  const row = {
+    ...refusal,
+    owner_id: null,
+    mime: 'application/octet-stream',
+    sha256: '',
+    storage_key: '',
+    source: 'drop',
+    access: 'private',
+    status: 'failed',
+    progress: 0,
+  } as const;
+  if (existingId)
+    await db('documents')
+      .where({ id: existingId })
+      .update({ ...row, updated_at: db.fn.now() });
+  else await db('documents').insert(row);
+}
+
+/** A refusal entry whose file is gone: the row goes at once (nothing was stored or indexed). */
+export async function removeRefusal(db: Db, id: string): Promise<void> {
+  await db('documents').where({ id, storage_key: '' }).delete();
+}
+
+/**
+ * Documents shown `processing` (or `waiting` on a retry in hand) whose ingest job has no live
+ * worker (killed, host lost): its heartbeat lapsed, or pg-boss already took the job back. They
+ * are `pending` again, which is the truth: pg-boss hands the job to the next worker. A `waiting`
+ * document whose next attempt is a delayed job of its own (`created`, starting later) stays so.
+ * Returns the ids released.
+ */
+export async function releaseLostJobs(db: Db): Promise<string[]> {
+  const res = await db.raw(
+    `UPDATE documents d
+        SET status = 'pending', progress = 0, next_attempt_at = NULL, updated_at = now(),
+            error = 'Its worker stopped; waiting for another worker'
+      WHERE d.status IN ('processing', 'waiting')
+        AND NOT EXISTS (
+          SELECT 1 FROM pgboss.job j
+           WHERE j.name = :name AND j.singleton_key = d.id::text AND j.state = 'active'
+             AND (j.heartbeat_on IS NULL OR j.heartbeat_seconds IS NULL
+                  OR j.heartbeat_on + j.heartbeat_seconds * interval '1 second' >= now()))
+        AND (d.status = 'processing' OR NOT EXISTS (
+          SELECT 1 FROM pgboss.job j
+           WHERE j.name = :name AND j.singleton_key = d.id::text AND j.state = 'created'
+             AND j.start_after > now()))
+      RETURNING d.id`,
+    { name: JOBS.ingest },
+  );
+  return (res.rows as { id: string }[]).map((r) => r.id);
+}

@@ -1,0 +1,99 @@
+import type { Config } from '../config.js';
+import type { SparseVector } from '../sparse/bm25.js';
+import type { SearchMode } from './queries.js';
+
+/** The shapes of the vector index (vectorIndex.ts): points, payloads, searches, and its interface. */
+
+export type VectorIndexConfig = Pick<
+  Config,
+  'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
+> &
+  Partial<Pick<Config, 'RRF_K' | 'HYBRID_DENSE_WEIGHT' | 'HYBRID_SPARSE_WEIGHT' | 'HYBRID_RANK_BY'>>;
+
+/** Payload fields with a keyword index: every query filters on them. */
+export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
+
+export interface ChunkPoint {
+  index: number;
+  text: string;
+  page?: number | null;
+  /** Last page, when the chunk spans more than one. */
+  pageEnd?: number | null;
+  heading?: string | null;
+  dense: number[];
+  sparse: SparseVector;
+}
+
+export interface ChunkPayloadBase {
+  filename: string;
+  /** `org`, `user:<id>`, `group:<name>`: who may read the document. */
+  principals: string[];
+  tags?: string[];
+}
+
+/** What each point carries; field names are the stored payload keys. */
+export interface ChunkPayload {
+  document_id: string;
+  chunk_index: number;
+  text: string;
+  filename: string;
+  page: number | null;
+  /** Last page, only on chunks that span more than one (older points lack it). */
+  page_end?: number;
+  heading: string | null;
+  principals: string[];
+  version: number;
+  tags?: string[];
+}
+
+export interface HybridSearchInput {
+  dense: number[];
+  sparse: SparseVector;
+  /** The asking user's principals. Empty → no results (never "no filter"). */
+  principals: string[];
+  limit: number;
+  documentIds?: string[];
+  tags?: string[];
+  /** Candidates each of dense and sparse contribute to the fusion (default max(limit·4, 20)). */
+  prefetchLimit?: number;
+  /** `dense` or `sparse`: that list alone (evaluation, diagnosis). Default: both, fused with RRF. */
+  mode?: SearchMode;
+  /** The caller groups hits by document: with HYBRID_RANK_BY=document, document ranks are fused. */
+  byDocument?: boolean;
+}
+
+export interface SearchHit {
+  id: string;
+  /** RRF score: Σ weight/(rank + RRF_K) over the dense and sparse candidate lists (0-based ranks). */
+  score: number;
+  /** Cosine similarity of the passage to the query, when it was among the dense candidates. */
+  denseScore?: number;
+  /** 0-based rank in the BM25 candidate list, when it was among them (a score floor keeps strong ones). */
+  sparseRank?: number;
+  payload: ChunkPayload;
+}
+
+export interface VectorIndex {
+  readonly collection: string;
+  /** Create the collection and payload indexes if missing; fail clearly if the existing one does not fit. */
+  ensureCollection(): Promise<void>;
+  /** Write a document version's chunks (ids derived, `wait: true`), then drop that document's other points. Returns the point ids. */
+  upsertChunks(
+    documentId: string,
+    version: number,
+    chunks: ChunkPoint[],
+    base: ChunkPayloadBase,
+  ): Promise<string[]>;
+  deleteDocument(documentId: string): Promise<void>;
+  /** Rewrite who may read a document, without re-embedding. */
+  setPrincipals(documentId: string, principals: string[]): Promise<void>;
+  countDocumentPoints(documentId: string): Promise<number>;
+  hybridSearch(input: HybridSearchInput): Promise<SearchHit[]>;
+}
+
+/**
+ * A Qdrant client call as the index makes it (vectorIndex.ts): errors translated to
+ * VectorIndexError subclasses and, unless `repair` is false, a missing collection re-created
+ * and the call run once more.
+ */
+export type QdrantCall = <T>(what: string, fn: () => Promise<T>, repair?: boolean) => Promise<T>;

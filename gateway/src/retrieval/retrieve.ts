@@ -1,0 +1,154 @@
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  byFusedScore,
+  encodeQuery,
+  type Embedder,
+  type Principal,
+  type SearchMode,
+  type VectorIndex,
+} from '@rattgllm/core';
+import type { Passage } from './context.js';
+
+/**
+ * Who retrieval reads for. `principal` drives the Postgres re-check (`whereReadable`),
+ * `principals` the Qdrant filter; both describe the same person. Empty `principals` = nothing.
+ */
+export interface RetrievalIdentity {
+  principal: Principal;
+  principals: string[];
+  /** For logs: `user:<name>`, `openwebui:<email>`, `openwebui:unknown`. */
+  label: string;
+}
+
+/**
+ * The reader behind an Open WebUI user rattgllm does not know: reads `org` at most, gets no links.
+ * Owns no document: the SQL side of "reads `org` documents only".
+ */
+export const NOBODY = '00000000-0000-0000-0000-000000000000';
+
+export interface RetrieveInput {
+  identity: RetrievalIdentity;
+  query: string;
+  limit: number;
+  documentIds?: string[];
+  tags?: string[];
+  /** Floor on the dense (cosine) score; hits without one are dropped when set above 0. */
+  minScore?: number;
+  /** `dense` / `sparse`: one list alone, for evaluation (npm run eval). Default hybrid. */
+  mode?: SearchMode;
+  /**
+   * `document`: `limit` documents, each its best passage with its other matching passages in
+   * `also` (what /search shows). `passage` (default): `limit` passages (chat context).
+   */
+  group?: 'document' | 'passage';
+  signal?: AbortSignal;
+}
+
+/** Passages BM25 ranks this high pass the score floor whatever their cosine (see retrieve). */
+export const SPARSE_FLOOR_RANK = 3;
+
+export interface RetrieveResult {
+  passages: Passage[];
+  /** Time spent embedding the query, searching Qdrant, and re-checking in Postgres (ms). */
+  timings: { embedMs: number; searchMs: number; checkMs: number };
+  /** Hits Qdrant returned that Postgres refused (stale payload, deleted, access changed). */
+  dropped: number;
+}
+
+export type Retrieve = (input: RetrieveInput) => Promise<RetrieveResult>;
+
+export interface RetrieveDeps {
+  embedder: Pick<Embedder, 'embedQuery'>;
+  vectorIndex: Pick<VectorIndex, 'hybridSearch'>;
+  /** Of these document ids, the ones the principal may read now (the documents repository). */
+  readableAmong(
+    principal: Principal,
+    ids: readonly string[],
+    tags?: readonly string[],
+  ): Promise<{ id: string; filename: string }[]>;
+  log: FastifyBaseLogger;
+}
+
+/** `retrieve`, the one path every search, chat context and citation takes. */
+export function createRetrieve({ embedder, vectorIndex, readableAmong, log }: RetrieveDeps): Retrieve {
+  return async function retrieve(input: RetrieveInput): Promise<RetrieveResult> {
+    const timings = { embedMs: 0, searchMs: 0, checkMs: 0 };
+    const { identity } = input;
+    if (identity.principals.length === 0 || input.limit < 1) return { passages: [], timings, dropped: 0 };
+    let t = performance.now();
+    const dense = await embedder.embedQuery(input.query, input.signal ? { signal: input.signal } : {});
+    timings.embedMs = performance.now() - t;
+    input.signal?.throwIfAborted();
+
+    t = performance.now();
+    // Over-fetch: the re-check and the score floor may drop some hits, and grouping by document
+    // needs several passages per document.
+    const byDocument = input.group === 'document';
+    const hits = await vectorIndex.hybridSearch({
+      dense,
+      sparse: encodeQuery(input.query),
+      principals: identity.principals,
+      limit: byDocument ? Math.min(input.limit * 4, 400) : Math.min(input.limit * 2, 100),
+      ...(input.documentIds ? { documentIds: input.documentIds } : {}),
+      ...(input.tags?.length ? { tags: input.tags } : {}),
+      ...(input.mode ? { mode: input.mode } : {}),
+      ...(byDocument ? { byDocument } : {}),
+    });
+    timings.searchMs = performance.now() - t;
+    input.signal?.throwIfAborted();
+    // RRF gives equal scores often (first in one list, second in the other). Ties go to the
+    // passage closer in meaning, then to a key that survives re-ingestion (file name, chunk
+    // index; a document id is random), so the same question always gets the same passages.
+    hits.sort(byFusedScore);
+
+    // Defence in depth: the Qdrant payload may be stale (access changed, document deleted,
+    // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.
+    t = performance.now();
+    const ids = [...new Set(hits.map((h) => h.payload.document_id))];
+    const rows = await readableAmong(identity.principal, ids, input.tags);
+    timings.checkMs = performance.now() - t;
+    const readable = new Map(rows.map((r) => [r.id, r]));
+    const floor = input.minScore ?? 0;
+    const passages: Passage[] = [];
+    const byDoc = new Map<string, Passage>();
+    let dropped = 0;
+    for (const h of hits) {
+      const doc = readable.get(h.payload.document_id);
+      if (!doc) {
+        dropped++;
+        continue;
+      }
+      // The floor is on meaning (cosine), but a passage BM25 ranks among its first few passes
+      // too: an exact name or code that the vectors miss is what hybrid search is for.
+      const strongSparse = h.sparseRank !== undefined && h.sparseRank < SPARSE_FLOOR_RANK;
+      if (floor > 0 && !strongSparse && (h.denseScore === undefined || h.denseScore < floor)) continue;
+      const passage: Passage = {
+        documentId: doc.id,
+        filename: doc.filename,
+        chunkIndex: h.payload.chunk_index,
+        text: h.payload.text,
+        score: h.score,
+        denseScore: h.denseScore ?? null,
+        page: h.payload.page ?? null,
+        pageEnd: h.payload.page_end ?? null,
+        heading: h.payload.heading ?? null,
+      };
+      if (byDocument) {
+        const best = byDoc.get(doc.id);
+        if (best) {
+          (best.also ??= []).push(passage);
+          continue;
+        }
+        if (passages.length >= input.limit) continue;
+        byDoc.set(doc.id, passage);
+      } else if (passages.length >= input.limit) break;
+      passages.push(passage);
+    }
+    if (dropped > 0)
+      log.warn(
+        { identity: identity.label, dropped },
+        'vector hits refused by the Postgres access check (stale index payload?)',
+      );
+    return { passages, timings, dropped };
+  };
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
+import type { UpstreamResponse } from '../../lib/llm.js';
+import type { ChatStats } from '../../plugins/app/rag.js';
+import type { ChatContext } from '../../retrieval/chat-context.js';
+import { errorEvent, sourceChunk, statusChunk, type ChunkBase } from './chunks.js';
+import { OpenAiError, toOpenAiError } from './errors.js';
+
+export interface ClientConnection {
+  signal: AbortSignal;
+  dispose(): void;
+}
+
+/**
+ * One abort controller per request: the client closing the connection before the answer is
+ * complete aborts the retrieval and the upstream call. `dispose` removes the listener (and is
+ * counted, so tests can prove nothing is left behind).
+ */
+export function abortOnClientClose(reply: FastifyReply, stats: { listeners: number }): ClientConnection {
+  const controller = new AbortController();
+  const res = reply.raw;
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort(new Error('client closed the connection'));
+  };
+  res.once('close', onClose);
+  stats.listeners++;
+  let disposed = false;
+  return {
+    signal: controller.signal,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      res.off('close', onClose);
+      stats.listeners--;
+    },
+  };
+}
+
+/** A non-streamed answer: the upstream's JSON with our citations (and warnings) added. */
+export async function answerJson(
+  upstream: UpstreamResponse,
+  context: ChatContext,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  let answer: Record<string, unknown>;
+  try {
+    answer = (await upstream.body.json()) as Record<string, unknown>;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new OpenAiError(502, 'upstream_error', 'The LLM server sent an answer that is not JSON');
+  }
+  const { sources, warnings } = context;
+  return { ...answer, sources, ...(warnings.length ? { warnings } : {}) };
+}
+
+export interface ForwardOptions {
+  model: string;
+  client: ClientConnection;
+  stats: ChatStats;
+  log: FastifyBaseLogger;
+}
+
+/**
+ * A streamed answer: our events first (before the first token), then the upstream's bytes as
+ * they come, with backpressure (Readable.from pulls only as fast as the client reads). Owns the
+ * client connection from here: it is disposed when the stream closes.
+ */
+export function forwardStream(
+  reply: FastifyReply,
+  upstream: UpstreamResponse,
+  context: ChatContext,
+  { model, client, stats, log }: ForwardOptions,
+): FastifyReply {
+  const base: ChunkBase = {
+    id: `chatcmpl-rattg-${randomBytes(9).toString('base64url')}`,
+    created: Math.floor(Date.now() / 1000),
+    model,
+  };
+  const prefix =
+    context.warnings.map((w) => statusChunk(base, w)).join('') +
+    context.sources.map((s) => sourceChunk(base, s)).join('');
+  stats.activeStreams++;
+  async function* forward(): AsyncGenerator<Buffer | string> {
+    try {
+      if (prefix) yield prefix;
+      for await (const chunk of upstream.body) yield chunk as Buffer;
+    } catch (err) {
+      if (client.signal.aborted) {
+        log.info('client went away; upstream stream aborted');
+        return;
+      }
+      // Headers are gone; report the failure inside the stream, as OpenAI does.
+      const { body: e } = toOpenAiError(err as Error);
+      log.warn({ err }, 'upstream stream failed');
+      yield errorEvent(e.error.message, e.error.type, e.error.code);
+    }
+  }
+  const stream = Readable.from(forward(), { objectMode: false, highWaterMark: 16 * 1024 });
+  // 'close' comes after the end and after a destroy (client gone), even if the generator
+  // never started, so cleanup cannot be skipped.
+  stream.once('close', () => {
+    stats.activeStreams--;
+    upstream.body.destroy();
+    client.dispose();
+  });
+  return reply
+    .header('content-type', 'text/event-stream; charset=utf-8')
+    .header('cache-control', 'no-cache')
+    .header('x-accel-buffering', 'no')
+    .send(stream);
+}

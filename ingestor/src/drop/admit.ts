@@ -1,0 +1,84 @@
+import { lstat, realpath, stat } from 'node:fs/promises';
+import { basename, resolve, sep } from 'node:path';
+import {
+  extensionOf,
+  isSupportedExtension,
+  sanitizeFilename,
+  supportedList,
+  type Access,
+  type SupportedExtension,
+} from '@rattgllm/core';
+import type { IngestorDeps } from '../deps.js';
+import { groupHasMembers, userIdByName } from '../store.js';
+import { accessOf, isIgnoredPath, placementOf } from './layout.js';
+
+/**
+ * Which drop-folder files may be indexed, and as whose: the checks `syncDropFile` runs before it
+ * reads a byte of content. Three answers: skip silently (not a file of ours), refuse with a
+ * reason a person can act on (shown as a `failed` entry), or admit with owner and access.
+ */
+
+const MAX_PATH_BYTES = 1024;
+
+/** A regular file inside the folder (a symlink only when it stays inside), or null to skip. */
+export async function openDropFile(
+  deps: Pick<IngestorDeps, 'log'>,
+  root: string,
+  relPath: string,
+): Promise<{ abs: string; size: number } | null> {
+  const { log } = deps;
+  if (isIgnoredPath(relPath)) return null;
+  if (Buffer.byteLength(relPath) > MAX_PATH_BYTES || relPath.split('/').some((s) => s === '..' || s === '')) {
+    log.warn({ path: relPath.slice(0, 200) }, 'drop folder: refused an absurd path');
+    return null;
+  }
+  const abs = resolve(root, relPath);
+  try {
+    let info = await lstat(abs);
+    if (info.isSymbolicLink()) {
+      // A link may point anywhere on the host; follow it only when it stays inside the folder.
+      const target = await realpath(abs);
+      const rootReal = await realpath(root);
+      if (!target.startsWith(rootReal + sep)) {
+        log.warn({ path: relPath }, 'drop folder: refused a symlink that leaves the folder');
+        return null;
+      }
+      info = await stat(abs);
+    }
+    return info.isFile() ? { abs, size: info.size } : null;
+  } catch (err) {
+    log.warn({ path: relPath, err }, 'drop folder: file vanished or is unreadable');
+    return null;
+  }
+}
+
+export type Admission =
+  | { admitted: true; filename: string; ext: SupportedExtension; ownerId: string | null; access: Access }
+  | { admitted: false; reason: string };
+
+/** Type, size and place of the file (its folder names a user or group that must exist). */
+export async function admitDropFile(deps: IngestorDeps, relPath: string, size: number): Promise<Admission> {
+  const { db, config } = deps;
+  const refuse = (reason: string): Admission => ({ admitted: false, reason });
+  const filename = sanitizeFilename(basename(relPath));
+  const ext = extensionOf(filename);
+  if (!isSupportedExtension(ext))
+    return refuse(`Files of type .${ext || '(none)'} are not indexed. Supported types: ${supportedList()}`);
+  if (size > config.MAX_UPLOAD_MB * 1024 * 1024)
+    return refuse(`The file is larger than the limit of ${config.MAX_UPLOAD_MB} MB`);
+  if (size === 0) return refuse('The file is empty');
+
+  const placement = placementOf(relPath);
+  if (placement.kind === 'invalid') return refuse(`Not indexed: ${placement.reason}`);
+  let ownerId: string | null = null;
+  if (placement.kind === 'user') {
+    ownerId = (await userIdByName(db, placement.username)) ?? null;
+    if (!ownerId)
+      return refuse(
+        `Not indexed: there is no user "${placement.username}" (folder users/${placement.username}/)`,
+      );
+  }
+  if (placement.kind === 'group' && !(await groupHasMembers(db, placement.group)))
+    return refuse(`Not indexed: nobody is in group "${placement.group}" (folder groups/${placement.group}/)`);
+  return { admitted: true, filename, ext, ownerId, access: accessOf(placement) };
+}
