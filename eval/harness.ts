@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parseConfig, principalsOf } from '@rattgllm/core';
+import { parseConfig } from '@rattgllm/core';
 import { buildApp } from '../gateway/src/build.js';
 import type { RetrieveInput } from '../gateway/src/retrieval/retrieve.js';
 import type {} from '../gateway/src/plugins/app/pipelines.js';
@@ -16,7 +16,7 @@ import { startIngestor } from '../ingestor/src/main.js';
 import { QdrantStandin } from '../test/standins/qdrant.js';
 import { OnnxEmbedder } from '../test/standins/onnx-embedder.js';
 import { EmbeddingCache } from './embed-cache.js';
-import { runSweep, type Variant, type VariantFigures } from './sweep.js';
+import { adminIdentity, runSweep, type Variant, type VariantFigures } from './sweep.js';
 import { followUpPairs, scoreFollowUps, type FollowUpFigures } from './followups.js';
 import type { Dataset, EvalQuery } from './datasets.js';
 import {
@@ -187,13 +187,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     // ---- query through the gateway's retrieval
     const app = await buildApp(config);
     cleanups.push(() => app.close());
-    const admin = (await app.db('users').where({ username: 'admin' }).first()) as {
-      id: string;
-      roles: string[];
-      groups: string[];
-    };
-    const principal = { id: admin.id, roles: admin.roles, groups: admin.groups };
-    const identity = { principal, principals: principalsOf(principal), label: 'eval' };
+    const identity = await adminIdentity(app);
     const pipeline = app.pipelines.get(settings.pipelineId ?? 'rattgllm');
     if (!pipeline) throw new Error(`no pipeline ${settings.pipelineId ?? 'rattgllm'} in PIPELINES_DIR`);
     const { topK, minScore } = pipeline.retrieval;

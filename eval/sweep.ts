@@ -54,6 +54,17 @@ export function parseSweep(spec: string): Variant[] {
     });
 }
 
+/** The seeded admin as retrieval sees them: an evaluation reads every document. */
+export async function adminIdentity(app: Awaited<ReturnType<typeof buildApp>>) {
+  const admin = (await app.db('users').where({ username: 'admin' }).first()) as {
+    id: string;
+    roles: string[];
+    groups: string[];
+  };
+  const principal = { id: admin.id, roles: admin.roles, groups: admin.groups };
+  return { principal, principals: principalsOf(principal), label: 'eval' };
+}
+
 export async function runSweep(
   env: Record<string, string>,
   parse: (env: Record<string, string>) => Config,
@@ -67,13 +78,7 @@ export async function runSweep(
   for (const v of variants) {
     const app = await buildApp(parse({ ...env, ...v.config }));
     try {
-      const admin = (await app.db('users').where({ username: 'admin' }).first()) as {
-        id: string;
-        roles: string[];
-        groups: string[];
-      };
-      const principal = { id: admin.id, roles: admin.roles, groups: admin.groups };
-      const identity = { principal, principals: principalsOf(principal), label: 'eval' };
+      const identity = await adminIdentity(app);
       const figures: VariantFigures = { label: v.label, sets: {} };
       for (const [name, queries] of Object.entries(sets)) {
         const search: number[] = [];
