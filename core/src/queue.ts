@@ -130,3 +130,26 @@ export function sendInTransaction<N extends JobName>(
   const key = 'documentId' in data ? data.documentId : 'all';
   return boss.send(name, data, { singletonKey: key, db: fromKnex(trx), ...options });
 }
+
+/**
+ * Cancel every unsettled `ingest` job of one document (queued, waiting to retry, or running), in
+ * the caller's transaction. A running job's worker learns of it at its next heartbeat, which no
+ * longer finds the claim, and pg-boss aborts that job's signal: the run stops where it is.
+ * Returns how many jobs were cancelled.
+ */
+export async function cancelIngestJobs(
+  boss: PgBoss,
+  trx: Knex.Transaction | Knex,
+  documentId: string,
+): Promise<number> {
+  const db = fromKnex(trx);
+  const jobs = await boss.findJobs(JOBS.ingest, { key: documentId, db, limit: 100_000 });
+  const open = jobs.filter((j) => j.state === 'created' || j.state === 'retry' || j.state === 'active');
+  if (!open.length) return 0;
+  await boss.cancel(
+    JOBS.ingest,
+    open.map((j) => j.id),
+    { db },
+  );
+  return open.length;
+}

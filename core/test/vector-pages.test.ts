@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('page ranges in the index', () => {
-  it('stores page_end only on passages that span pages', async () => {
+  it('stores page_end and the page breaks only on passages that span pages', async () => {
     await index.ensureCollection();
     const doc = '6a1f8f5e-0f35-4c7e-9a59-0d7b9b7f00aa';
     const texts = [
@@ -39,6 +39,7 @@ describe('page ranges in the index', () => {
         text,
         page: i === 0 ? 1 : 3,
         pageEnd: i === 0 ? 2 : 3,
+        ...(i === 0 ? { pageBreaks: [[30, 2]] as [number, number][] } : {}),
         heading: null,
         dense: lexicalEmbedding(text, DIM),
         sparse: encodeDocument(text),
@@ -52,8 +53,9 @@ describe('page ranges in the index', () => {
       limit: 5,
     });
     const byIndex = new Map(hits.map((h) => [h.payload.chunk_index, h.payload]));
-    expect(byIndex.get(0)).toMatchObject({ page: 1, page_end: 2 });
+    expect(byIndex.get(0)).toMatchObject({ page: 1, page_end: 2, page_breaks: [[30, 2]] });
     expect(byIndex.get(1)!.page).toBe(3);
     expect(byIndex.get(1)).not.toHaveProperty('page_end');
+    expect(byIndex.get(1)).not.toHaveProperty('page_breaks');
   });
 });

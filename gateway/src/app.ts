@@ -23,6 +23,7 @@ import scopesPlugin from './plugins/app/scopes.js';
 import healthRoutes from './routes/health.js';
 import configRoutes from './routes/config/index.js';
 import documentLinkRoutes from './routes/documents/link.js';
+import documentQueueRoutes from './routes/documents/queue.js';
 import authRoutes from './routes/auth/index.js';
 import userRoutes from './routes/users/index.js';
 import apiKeyRoutes from './routes/api-keys/index.js';
@@ -68,6 +69,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(uploadRoutes);
   await fastify.register(documentRoutes);
   await fastify.register(documentLinkRoutes);
+  await fastify.register(documentQueueRoutes);
   await fastify.register(ingestRoutes);
   await fastify.register(searchRoutes);
   await fastify.register(v1Routes, { prefix: '/v1' });

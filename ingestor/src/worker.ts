@@ -68,6 +68,11 @@ export class IngestWorker {
   /** Old queue names this worker drains besides JOBS (see LEGACY_REINDEX_QUEUE). */
   private readonly legacyQueues: string[] = [];
 
+  /** How many jobs are in hand right now. */
+  get inHand(): number {
+    return this.inFlight.size;
+  }
+
   constructor(
     private readonly deps: IngestorDeps,
     private readonly options: WorkerOptions = {},

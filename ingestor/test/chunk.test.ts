@@ -63,6 +63,28 @@ describe('chunk', () => {
       { index: 2, text: 'Deep.', heading: 'A > B', headingPath: ['A', 'B'], page: 2, pageEnd: undefined },
     ]);
     expect(chunks[1]!.tokenCount).toBeGreaterThanOrEqual(countTokens(chunks[1]!.text));
+    // Where page 2 begins inside the passage, so a hit there opens page 2.
+    expect(chunks[1]!.pageBreaks).toHaveLength(1);
+    const [offset, page] = chunks[1]!.pageBreaks![0]!;
+    expect(page).toBe(2);
+    expect(chunks[1]!.text.slice(offset)).toBe('Third on page two.');
+    expect(chunks[0]!.pageBreaks).toBeUndefined();
+    expect(chunks[2]!.pageBreaks).toBeUndefined();
+  });
+
+  it('records every page break of a passage over several pages, after its heading line', () => {
+    const sections: Section[] = [1, 2, 3].map((page) => ({
+      text: `Text of page ${page}.`,
+      headingPath: ['Long'],
+      page,
+    }));
+    const [chunk] = chunkSections(sections, { targetTokens: 400, overlap: 0 });
+    expect(chunk!.page).toBe(1);
+    expect(chunk!.pageEnd).toBe(3);
+    expect(chunk!.pageBreaks!.map(([o, p]) => [chunk!.text.slice(o, o + 14), p])).toEqual([
+      ['Text of page 2', 2],
+      ['Text of page 3', 3],
+    ]);
   });
 
   it('packs paragraphs to the target, cuts only between paragraphs when they fit, and overlaps', () => {

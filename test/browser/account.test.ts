@@ -57,6 +57,10 @@ describe.skipIf(NO_BROWSER)('rattg-account in chromium', () => {
         await form.getByRole('button', { name: 'Create API key' }).click();
         const key = (await page.locator('rattg-account [part="secret"] code').textContent())!;
         expect(key).toMatch(/^rk_/);
+        // Shown once: not kept in the page's storage, gone from the page once dismissed.
+        expect(
+          await page.evaluate<string>('JSON.stringify({...sessionStorage, ...localStorage})'),
+        ).not.toContain(key);
         const row = page.locator('rattg-account tr[data-key="reporting script"]');
         expect(await row.locator('td[data-label="May do"]').innerText()).toBe('Read and search');
         const stored = await suite.app

@@ -22,7 +22,8 @@ describe.skipIf(NO_BROWSER)('rattg-admin in chromium', () => {
   let token: string;
 
   beforeAll(async () => {
-    suite = await startBrowserSuite();
+    // A published demo secret, so the tab must warn about it.
+    suite = await startBrowserSuite({ JWT_SECRET: 'supersecretkey' });
     token = await login(suite.app, ADMIN.username, ADMIN.password);
     await createUser(suite.app, token, { username: 'openwebui-like', roles: ['service'] });
     for (const username of ['bob-phone', 'bob-desktop']) await createUser(suite.app, token, { username });
@@ -77,4 +78,22 @@ describe.skipIf(NO_BROWSER)('rattg-admin in chromium', () => {
         await context.close();
       }
     });
+
+  it('warns about published demo secrets and creates a user from the form', async () => {
+    const { context, page } = await signedInPage(suite, DESKTOP, token);
+    try {
+      await page.getByRole('tab', { name: 'Admin' }).click();
+      await page.locator('rattg-admin [part="warning"]', { hasText: 'JWT_SECRET' }).waitFor();
+      const form = page.getByRole('form', { name: 'New user' });
+      await form.getByLabel('Username').fill('dana');
+      await form.getByLabel('Password').fill('dana-password-1');
+      await form.getByLabel('Groups (comma-separated)').fill('sales');
+      await form.getByRole('button', { name: 'Create user' }).click();
+      await page.locator('rattg-admin tr[data-user="dana"]').waitFor();
+      const dana = await suite.app.db('users').where({ username: 'dana' }).first('roles', 'groups');
+      expect(dana).toEqual({ roles: ['user'], groups: ['sales'] });
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -6,7 +6,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { ADMIN, createUser, login } from '../support/gateway.js';
-import { DESKTOP, NO_BROWSER, PHONE, signedInPage, startBrowserSuite, type BrowserSuite } from './support.js';
+import { multipart } from '../support/multipart.js';
+import {
+  DEEP_FOCUS,
+  DESKTOP,
+  NO_BROWSER,
+  PHONE,
+  signedInPage,
+  startBrowserSuite,
+  type BrowserSuite,
+} from './support.js';
 
 describe.skipIf(NO_BROWSER)('rattg-documents in chromium', () => {
   let suite: BrowserSuite;
@@ -151,4 +160,127 @@ describe.skipIf(NO_BROWSER)('rattg-documents in chromium', () => {
         await context.close();
       }
     });
+
+  /** Upload as the admin through the real route (no ingestor: it stays `pending`). */
+  const upload = async (filename: string, content: string) => {
+    const form = multipart([{ filename, content, contentType: 'text/plain' }]);
+    const res = await suite.app.inject({
+      method: 'POST',
+      url: '/upload',
+      headers: { authorization: `Bearer ${token}`, ...form.headers },
+      payload: form.payload,
+    });
+    expect(res.statusCode).toBe(201);
+    return res.json().documents[0].id as string;
+  };
+
+  it('status and progress change live; access, re-index and delete after a confirmation; names are text', async () => {
+    const xss = '<img src=x onerror=alert(1)>.txt';
+    const live = await upload('live-handbook.txt', 'Holiday policy: everyone gets 30 days.\n');
+    await upload('live-notes.txt', 'The coffee machine is on floor 2.\n');
+    await upload(xss, 'harmless text about a picture\n');
+    const { context, page } = await signedInPage(suite, DESKTOP, token);
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()));
+    try {
+      await page.getByRole('tab', { name: 'Documents' }).click();
+      await page.locator('rattg-documents [part="live"][data-live="live"]').waitFor();
+      const handbook = row(page, 'live-handbook.txt');
+      expect(await handbook.locator('[part="badge"]').textContent()).toBe('Waiting');
+      await suite.app.db('documents').where({ id: live }).update({ status: 'processing', progress: 0.4 });
+      await handbook.locator('[part="badge"]', { hasText: 'Indexing' }).waitFor();
+      const bar = page.getByRole('progressbar', { name: 'Indexing live-handbook.txt' });
+      await expect
+        .poll(() => bar.evaluate((el) => (el as unknown as { value: number }).value))
+        .toBeCloseTo(0.4);
+      // A service it needs went down: `waiting`, with the reason and when it is tried again.
+      await suite.app
+        .db('documents')
+        .where({ id: live })
+        .update({
+          status: 'waiting',
+          error: 'The embedding service (Ollama) is not answering (OLLAMA_UNAVAILABLE)',
+          next_attempt_at: new Date(Date.now() + 90_000),
+        });
+      await handbook.locator('[part="badge"]', { hasText: 'Retrying' }).waitFor();
+      await handbook.getByText('The embedding service (Ollama) is not answering').waitFor();
+      expect(await handbook.locator('[part="next-attempt"]').textContent()).toContain('Next attempt at');
+      await suite.app.db('documents').where({ id: live }).update({
+        status: 'indexed',
+        progress: 1,
+        chunk_count: 3,
+        indexed_at: new Date(),
+        error: null,
+        next_attempt_at: null,
+      });
+      await handbook.locator('[part="badge"]', { hasText: 'Indexed' }).waitFor();
+      expect(await handbook.textContent()).toContain('3 passages');
+      await page
+        .getByRole('status')
+        .filter({ hasText: 'live-handbook.txt: Indexed' })
+        .waitFor({ state: 'attached' });
+
+      // The HTML-looking name is text: no <img>, no alert.
+      await row(page, xss).waitFor();
+      expect(await page.locator('rattg-documents img').count()).toBe(0);
+
+      await row(page, 'live-notes.txt').getByLabel('Who may read live-notes.txt').selectOption('org');
+      await expect
+        .poll(
+          async () =>
+            (await suite.app.db('documents').where({ filename: 'live-notes.txt' }).first('access')).access,
+        )
+        .toBe('org');
+      await suite.app
+        .db('documents')
+        .where({ filename: 'live-notes.txt' })
+        .update({ status: 'failed', error: 'Parser gave up' });
+      await row(page, 'live-notes.txt').getByText('Parser gave up').waitFor();
+      await row(page, 'live-notes.txt').getByRole('button', { name: 'Re-index live-notes.txt' }).click();
+      await row(page, 'live-notes.txt').locator('[part="badge"]', { hasText: 'Waiting' }).waitFor();
+
+      await row(page, xss)
+        .getByRole('button', { name: `Delete ${xss}` })
+        .click();
+      // The confirmation takes the focus, so the keyboard can answer it.
+      expect(await page.evaluate<string>(DEEP_FOCUS)).toContain('Yes, delete');
+      await page
+        .getByRole('group', { name: `Confirm deletion of ${xss}` })
+        .getByRole('button', { name: 'Yes, delete' })
+        .click();
+      await expect.poll(() => row(page, xss).count()).toBe(0);
+      expect((await suite.app.db('documents').where({ filename: xss }).first('status')).status).toBe(
+        'deleted',
+      );
+      expect(dialogs).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the live status stream reconnects after a drop, with a fresh token', async () => {
+    const id = await upload('reconnect.txt', 'reconnecting text\n');
+    const context = await suite.browser.newContext({ viewport: DESKTOP });
+    context.setDefaultTimeout(8000);
+    await context.addInitScript(`sessionStorage.setItem('rattg-widget-token:', ${JSON.stringify(token)})`);
+    // The first connection drops; later ones go through to the real gateway.
+    const streams: string[] = [];
+    await context.route('**/documents/events?**', async (route) => {
+      streams.push(new URL(route.request().url()).searchParams.get('token') ?? '');
+      if (streams.length === 1) await route.abort('connectionreset');
+      else await route.continue();
+    });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${suite.base}/?api-base=`);
+      await page.getByRole('tab', { name: 'Documents' }).click();
+      await page.locator('rattg-documents [part="live"][data-live="live"]').waitFor();
+      expect(streams.length).toBeGreaterThanOrEqual(2);
+      expect(streams[1]).not.toBe(streams[0]);
+      await suite.app.db('documents').where({ id }).update({ status: 'processing', progress: 0.7 });
+      await row(page, 'reconnect.txt').locator('[part="badge"]', { hasText: 'Indexing' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
 });

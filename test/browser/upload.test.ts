@@ -47,4 +47,59 @@ describe.skipIf(NO_BROWSER)('rattg-upload in chromium', () => {
         await context.close();
       }
     });
+
+  it('uploads several files, each with its own progress bar and the API’s words for failures', async () => {
+    const { context, page } = await signedInPage(suite, DESKTOP, token);
+    try {
+      await page.getByRole('tab', { name: 'Upload' }).click();
+      const input = page.locator('rattg-upload input[type="file"]');
+      await input.setInputFiles([
+        {
+          name: 'handbook.txt',
+          mimeType: 'text/plain',
+          buffer: Buffer.from('Holiday policy: everyone gets 30 days.\n'),
+        },
+        {
+          name: 'notes.md',
+          mimeType: 'text/markdown',
+          buffer: Buffer.from('# Notes\n\nThe coffee machine is on floor 2.\n'),
+        },
+      ]);
+      const items = page.locator('rattg-upload li');
+      await expect.poll(() => items.count()).toBe(2);
+      await items.filter({ hasText: 'Uploaded; indexing starts now' }).nth(1).waitFor();
+      for (const name of ['handbook.txt', 'notes.md']) {
+        const bar = page.getByRole('progressbar', { name: `Upload of ${name}` });
+        const [value, max] = await bar.evaluate((el) => [
+          (el as unknown as { value: number }).value,
+          Number(el.getAttribute('max')),
+        ]);
+        expect(max).toBeGreaterThan(0);
+        expect(value).toBe(max);
+      }
+      // A duplicate (the server's 200 with `duplicate`) and a name that looks like HTML.
+      const xss = '<img src=x onerror=alert(1)>.txt';
+      await input.setInputFiles([
+        {
+          name: 'handbook-copy.txt',
+          mimeType: 'text/plain',
+          buffer: Buffer.from('Holiday policy: everyone gets 30 days.\n'),
+        },
+        { name: xss, mimeType: 'text/plain', buffer: Buffer.from('harmless text about a picture\n') },
+      ]);
+      const item = (name: string) => items.filter({ has: page.getByText(name, { exact: true }) });
+      await item('handbook-copy.txt')
+        .filter({ hasText: 'Duplicate: you already uploaded this file (as “handbook.txt”)' })
+        .waitFor();
+      await item(xss).filter({ hasText: 'Uploaded' }).waitFor();
+      expect(await page.locator('rattg-upload img').count()).toBe(0);
+      const stored = await suite.app
+        .db('documents')
+        .whereIn('filename', ['handbook.txt', 'notes.md', 'handbook-copy.txt', xss])
+        .pluck('filename');
+      expect(stored.sort()).toEqual([xss, 'handbook.txt', 'notes.md']);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -8,6 +8,7 @@ import type {} from '../../gateway/src/plugins/app/db.js';
 import type {} from '../../gateway/src/plugins/app/config.js';
 import type {} from '../../gateway/src/plugins/app/storage.js';
 import type {} from '../../gateway/src/plugins/app/events.js';
+import type {} from '../../gateway/src/plugins/app/queue.js';
 import { buildApp } from '../../gateway/src/build.js';
 import { createTestDatabase } from './db.js';
 import { testConfig } from './config.js';

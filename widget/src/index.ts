@@ -11,5 +11,7 @@ export { RattgSearch } from './components/search/search.js';
 export { RattgAccount } from './components/account/account.js';
 export { RattgAdmin } from './components/admin/admin.js';
 export { RattgSystemStatus } from './components/system-status/system-status.js';
+export { RattgKeyList } from './components/key-list/key-list.js';
+export { RattgQueue } from './components/queue/queue.js';
 export { ApiClient, ApiError } from './lib/api.js';
 export type { DocumentInfo, DocumentEvent, SearchResult, SessionUser, Me, Readiness } from './lib/api.js';

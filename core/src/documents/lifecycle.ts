@@ -1,6 +1,6 @@
 import type { Knex } from '../db/knex.js';
-import { JOBS, sendInTransaction, type IngestJob, type PgBoss } from '../queue.js';
-import { whereLive, type DocumentRow, type DocumentStatus } from './row.js';
+import { JOBS, cancelIngestJobs, sendInTransaction, type IngestJob, type PgBoss } from '../queue.js';
+import { QUEUED_STATUSES, whereLive, type DocumentRow, type DocumentStatus } from './row.js';
 
 /**
  * The documents lifecycle, written once for both processes: every change of a row's `status`
@@ -12,6 +12,7 @@ import { whereLive, type DocumentRow, type DocumentStatus } from './row.js';
  *    │            ▼  │
  *    └──────── waiting (a dependency is down; scheduleRetry / setStatus)
  * any ──► failed (setStatus, recordRefusal) · any ──► deleted ──► row removed (markDeleted → purgeDeleted)
+ * pending | processing | waiting ──► cancelled (cancelIndexing; queueIngest starts it again)
  *
  * A job is enqueued in the transaction that writes its row (pg-boss with the caller's knex
  * transaction), so a row never exists without its job, nor a job without its row.
@@ -89,11 +90,55 @@ export interface StatusChange {
   progress?: number;
   error?: string | null;
   next_attempt_at?: Date | null;
+  /** A run begins now (`processing_started_at`, from which the queue view measures throughput). */
+  started?: boolean;
 }
 
-/** Writes exactly the given fields (and `updated_at`) of a live document. False when none was. */
+/**
+ * Writes exactly the given fields (and `updated_at`) of a live document. False when none was.
+ * A cancelled document is left as it is: the run a person stopped never writes it back to
+ * `pending`, `waiting` or `failed` as it winds down.
+ */
 export async function setStatus(db: Db, id: string, change: StatusChange): Promise<boolean> {
-  return (await liveRow(db, id).update({ ...change, updated_at: db.fn.now() })) > 0;
+  const { started, ...fields } = change;
+  return (
+    (await liveRow(db, id)
+      .whereNot('documents.status', 'cancelled')
+      .update({
+        ...fields,
+        ...(started ? { processing_started_at: db.fn.now() } : {}),
+        updated_at: db.fn.now(),
+      })) > 0
+  );
+}
+
+/**
+ * Stop indexing a queued or running document: `cancelled` with `reason`, and every unsettled
+ * ingest job of it cancelled, together (a running job stops at its worker's next heartbeat).
+ * Undefined when the document is not queued (indexed, failed, cancelled or gone meanwhile).
+ */
+export function cancelIndexing(
+  db: Db,
+  boss: PgBoss,
+  id: string,
+  reason: string,
+): Promise<DocumentRow | undefined> {
+  return inTransaction(db, async (trx) => {
+    const [row] = await trx<DocumentRow>('documents')
+      .where({ id })
+      .whereIn('status', QUEUED_STATUSES)
+      .update({
+        status: 'cancelled',
+        progress: 0,
+        next_attempt_at: null,
+        error: reason,
+        updated_at: trx.fn.now(),
+      })
+      .returning('*');
+    if (!row) return undefined;
+    await cancelIngestJobs(boss, trx, id);
+    return row as DocumentRow;
+  });
 }
 
 /**

@@ -4,8 +4,13 @@ import type { Knex } from '../db/knex.js';
  * A row of `documents` (migrations/), as the gateway and the ingestor read it. `waiting`: a
  * dependency (embedder, Qdrant, storage) failed transiently and the next attempt is scheduled at
  * `next_attempt_at`, with the reason in `error`. `failed` only for what a person must fix.
+ * `cancelled`: a person stopped its indexing; nothing retries it until it is re-indexed.
  */
-export type DocumentStatus = 'pending' | 'processing' | 'waiting' | 'indexed' | 'failed' | 'deleted';
+export type DocumentStatus =
+  'pending' | 'processing' | 'waiting' | 'indexed' | 'failed' | 'cancelled' | 'deleted';
+
+/** Statuses of a document still in the ingestion queue: these can be cancelled. */
+export const QUEUED_STATUSES = ['pending', 'processing', 'waiting'] as const satisfies DocumentStatus[];
 
 export interface DocumentRow {
   id: string;
@@ -36,6 +41,8 @@ export interface DocumentRow {
   indexed_sha256: string | null;
   /** Chunker version, embedding model and dimension, chunk size and overlap of the current index. */
   index_signature: string | null;
+  /** When the current or last indexing run began (the queue view measures throughput from it). */
+  processing_started_at: Date | null;
   parser: string | null;
   warnings: string[];
 }

@@ -19,6 +19,8 @@ export interface ChunkPoint {
   page?: number | null;
   /** Last page, when the chunk spans more than one. */
   pageEnd?: number | null;
+  /** [character offset in `text`, page] where each later page begins (multi-page chunks). */
+  pageBreaks?: [number, number][];
   heading?: string | null;
   dense: number[];
   sparse: SparseVector;
@@ -40,6 +42,8 @@ export interface ChunkPayload {
   page: number | null;
   /** Last page, only on chunks that span more than one (older points lack it). */
   page_end?: number;
+  /** [offset, page] pairs where later pages begin in `text` (multi-page chunks; older points lack it). */
+  page_breaks?: [number, number][];
   heading: string | null;
   principals: string[];
   version: number;

@@ -106,6 +106,7 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
         filename: base.filename,
         page: c.page ?? null,
         ...(c.pageEnd && c.pageEnd !== c.page ? { page_end: c.pageEnd } : {}),
+        ...(c.pageBreaks?.length ? { page_breaks: c.pageBreaks } : {}),
         heading: c.heading ?? null,
         principals: base.principals,
         version,

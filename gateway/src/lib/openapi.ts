@@ -1,8 +1,10 @@
 import { STATUS_CODES } from 'node:http';
+import { ROUTE_EXAMPLES, UNTYPED_SUCCESS } from './openapi-examples.js';
 
 /**
  * Finishing touches on the generated OpenAPI document, in one place instead of on every route:
- * each status gets a description (never "Default Response") and error statuses an example body;
+ * each status gets a description (never "Default Response") and an example body (errors from
+ * ERROR_EXAMPLES, successes from openapi-examples.ts);
  * `POST /upload` gets its multipart body (Fastify validates multipart in the handler, so the
  * route has no body schema to generate it from), so the docs page can try an upload.
  */
@@ -59,8 +61,13 @@ const SERVERS = [
   { url: '/', description: 'The gateway itself (npm run dev, tests)' },
 ];
 
-export function finishOpenApi<T extends Json>(doc: T): T {
-  (doc as Json).servers = SERVERS;
+/**
+ * `proxied`: the page was reached through Caddy (the request carries X-Forwarded-For), so "Try
+ * it out" calls `/api/…` first; reached directly (npm run dev) it calls the gateway's own paths
+ * first. The same rule picks the demo page's api-base.
+ */
+export function finishOpenApi<T extends Json>(doc: T, options: { proxied: boolean } = { proxied: true }): T {
+  (doc as Json).servers = options.proxied ? SERVERS : [...SERVERS].reverse();
   const paths = (doc.paths ?? {}) as Record<string, Record<string, Json>>;
   for (const [path, methods] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(methods)) {
@@ -70,11 +77,15 @@ export function finishOpenApi<T extends Json>(doc: T): T {
         const code = Number(status);
         if (!res.description || res.description === 'Default Response')
           res.description = code === 204 ? 'Done; no body' : (STATUS_CODES[code] ?? 'Response');
-        const example = ERROR_EXAMPLES[code];
+        const key = `${method.toUpperCase()} ${path} ${status}`;
+        if (!res.content && UNTYPED_SUCCESS[key]) res.content = UNTYPED_SUCCESS[key];
         const content = res.content as Record<string, Json> | undefined;
         const json = content?.['application/json'];
-        if (example && json && !json.example && !json.examples)
-          json.example = { statusCode: code, error: STATUS_CODES[code], ...example };
+        if (!json || json.example || json.examples) continue;
+        // A route's own example first (GET /ready's 503 is a report, not an error body).
+        const error = ERROR_EXAMPLES[code];
+        if (key in ROUTE_EXAMPLES) json.example = ROUTE_EXAMPLES[key];
+        else if (error) json.example = { statusCode: code, error: STATUS_CODES[code], ...error };
       }
       if (path === '/upload' && method === 'post') op.requestBody = UPLOAD_BODY;
     }

@@ -15,6 +15,8 @@ export interface Passage {
   page: number | null;
   /** Last page the passage covers, when it spans more than one. */
   pageEnd?: number | null;
+  /** [offset in `text`, page] where each later page begins, for passages over several pages. */
+  pageBreaks?: [number, number][] | null;
   heading: string | null;
   /** Grouped by document (/search): the document's other matching passages, best first. */
   also?: Passage[];

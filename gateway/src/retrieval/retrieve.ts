@@ -131,6 +131,7 @@ export function createRetrieve({ embedder, vectorIndex, readableAmong, log }: Re
         denseScore: h.denseScore ?? null,
         page: h.payload.page ?? null,
         pageEnd: h.payload.page_end ?? null,
+        pageBreaks: h.payload.page_breaks ?? null,
         heading: h.payload.heading ?? null,
       };
       if (byDocument) {

@@ -14,7 +14,7 @@ export const Document = Type.Object(
     tags: Type.Array(Type.String()),
     status: Type.String({
       description:
-        'pending, processing, waiting (a service it needs failed; retried at nextAttemptAt), indexed, failed (a person must act; see error)',
+        'pending, processing, waiting (a service it needs failed; retried at nextAttemptAt), indexed, failed (a person must act; see error), cancelled (a person stopped it; re-index to index it)',
     }),
     progress: Type.Number({ minimum: 0, maximum: 1 }),
     error: Type.Union([Type.String(), Type.Null()]),

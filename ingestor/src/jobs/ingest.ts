@@ -10,7 +10,7 @@ import { embedStage } from '../pipeline/stages/embed.js';
 import { indexStage } from '../pipeline/stages/index-points.js';
 
 export interface IngestResult {
-  status: 'indexed' | 'skipped' | 'gone';
+  status: 'indexed' | 'skipped' | 'gone' | 'cancelled';
   chunks: number;
 }
 
@@ -40,6 +40,8 @@ export async function ingestDocument(
   };
   const doc = await getDocument(db, documentId);
   if (!isLive(doc)) return { status: 'gone', chunks: 0 };
+  // Cancelled after this job was fetched (its cancel reaches the signal at the next heartbeat).
+  if (doc.status === 'cancelled') return { status: 'cancelled', chunks: 0 };
   const signature = indexSignature(deps);
 
   // Nothing changed since the last run, and the points are all there: no work.
@@ -50,7 +52,13 @@ export async function ingestDocument(
       return { status: 'skipped', chunks: doc.chunk_count };
     }
   }
-  await setStatus(db, doc.id, { status: 'processing', progress: 0, error: null, next_attempt_at: null });
+  await setStatus(db, doc.id, {
+    status: 'processing',
+    progress: 0,
+    error: null,
+    next_attempt_at: null,
+    started: true,
+  });
 
   const t: Record<string, number> = {};
   let mark = performance.now();

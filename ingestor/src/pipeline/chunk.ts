@@ -107,10 +107,18 @@ function packGroup(group: Section[], target: number, overlap: number, out: Chunk
     const texts: string[] = header ? [header, '\n'] : [];
     let pageMin: number | undefined;
     let pageMax: number | undefined;
+    const breaks: [number, number][] = [];
+    let offset = texts.join('').length;
+    let lastPage: number | undefined;
     for (let k = 0; k < parts.length; k++) {
       const p = parts[k]!;
       if (k > 0) texts.push(p.sep);
+      if (k > 0) offset += p.sep.length;
+      if (p.page !== undefined && lastPage !== undefined && p.page !== lastPage)
+        breaks.push([offset, p.page]);
+      if (p.page !== undefined) lastPage = p.page;
       texts.push(p.text);
+      offset += p.text.length;
       if (p.page !== undefined) {
         if (pageMin === undefined || p.page < pageMin) pageMin = p.page;
         if (pageMax === undefined || p.page > pageMax) pageMax = p.page;
@@ -124,7 +132,10 @@ function packGroup(group: Section[], target: number, overlap: number, out: Chunk
       tokenCount: headerTokens + used,
     };
     if (pageMin !== undefined) chunk.page = pageMin;
-    if (pageMax !== undefined && pageMax !== pageMin) chunk.pageEnd = pageMax;
+    if (pageMax !== undefined && pageMax !== pageMin) {
+      chunk.pageEnd = pageMax;
+      chunk.pageBreaks = breaks;
+    }
     out.push(chunk);
   };
 

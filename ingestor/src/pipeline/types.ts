@@ -52,6 +52,11 @@ export interface Chunk {
   page?: number;
   /** Last page, only when the chunk spans more than one. */
   pageEnd?: number;
+  /**
+   * Where each later page begins in `text`, as [character offset, page], only when the chunk
+   * spans more than one: a hit on page 2 of a "pages 1–2" passage opens page 2.
+   */
+  pageBreaks?: [number, number][];
   /** Tokens as counted by `countTokens` (conservative; see tokens.ts). */
   tokenCount: number;
 }

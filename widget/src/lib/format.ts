@@ -84,3 +84,34 @@ export async function openOriginal(
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
+
+/** "40 s", "3 min", "1 h 20 min": a rough duration for an estimate. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${Math.max(1, s)} s`;
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+}
+
+/**
+ * The page a passage over several pages matches on: the page whose part of the text holds the
+ * most occurrences of the query terms (the first such page on a tie). Falls back to the first
+ * page when the passage has no recorded page breaks (one page, or indexed before they were kept).
+ */
+export function hitPage(
+  r: { text: string; page: number | null; pageBreaks?: [number, number][] | null },
+  terms: string[],
+): number | null {
+  if (!r.page || !r.pageBreaks?.length || !terms.length) return r.page;
+  const starts: [number, number][] = [[0, r.page], ...r.pageBreaks];
+  let best = r.page;
+  let bestCount = 0;
+  starts.forEach(([from, page], i) => {
+    const part = r.text.slice(from, starts[i + 1]?.[0] ?? r.text.length);
+    const count = splitHighlights(part, terms).filter((p) => p.hit).length;
+    if (count > bestCount) [best, bestCount] = [page, count];
+  });
+  return best;
+}

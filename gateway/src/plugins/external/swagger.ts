@@ -27,7 +27,10 @@ export default fp(
     });
     await fastify.register(swaggerUi, {
       routePrefix: '/docs',
-      transformSpecification: (spec) => finishOpenApi(spec as Record<string, unknown>),
+      transformSpecification: (spec, request) =>
+        finishOpenApi(spec as Record<string, unknown>, {
+          proxied: request.headers['x-forwarded-for'] !== undefined,
+        }),
     });
   },
   { name: 'swagger' },

@@ -28,7 +28,7 @@ const SortParam = Type.Union(
 );
 
 const StatusFilter = Type.Union(
-  ['pending', 'processing', 'waiting', 'indexed', 'failed'].map((s) => Type.Literal(s)),
+  ['pending', 'processing', 'waiting', 'indexed', 'failed', 'cancelled'].map((s) => Type.Literal(s)),
 );
 
 // Opened inline in the browser (a PDF viewer can jump to #page=N); everything else downloads.

@@ -38,6 +38,18 @@ const passageFields = {
   pageEnd: Type.Union([Type.Integer(), Type.Null()], {
     description: 'last page, when the passage spans more than one ("pages 1–2")',
   }),
+  pageBreaks: Type.Union(
+    [
+      // A pair as a fixed-length array (not a draft-07 tuple), valid in OpenAPI 3.1's JSON Schema too.
+      Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 2, maxItems: 2 })),
+      Type.Null(),
+    ],
+    {
+      description:
+        '[character offset in text, page] where each later page begins, for a passage over several pages ' +
+        '(null: one page, or indexed before this was recorded)',
+    },
+  ),
   heading: Type.Union([Type.String(), Type.Null()]),
 };
 
@@ -59,6 +71,7 @@ const passageOut = (p: Passage) => ({
   denseScore: p.denseScore,
   page: p.page,
   pageEnd: p.pageEnd ?? null,
+  pageBreaks: p.pageBreaks ?? null,
   heading: p.heading,
 });
 

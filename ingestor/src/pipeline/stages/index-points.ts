@@ -35,6 +35,7 @@ export function indexStage(deps: Pick<IngestorDeps, 'db' | 'index'>): Stage<Inde
       text: c.text,
       page: c.page ?? null,
       pageEnd: c.pageEnd ?? null,
+      ...(c.pageBreaks ? { pageBreaks: c.pageBreaks } : {}),
       heading: c.heading || null,
       dense: embedded.vectors[i]!,
       sparse: encodeDocument(embedded.texts[i]!, avgLength),

@@ -2,9 +2,11 @@ import { LitElement, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { ApiError, type ApiClient, type ApiKeyInfo, type Me } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
-import { EXPIRY_DAYS, SCOPE_LABELS, expiryLabel, keyState, scopeWords } from '../../lib/keys.js';
+import { EXPIRY_DAYS, SCOPE_LABELS, expiryLabel } from '../../lib/keys.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
+import { formStyles } from '../../styles/forms.styles.js';
 import { accountStyles } from './account.styles.js';
+import '../key-list/key-list.js';
 
 /**
  * "My account", for every user: change the password, and the user's own API keys — create one
@@ -18,14 +20,13 @@ import { accountStyles } from './account.styles.js';
  * @csspart secret - The box that shows a new key's secret once.
  */
 export class RattgAccount extends LitElement {
-  static override styles = [sharedStyles, accountStyles];
+  static override styles = [sharedStyles, formStyles, accountStyles];
 
   @property({ attribute: false }) accessor client: ApiClient | null = null;
   @property({ attribute: false }) accessor me: Me | null = null;
 
   @state() accessor keys: ApiKeyInfo[] = [];
   @state() accessor secret: { name: string; key: string } | null = null;
-  @state() accessor confirming: string | null = null;
   @state() accessor fieldErrors: Record<string, string> = {};
   @state() accessor message = '';
   @state() accessor error = '';
@@ -120,22 +121,12 @@ export class RattgAccount extends LitElement {
     }
   }
 
-  private async askRevoke(k: ApiKeyInfo): Promise<void> {
-    this.confirming = k.id;
-    await this.updateComplete;
-    this.shadowRoot?.querySelector<HTMLElement>(`[data-confirm="${k.id}"] button`)?.focus();
-  }
-
-  private async revoke(k: ApiKeyInfo): Promise<void> {
-    this.confirming = null;
-    try {
-      await this.client!.request('DELETE', `/api-keys/${k.id}`);
-      this.keys = this.keys.map((x) => (x.id === k.id ? { ...x, revokedAt: new Date().toISOString() } : x));
-      this.say(`API key ${k.name} revoked`);
-      emit(this, 'rattg-account-change', { kind: 'api-key', op: 'revoke', id: k.id });
-    } catch (err) {
-      this.say('', err instanceof ApiError ? err.message : 'The key was not revoked');
-    }
+  /** The key list revoked one: keep our copy in step (it is handed back on the next render). */
+  private revoked(e: CustomEvent<{ key: ApiKeyInfo }>): void {
+    const k = e.detail.key;
+    this.keys = this.keys.map((x) => (x.id === k.id ? { ...x, revokedAt: new Date().toISOString() } : x));
+    this.say(`API key ${k.name} revoked`);
+    emit(this, 'rattg-account-change', { kind: 'api-key', op: 'revoke', id: k.id });
   }
 
   private fieldError(name: string) {
@@ -153,41 +144,6 @@ export class RattgAccount extends LitElement {
           aria-describedby=${`${name}-error`}
       /></label>
       ${this.fieldError(name)}`;
-  }
-
-  private renderKey(k: ApiKeyInfo) {
-    const gone = keyState(k);
-    return html`<tr data-key=${k.name}>
-      <td data-label="Name">${k.name} <code>${k.prefix}</code></td>
-      <td data-label="May do">${scopeWords(k.scopes)}</td>
-      <td data-label="Expires">${k.expiresAt ? new Date(k.expiresAt).toLocaleDateString() : 'never'}</td>
-      <td data-label="Last used">${k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
-      <td data-label="Actions">
-        ${
-          gone
-            ? html`<span class="badge">${gone}</span>`
-            : this.confirming === k.id
-              ? html`<div
-                  class="row"
-                  role="group"
-                  aria-label=${`Confirm revoking ${k.name}`}
-                  data-confirm=${k.id}
-                >
-                  <span>Revoke “${k.name}”? What uses it stops working.</span>
-                  <button class="danger" type="button" @click=${() => this.revoke(k)}>Yes, revoke</button>
-                  <button type="button" @click=${() => (this.confirming = null)}>Cancel</button>
-                </div>`
-              : html`<button
-                  class="danger"
-                  type="button"
-                  @click=${() => this.askRevoke(k)}
-                  aria-label=${`Revoke ${k.name}`}
-                >
-                  Revoke
-                </button>`
-        }
-      </td>
-    </tr>`;
   }
 
   override render() {
@@ -229,20 +185,13 @@ export class RattgAccount extends LitElement {
         }
         ${
           this.keys.length
-            ? html`<table part="keys" class="stack">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">May do</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Actions</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${this.keys.map((k) => this.renderKey(k))}
-                </tbody>
-              </table>`
+            ? html`<rattg-key-list
+                exportparts="keys"
+                .client=${this.client}
+                .keys=${this.keys}
+                @rattg-key-revoked=${this.revoked}
+                @rattg-key-error=${(e: CustomEvent<{ message: string }>) => this.say('', e.detail.message)}
+              ></rattg-key-list>`
             : html`<p class="muted">You have no API keys yet.</p>`
         }
         <h3>New API key</h3>

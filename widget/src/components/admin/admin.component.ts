@@ -2,33 +2,12 @@ import { LitElement, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { ApiError, type ApiClient, type ApiKeyInfo, type Me, type UserInfo } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
-import { keyState, scopeWords } from '../../lib/keys.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
+import { formStyles } from '../../styles/forms.styles.js';
 import { adminStyles } from './admin.styles.js';
 import '../system-status/system-status.js';
-
-const ROLES = ['admin', 'user', 'service'] as const;
-
-function formValues(form: HTMLFormElement): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of new FormData(form)) if (typeof v === 'string') out[k] = v.trim();
-  return out;
-}
-
-function checkedRoles(form: HTMLFormElement): string[] {
-  return [...form.querySelectorAll<HTMLInputElement>('input[name="role"]:checked')].map((i) => i.value);
-}
-
-function groupList(text: string | undefined): string[] {
-  return [
-    ...new Set(
-      (text ?? '')
-        .split(',')
-        .map((g) => g.trim())
-        .filter(Boolean),
-    ),
-  ];
-}
+import '../key-list/key-list.js';
+import { checkedRoles, formValues, groupList, roleBoxes } from './admin.parts.js';
 
 /**
  * Administration: the system status (rattg-system-status), users (create, change roles/groups/email, reset password, disable, delete) and
@@ -46,7 +25,7 @@ function groupList(text: string | undefined): string[] {
  * @cssproperty --rattg-color-warning-bg - Warning background.
  */
 export class RattgAdmin extends LitElement {
-  static override styles = [sharedStyles, adminStyles];
+  static override styles = [sharedStyles, formStyles, adminStyles];
 
   @property({ attribute: false }) accessor client: ApiClient | null = null;
   /** `GET /auth/me` of the signed-in admin (for the insecure-defaults warning). */
@@ -56,7 +35,6 @@ export class RattgAdmin extends LitElement {
   @state() accessor keys: ApiKeyInfo[] = [];
   @state() accessor editing: string | null = null;
   @state() accessor confirming: string | null = null;
-  @state() accessor confirmingKey: string | null = null;
   @state() accessor message = '';
   @state() accessor error = '';
 
@@ -145,67 +123,12 @@ export class RattgAdmin extends LitElement {
     }, `User ${user.username} deleted`);
   }
 
-  private async revokeKey(key: ApiKeyInfo): Promise<void> {
-    this.confirmingKey = null;
-    await this.run(
-      async () => {
-        await this.client!.request('DELETE', `/api-keys/${key.id}`);
-        this.keys = this.keys.map((k) =>
-          k.id === key.id ? { ...k, revokedAt: new Date().toISOString() } : k,
-        );
-        emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'revoke', id: key.id });
-      },
-      `API key ${key.name} of ${key.owner ?? 'its owner'} revoked`,
-    );
-  }
-
-  private renderKey(k: ApiKeyInfo) {
-    const gone = keyState(k);
-    return html`<tr data-key=${k.name} data-owner=${k.owner ?? ''}>
-      <td data-label="Name">${k.name} <code>${k.prefix}</code></td>
-      <td data-label="Owner">${k.owner ?? ''}</td>
-      <td data-label="May do">${k.scopes ? scopeWords(k.scopes) : `roles: ${k.roles.join(', ')}`}</td>
-      <td data-label="Expires">${k.expiresAt ? new Date(k.expiresAt).toLocaleDateString() : 'never'}</td>
-      <td data-label="Last used">${k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
-      <td data-label="Actions">
-        ${
-          gone
-            ? html`<span class="badge">${gone}</span>`
-            : this.confirmingKey === k.id
-              ? html`<div class="row" role="group" aria-label=${`Confirm revoking ${k.name}`}>
-                  <span>Revoke “${k.name}” of ${k.owner}? What uses it stops working.</span>
-                  <button class="danger" type="button" @click=${() => this.revokeKey(k)}>Yes, revoke</button>
-                  <button type="button" @click=${() => (this.confirmingKey = null)}>Cancel</button>
-                </div>`
-              : html`<button
-                  class="danger"
-                  type="button"
-                  @click=${() => (this.confirmingKey = k.id)}
-                  aria-label=${`Revoke ${k.name} of ${k.owner ?? ''}`}
-                >
-                  Revoke
-                </button>`
-        }
-      </td>
-    </tr>`;
-  }
-
-  private roleBoxes(current: string[], idPrefix: string) {
-    return html`<fieldset>
-      <legend>Roles</legend>
-      ${ROLES.map(
-        (r) =>
-          html`<label class="check" for=${`${idPrefix}-${r}`}>
-            <input
-              type="checkbox"
-              id=${`${idPrefix}-${r}`}
-              name="role"
-              value=${r}
-              ?checked=${current.includes(r)}
-            />${r}
-          </label>`,
-      )}
-    </fieldset>`;
+  private keyRevoked(e: CustomEvent<{ key: ApiKeyInfo }>): void {
+    const key = e.detail.key;
+    this.keys = this.keys.map((k) => (k.id === key.id ? { ...k, revokedAt: new Date().toISOString() } : k));
+    this.error = '';
+    this.message = `API key ${key.name} of ${key.owner ?? 'its owner'} revoked`;
+    emit(this, 'rattg-admin-change', { kind: 'api-key', op: 'revoke', id: key.id });
   }
 
   /** Why this account cannot be deleted here (the API refuses it too), or '' when it can. */
@@ -238,7 +161,7 @@ export class RattgAdmin extends LitElement {
                 minlength="8"
                 placeholder="unchanged"
             /></label>
-            ${this.roleBoxes(u.roles, `edit-${u.id}`)}
+            ${roleBoxes(u.roles, `edit-${u.id}`)}
             ${
               self
                 ? html`<input type="hidden" name="disabled" value="" />`
@@ -347,7 +270,7 @@ export class RattgAdmin extends LitElement {
           /></label>
           <label>Email <input name="email" type="email" autocomplete="off" /></label>
           <label>Groups (comma-separated) <input name="groups" autocomplete="off" /></label>
-          ${this.roleBoxes(['user'], 'new')}
+          ${roleBoxes(['user'], 'new')}
           <button class="primary" type="submit">Create user</button>
         </form>
       </section>
@@ -355,21 +278,14 @@ export class RattgAdmin extends LitElement {
       <section aria-labelledby="keys-title">
         <h2 id="keys-title">All API keys</h2>
         <p class="muted">Everyone's keys, with their owners. Your own keys are made in My account.</p>
-        <table part="keys" class="stack">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Owner</th>
-              <th scope="col">May do</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${this.keys.map((k) => this.renderKey(k))}
-          </tbody>
-        </table>
+        <rattg-key-list
+          show-owner
+          exportparts="keys"
+          .client=${this.client}
+          .keys=${this.keys}
+          @rattg-key-revoked=${this.keyRevoked}
+          @rattg-key-error=${(e: CustomEvent<{ message: string }>) => ((this.message = ''), (this.error = e.detail.message))}
+        ></rattg-key-list>
       </section>
     `;
   }

@@ -1,13 +1,6 @@
 import { css } from 'lit';
 
 export const adminStyles = css`
-  section {
-    margin-bottom: 1.6em;
-  }
-  h2 {
-    font-size: 1.1em;
-    margin: 0 0 0.6em;
-  }
   .warning {
     border: 1px solid var(--_warning);
     color: var(--_warning);
@@ -15,37 +8,5 @@ export const adminStyles = css`
     border-radius: var(--_radius);
     padding: 0.6em 0.9em;
     margin-bottom: 1em;
-  }
-  .secret {
-    border: 1px solid var(--_success);
-    border-radius: var(--_radius);
-    padding: 0.6em 0.9em;
-    margin: 0.8em 0;
-    display: grid;
-    gap: 0.4em;
-  }
-  code {
-    font-family: var(--rattg-font-mono, ui-monospace, monospace);
-    overflow-wrap: anywhere;
-    user-select: all;
-  }
-  fieldset {
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    margin: 0.5em 0;
-  }
-  .check {
-    display: inline-flex;
-    flex-direction: row;
-    align-items: center;
-    gap: 0.3em;
-    font-weight: normal;
-  }
-  td .row {
-    gap: 0.3em;
-  }
-  td button {
-    padding: 0.2em 0.5em;
-    font-size: 0.9em;
   }
 `;

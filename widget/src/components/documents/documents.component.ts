@@ -1,6 +1,5 @@
 import { LitElement, html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { repeat } from 'lit/directives/repeat.js';
 import {
   ApiError,
   type ApiClient,
@@ -21,7 +20,11 @@ import {
   type SortKey,
   type SortOrder,
 } from './documents.parts.js';
-import { documentRow } from './documents.row.js';
+import { documentsTable } from './documents.row.js';
+import { DocumentStream } from './documents.stream.js';
+import '../queue/queue.js';
+
+const LIVE_WORDS = { live: 'Live', connecting: 'Connecting…', offline: 'Offline, retrying…' } as const;
 
 /**
  * The documents the signed-in user may read, with a status badge and an ingestion progress bar
@@ -53,7 +56,6 @@ export class RattgDocuments extends LitElement {
   @state() accessor total = 0;
   @state() accessor loading = false;
   @state() accessor error = '';
-  @state() accessor live: 'connecting' | 'live' | 'offline' = 'connecting';
   @state() accessor confirming: string | null = null;
   @state() accessor announcement = '';
   @state() accessor filter = '';
@@ -63,9 +65,10 @@ export class RattgDocuments extends LitElement {
   @state() accessor sort: SortKey = 'createdAt';
   @state() accessor order: SortOrder = 'desc';
 
-  private source: EventSource | null = null;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private retryDelay = 1000;
+  private readonly stream = new DocumentStream(this, {
+    event: (ev) => this.onEvent(ev),
+    reconnected: () => void this.reload(),
+  });
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private connected = false;
 
@@ -78,72 +81,25 @@ export class RattgDocuments extends LitElement {
 
   private start(): void {
     void this.reload();
-    void this.connect();
+    if (this.client) this.stream.open(this.client);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.connected = false;
-    this.closeStream();
     clearTimeout(this.reloadTimer);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client') && this.connected) {
-      this.closeStream();
+      this.stream.close();
       if (this.client) this.start();
       else this.docs = [];
     }
   }
 
-  private closeStream(): void {
-    clearTimeout(this.retryTimer);
-    this.source?.close();
-    this.source = null;
-  }
-
-  /** Open the live stream; on a drop, reconnect with backoff and a fresh 60-second token. */
-  private async connect(): Promise<void> {
-    const client = this.client;
-    if (!client || !this.connected) return;
-    this.live = 'connecting';
-    let url: string;
-    try {
-      url = await client.eventsUrl();
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return; // signed out: the container takes over
-      this.scheduleReconnect();
-      return;
-    }
-    if (client !== this.client || !this.connected) return;
-    const source = new EventSource(url);
-    this.source = source;
-    source.addEventListener('open', () => {
-      this.live = 'live';
-      // Anything that changed while we were away is fetched once.
-      if (this.retryDelay > 1000) void this.reload();
-      this.retryDelay = 1000;
-    });
-    source.addEventListener('document', (e) => this.onEvent(JSON.parse((e as MessageEvent<string>).data)));
-    source.addEventListener('error', () => {
-      // EventSource would retry with the same (soon expired) token; we reconnect ourselves.
-      source.close();
-      if (this.source === source) {
-        this.source = null;
-        this.live = 'offline';
-        this.scheduleReconnect();
-      }
-    });
-  }
-
-  private scheduleReconnect(): void {
-    clearTimeout(this.retryTimer);
-    this.live = 'offline';
-    this.retryTimer = setTimeout(() => void this.connect(), this.retryDelay);
-    this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
-  }
-
   private onEvent(ev: DocumentEvent): void {
+    this.shadowRoot?.querySelector('rattg-queue')?.refreshSoon();
     const existing = this.docs.find((d) => d.id === ev.id);
     if (ev.op === 'delete' || ev.status === 'deleted') {
       if (existing) {
@@ -308,12 +264,9 @@ export class RattgDocuments extends LitElement {
     return opts;
   }
 
-  private renderRow(doc: DocumentInfo) {
-    return documentRow(this, doc);
-  }
-
   override render() {
     return html`
+      <rattg-queue exportparts="queue, item" .client=${this.client} .user=${this.user}></rattg-queue>
       <form class="toolbar row" role="search" @submit=${(e: Event) => (e.preventDefault(), this.goTo(0))}>
         <label for="filter"
           >Filter by file name
@@ -325,8 +278,8 @@ export class RattgDocuments extends LitElement {
         <button type="submit">Filter</button>
         ${sortSelect(this, (key, order) => this.sortBy(key, order))}
         <button type="button" @click=${() => this.reload()}>Refresh</button>
-        <span class="live badge" part="live" data-live=${this.live}>
-          ${this.live === 'live' ? 'Live' : this.live === 'connecting' ? 'Connecting…' : 'Offline, retrying…'}
+        <span class="live badge" part="live" data-live=${this.stream.live}>
+          ${LIVE_WORDS[this.stream.live]}
         </span>
       </form>
       <div class="error" role="alert">${this.error}</div>
@@ -339,26 +292,7 @@ export class RattgDocuments extends LitElement {
                   : 'No documents yet. Upload some in the Upload tab.'
               }
             </p>`
-          : html`<table part="table" class="stack">
-              <caption class="sr-only">
-                Documents (${this.total})
-              </caption>
-              <thead>
-                <tr>
-                  ${this.header('filename', 'File')} ${this.header('owner')} ${this.header('createdAt')}
-                  ${this.header('source')} ${this.header('status')}
-                  <th scope="col">Who may read</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${repeat(
-                  this.docs,
-                  (d) => d.id,
-                  (d) => this.renderRow(d),
-                )}
-              </tbody>
-            </table>`
+          : documentsTable(this, this.docs, this.total, (key, label) => this.header(key, label))
       }
       ${pager({ page: this.page, size: this.size, total: this.total, shown: this.docs.length }, (p) =>
         this.goTo(p),

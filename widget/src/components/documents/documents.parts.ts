@@ -25,6 +25,7 @@ export const STATUS_WORDS: Record<string, string> = {
   waiting: 'Retrying',
   indexed: 'Indexed',
   failed: 'Failed',
+  cancelled: 'Cancelled',
 };
 
 export function sortWords(key: SortKey, order: SortOrder): string {

@@ -1,7 +1,8 @@
-import { html, nothing } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import type { DocumentInfo } from '../../lib/api.js';
 import { accessLabel, formatBytes, plural } from '../../lib/format.js';
-import { STATUS_WORDS } from './documents.parts.js';
+import { STATUS_WORDS, type SortKey } from './documents.parts.js';
 import type { RattgDocuments } from './documents.component.js';
 
 /** One document's row (a card on a phone): name, owner, date, source, status, access, actions. */
@@ -126,4 +127,33 @@ export function documentRow(host: RattgDocuments, doc: DocumentInfo) {
       }
     </td>
   </tr>`;
+}
+
+/** The table of documents (cards on a phone); `header` makes a sortable column header. */
+export function documentsTable(
+  host: RattgDocuments,
+  docs: DocumentInfo[],
+  total: number,
+  header: (key: SortKey, label?: string) => TemplateResult,
+) {
+  return html`<table part="table" class="stack">
+    <caption class="sr-only">
+      Documents (${total})
+    </caption>
+    <thead>
+      <tr>
+        ${header('filename', 'File')} ${header('owner')} ${header('createdAt')} ${header('source')}
+        ${header('status')}
+        <th scope="col">Who may read</th>
+        <th scope="col">Actions</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${repeat(
+        docs,
+        (d) => d.id,
+        (d) => documentRow(host, d),
+      )}
+    </tbody>
+  </table>`;
 }

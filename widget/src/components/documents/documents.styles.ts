@@ -11,7 +11,8 @@ export const documentsStyles = css`
   .badge[data-status='indexed'] {
     color: var(--_success);
   }
-  .badge[data-status='failed'] {
+  .badge[data-status='failed'],
+  .badge[data-status='cancelled'] {
     color: var(--_danger);
   }
   .badge[data-status='processing'],

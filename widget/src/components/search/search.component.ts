@@ -2,7 +2,16 @@ import { LitElement, html, nothing } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { ApiError, type ApiClient, type SearchResult } from '../../lib/api.js';
 import { emit } from '../../lib/emit.js';
-import { openOriginal, pageRange, plural, queryTerms, relevance, splitHighlights } from '../../lib/format.js';
+import {
+  hitPage,
+  openOriginal,
+  pageRange,
+  plural,
+  queryTerms,
+  relevance,
+  splitHighlights,
+} from '../../lib/format.js';
+import { loadFilterChoices, searchFilters, tagList, type FilterChoices } from './search.filters.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { searchStyles } from './search.styles.js';
 
@@ -42,8 +51,11 @@ export class RattgSearch extends LitElement {
   @state() accessor error = '';
   @state() accessor busy = false;
   @state() accessor showWeak = false;
+  @state() accessor choices: FilterChoices | null = null;
 
   @query('#q') accessor input!: HTMLInputElement;
+  @query('#tags') accessor tagsInput!: HTMLInputElement | null;
+  @query('#doc') accessor docSelect!: HTMLSelectElement | null;
   @query('aside') accessor preview!: HTMLElement | null;
 
   private abort: AbortController | null = null;
@@ -51,6 +63,23 @@ export class RattgSearch extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.abort?.abort();
+  }
+
+  /** The filter choices, fetched once when the filters are first used. */
+  private async openFilters(): Promise<void> {
+    if (this.choices || !this.client) return;
+    try {
+      this.choices = await loadFilterChoices(this.client);
+    } catch {
+      // Without the lists the filters still work by typing a tag; the search reports real errors.
+    }
+  }
+
+  /** The request's filters from the controls: tags (any of) and one document. */
+  private filters(): { tags?: string[]; documentIds?: string[] } {
+    const tags = tagList(this.tagsInput?.value ?? '');
+    const doc = this.docSelect?.value;
+    return { ...(tags.length ? { tags } : {}), ...(doc ? { documentIds: [doc] } : {}) };
   }
 
   /** Run a search (the host page may call this). */
@@ -66,7 +95,7 @@ export class RattgSearch extends LitElement {
       const res = await this.client.request<{ results: SearchResult[]; tookMs?: number }>(
         'POST',
         '/search',
-        { query: q, limit: this.limit },
+        { query: q, limit: this.limit, ...this.filters() },
         abort.signal,
       );
       this.results = res.results;
@@ -94,7 +123,10 @@ export class RattgSearch extends LitElement {
 
   private statusText(): string {
     const all = this.results.length;
-    if (!all) return 'Nothing found. Try other words, or check that your documents are indexed.';
+    if (!all)
+      return Object.keys(this.filters()).length
+        ? 'Nothing found with these filters. Clear them or try other words.'
+        : 'Nothing found. Try other words, or check that your documents are indexed.';
     const shown = this.visible().length;
     if (!shown) return 'No passage matches well enough.';
     const hidden = all - shown;
@@ -122,8 +154,9 @@ export class RattgSearch extends LitElement {
 
   private where(r: SearchResult): string {
     const rel = relevance(r.denseScore);
+    const hit = hitPage(r, this.terms);
     return [
-      pageRange(r.page, r.pageEnd),
+      pageRange(r.page, r.pageEnd) + (r.pageEnd && hit && hit !== r.page ? ` (match on page ${hit})` : ''),
       r.heading ?? '',
       rel === null ? 'keyword match' : `relevance ${rel}%`,
     ]
@@ -146,7 +179,7 @@ export class RattgSearch extends LitElement {
       </div>
       <p class="row">
         <button type="button" class="primary" @click=${() => this.openSource(r)}>
-          Open the original${r.page ? ` at page ${r.page}` : ''}
+          Open the original${r.page ? ` at page ${hitPage(r, this.terms)}` : ''}
         </button>
         <button type="button" @click=${() => this.closePreview()}>Close preview</button>
       </p>
@@ -161,7 +194,7 @@ export class RattgSearch extends LitElement {
         'GET',
         `/documents/${r.documentId}`,
       );
-      await openOriginal(this.client, doc, { page: r.page });
+      await openOriginal(this.client, doc, { page: hitPage(r, this.terms) });
     } catch (err) {
       this.error = err instanceof ApiError ? err.message : 'Could not open the original';
     }
@@ -191,6 +224,7 @@ export class RattgSearch extends LitElement {
       >
         <label for="q">Search your documents <input id="q" type="search" autocomplete="off" /></label>
         <button class="primary" type="submit" ?disabled=${this.busy}>Search</button>
+        ${searchFilters(this.choices, () => void this.openFilters())}
       </form>
       <div class="muted" role="status" aria-live="polite">${this.status}</div>
       ${

@@ -3,11 +3,40 @@ import { css } from 'lit';
 export const searchStyles = css`
   form {
     display: flex;
+    flex-wrap: wrap;
     gap: 0.5em;
     align-items: end;
   }
-  form label {
+  form > label {
     flex: 1;
+    min-width: 0;
+  }
+  .filters {
+    flex-basis: 100%;
+    display: flex;
+    flex-wrap: wrap;
+    align-items: end;
+    gap: 0.4em 1em;
+    margin: 0;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    padding: 0.3em 0.8em 0.6em;
+    min-width: 0;
+    margin-bottom: 0.3em;
+  }
+  .filters legend {
+    font-size: 0.9em;
+  }
+  .filters label {
+    flex: 1 1 14em;
+    min-width: 0;
+    font-size: 0.9em;
+  }
+  .filters select,
+  .filters input {
+    width: 100%;
+    max-width: 100%;
+    box-sizing: border-box;
   }
   .weak {
     margin-top: 0.4em;
@@ -27,6 +56,8 @@ export const searchStyles = css`
     padding: 0;
     display: grid;
     gap: 0.6em;
+    /* Beside a taller preview the rows keep their own height instead of stretching. */
+    align-content: start;
   }
   .result {
     display: grid;

@@ -24,8 +24,13 @@ export const widgetStyles = css`
   }
   .who {
     display: flex;
-    gap: 0.6em;
+    flex-wrap: wrap;
+    gap: 0.3em 0.8em;
     align-items: center;
+  }
+  /* On a phone the three wrap as whole pieces ("Sign out" never breaks inside). */
+  .who > * {
+    white-space: nowrap;
   }
   .who a {
     color: inherit;

@@ -1,4 +1,6 @@
 import {
+  QUEUED_STATUSES,
+  cancelIndexing,
   changeAccess,
   createDocument,
   markDeleted,
@@ -65,6 +67,47 @@ export interface ListFilter {
   offset: number;
 }
 
+/** A queued document with its place in the whole queue (1 = next or running) and the work up to it. */
+export type QueuedDocumentRow = DocumentRow & {
+  owner_name: string | null;
+  position: number;
+  /** Bytes still to index in its lane (running, or pending) up to and including this document. */
+  lane_bytes: number;
+  /** Bytes the running documents still have to go. */
+  running_bytes: number;
+  queue_total: number;
+  running_count: number;
+};
+
+/** Measured from recent runs: bytes indexed per second by one worker slot. */
+export interface Throughput {
+  bytesPerSecond: number;
+  /** How many runs it is measured from. */
+  documents: number;
+}
+
+/**
+ * The queue in the order the ingestor takes it: running documents, then pending ones by when
+ * they were queued, then those waiting for a retry by their next attempt. Positions and sums are
+ * over the whole queue (what is ahead of you counts, whoever owns it); rows are the ones `user`
+ * may read.
+ */
+const QUEUE_SQL = `
+  SELECT q.*,
+    row_number() OVER (ORDER BY lane, queued_at, id) AS position,
+    sum(remaining) OVER (PARTITION BY lane ORDER BY queued_at, id ROWS UNBOUNDED PRECEDING)::float AS lane_bytes,
+    coalesce(sum(remaining) FILTER (WHERE lane = 0) OVER (), 0)::float AS running_bytes,
+    count(*) OVER ()::int AS queue_total,
+    count(*) FILTER (WHERE lane = 0) OVER ()::int AS running_count
+  FROM (
+    SELECT d.*,
+      CASE d.status WHEN 'processing' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END AS lane,
+      CASE d.status WHEN 'waiting' THEN d.next_attempt_at
+                    WHEN 'processing' THEN d.processing_started_at ELSE d.updated_at END AS queued_at,
+      CASE d.status WHEN 'processing' THEN d.size * (1 - d.progress) ELSE d.size END AS remaining
+    FROM documents d WHERE d.status IN (${QUEUED_STATUSES.map((s) => `'${s}'`).join(', ')})
+  ) q`;
+
 /** A listed document carries its owner's username (null: no owner, or the owner was deleted). */
 export type ListedDocumentRow = DocumentRow & { owner_name: string | null };
 
@@ -110,6 +153,59 @@ export function documentsRepository(db: Knex) {
       return (await q) as Pick<DocumentRow, 'id' | 'filename' | 'tags'>[];
     },
 
+    /** The ingestion queue as `user` may see it (at most `limit` rows, in queue order). */
+    async queue(user: Principal, limit: number): Promise<QueuedDocumentRow[]> {
+      const rows = await whereReadable(
+        db.with('queued', db.raw(QUEUE_SQL)).from({ documents: 'queued' }),
+        user,
+      )
+        .leftJoin('users', 'users.id', 'documents.owner_id')
+        .select('documents.*', { owner_name: 'users.username' })
+        .orderBy('documents.position')
+        .limit(limit);
+      return (rows as QueuedDocumentRow[]).map((r) => ({ ...r, position: Number(r.position) }));
+    },
+    /** How many documents are queued and running, whoever owns them. */
+    async queueCounts(): Promise<{ total: number; running: number }> {
+      const row = (await db('documents')
+        .whereIn('status', QUEUED_STATUSES)
+        .select(
+          db.raw('count(*)::int AS total'),
+          db.raw(`count(*) FILTER (WHERE status = 'processing')::int AS running`),
+        )
+        .first()) as { total: number; running: number };
+      return row;
+    },
+    /** Bytes per second per run over the last 50 indexed documents; null before there are any. */
+    async throughput(): Promise<Throughput | null> {
+      const row = (await db
+        .from(
+          db('documents')
+            .where('status', 'indexed')
+            .whereNotNull('processing_started_at')
+            .whereRaw('indexed_at > processing_started_at')
+            .orderBy('indexed_at', 'desc')
+            .limit(50)
+            .select('size', 'indexed_at', 'processing_started_at')
+            .as('recent'),
+        )
+        .select(
+          db.raw('coalesce(sum(size), 0)::float AS bytes'),
+          db.raw(
+            'coalesce(sum(extract(epoch FROM indexed_at - processing_started_at)), 0)::float AS seconds',
+          ),
+          db.raw('count(*)::int AS n'),
+        )
+        .first()) as { bytes: number; seconds: number; n: number };
+      return row.n && row.seconds > 0 ? { bytesPerSecond: row.bytes / row.seconds, documents: row.n } : null;
+    },
+    /**
+     * Stop indexing a queued or running document: `cancelled`, with its jobs cancelled in the
+     * same transaction (core's lifecycle). Undefined when it is no longer queued.
+     */
+    cancel(boss: PgBoss, id: string, byUsername: string): Promise<DocumentRow | undefined> {
+      return cancelIndexing(db, boss, id, `Cancelled by ${byUsername}; re-index to index it`);
+    },
     async findReadable(user: Principal, id: string): Promise<DocumentRow | undefined> {
       return whereReadable(db<DocumentRow>('documents'), user).where('id', id).first();
     },
