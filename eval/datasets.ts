@@ -49,10 +49,18 @@ export function pythonStringList(value: string): string[] {
   return out;
 }
 
-/** BEIR SciFact test: 300 claims (claims_validation.csv) over 5,183 abstracts. */
-export async function loadSciFact(dir: string, subset: SubsetOptions = {}): Promise<Dataset> {
+/**
+ * BEIR SciFact over 5,183 abstracts: the test split is the 300 claims of claims_validation.csv;
+ * `train` (claims_train.csv, ~800 claims) is for tuning, so test figures are not tuned on.
+ */
+export async function loadSciFact(
+  dir: string,
+  subset: SubsetOptions = {},
+  split: 'test' | 'train' = 'test',
+): Promise<Dataset> {
+  const claims = split === 'train' ? 'claims_train.csv' : 'claims_validation.csv';
   const files = unzipSync(new Uint8Array(await readFile(join(dir, 'scifact.zip'))), {
-    filter: (f) => f.name === 'corpus_train.csv' || f.name === 'claims_validation.csv',
+    filter: (f) => f.name === 'corpus_train.csv' || f.name === claims,
   });
   const rows = (name: string) =>
     parse(strFromU8(files[name]!), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
@@ -63,7 +71,7 @@ export async function loadSciFact(dir: string, subset: SubsetOptions = {}): Prom
     content: `# ${r.title!.trim()}\n\n${pythonStringList(r.abstract!).join(' ')}\n`,
   }));
   const byClaim = new Map<string, EvalQuery>();
-  for (const r of rows('claims_validation.csv')) {
+  for (const r of rows(claims)) {
     const cited = pythonStringList(r.cited_doc_ids!.replace(/(\d+)/g, "'$1'"));
     const q = byClaim.get(r.id!) ?? { id: r.id!, text: r.claim!, relevant: [] };
     for (const c of cited) if (!q.relevant.includes(c)) q.relevant.push(c);
@@ -72,7 +80,8 @@ export async function loadSciFact(dir: string, subset: SubsetOptions = {}): Prom
   const queries = [...byClaim.values()]
     .filter((q) => q.relevant.length > 0)
     .sort((a, b) => Number(a.id) - Number(b.id));
-  return subsetOf({ name: 'scifact', documents: corpus, queries }, subset);
+  const name = split === 'train' ? 'scifact-train' : 'scifact';
+  return subsetOf({ name, documents: corpus, queries }, subset);
 }
 
 /** COVID-QA: 98 full-text papers, 1,380 extractive questions. */

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parseConfig, principalsOf } from '@rattgllm/core';
+import { parseConfig } from '@rattgllm/core';
 import { buildApp } from '../gateway/src/build.js';
 import type { RetrieveInput } from '../gateway/src/retrieval/retrieve.js';
 import type {} from '../gateway/src/plugins/app/pipelines.js';
@@ -15,7 +15,10 @@ import type {} from '../gateway/src/plugins/app/db.js';
 import { startIngestor } from '../ingestor/src/main.js';
 import { QdrantStandin } from '../test/standins/qdrant.js';
 import { OnnxEmbedder } from '../test/standins/onnx-embedder.js';
-import type { Dataset } from './datasets.js';
+import { EmbeddingCache } from './embed-cache.js';
+import { adminIdentity, runSweep, type Variant, type VariantFigures } from './sweep.js';
+import { followUpPairs, scoreFollowUps, type FollowUpFigures } from './followups.js';
+import type { Dataset, EvalQuery } from './datasets.js';
 import {
   finishQa,
   firstAppearance,
@@ -34,6 +37,8 @@ export interface EvalSettings {
   /** The in-process embedder's model folder (default ../shared/models). */
   modelsDir?: string;
   onnxThreads?: number;
+  /** Embeddings kept on disk by model + text (see embed-cache.ts); unset: no cache. */
+  cacheDir?: string;
   model: string;
   dimension: number;
   /** "none" for models without prefixes. */
@@ -49,6 +54,11 @@ export interface EvalSettings {
   /** The pipeline whose topK/minScore the chat path uses (default rattgllm). */
   pipelineId?: string;
   log?: (line: string) => void;
+  /** Settings to compare on the same index (sweep.ts), over the test queries and `tuning`. */
+  sweep?: Variant[];
+  tuning?: EvalQuery[];
+  /** Only /search (limit 10), chat and per-passage search: a third of the queries' cost. */
+  light?: boolean;
 }
 
 export interface ModeFigures {
@@ -73,12 +83,19 @@ export interface EvalReport {
   /** Passages the embedder cut (only known for the in-process embedder). */
   truncatedPassages?: number;
   embeddedPassages?: number;
-  modes: Record<
-    'search' | 'hybrid' | 'dense' | 'sparse' | 'chat' | 'searchPassages' | 'chatCosineFloor',
-    ModeFigures
+  /** Embedding cache: inputs answered from it and inputs the model embedded. */
+  cache?: { hits: number; misses: number };
+  modes: Partial<
+    Record<
+      'search' | 'hybrid' | 'dense' | 'sparse' | 'chat' | 'searchPassages' | 'chatCosineFloor',
+      ModeFigures
+    >
   >;
   /** COVID-QA (answers known): /search top 10 and the chat path. */
   qa?: { search: QaFigures; chat: QaFigures };
+  /** COVID-QA: the follow-up set (followups.ts), right paper in /search's top 5. */
+  followUps?: FollowUpFigures;
+  sweep?: VariantFigures[];
 }
 
 type Mode = 'hybrid' | 'dense' | 'sparse';
@@ -97,6 +114,12 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       }).start();
       cleanups.push(() => onnx!.close());
       embedderUrl = onnx.url;
+    }
+    let cache: EmbeddingCache | undefined;
+    if (settings.cacheDir) {
+      cache = await new EmbeddingCache(embedderUrl, settings.cacheDir).start();
+      cleanups.push(() => cache!.close());
+      embedderUrl = cache.url;
     }
     let qdrantUrl = settings.qdrantUrl;
     if (!qdrantUrl) {
@@ -164,13 +187,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     // ---- query through the gateway's retrieval
     const app = await buildApp(config);
     cleanups.push(() => app.close());
-    const admin = (await app.db('users').where({ username: 'admin' }).first()) as {
-      id: string;
-      roles: string[];
-      groups: string[];
-    };
-    const principal = { id: admin.id, roles: admin.roles, groups: admin.groups };
-    const identity = { principal, principals: principalsOf(principal), label: 'eval' };
+    const identity = await adminIdentity(app);
     const pipeline = app.pipelines.get(settings.pipelineId ?? 'rattgllm');
     if (!pipeline) throw new Error(`no pipeline ${settings.pipelineId ?? 'rattgllm'} in PIPELINES_DIR`);
     const { topK, minScore } = pipeline.retrieval;
@@ -200,17 +217,19 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       m.mrr10.push(mrrAt(ranked, relevant, 10));
     };
     let fewerThan10 = 0;
+    const light = settings.light ?? false;
     const qa = { search: newQa(), chat: newQa() };
     let done = 0;
     for (const q of data.queries) {
       const relevant = new Set(q.relevant);
       // /search as served (one entry per document) with limit 10, and limit 100 for Recall@100.
       const served = await retrieve({ query: q.text, limit: 10, group: 'document' });
-      const deep = await retrieve({ query: q.text, limit: 100, group: 'document' });
+      // --light: /search, chat and the passages COVID-QA's answers need; no limit-100 lists.
+      const deep = light ? served : await retrieve({ query: q.text, limit: 100, group: 'document' });
       const servedDocs = firstAppearance(served.map((p) => stem(p.filename)));
       if (servedDocs.length < 10) fewerThan10++;
       add('search', servedDocs, firstAppearance(deep.map((p) => stem(p.filename))), relevant);
-      for (const mode of ['hybrid', 'dense', 'sparse'] as Mode[]) {
+      for (const mode of light ? [] : (['hybrid', 'dense', 'sparse'] as Mode[])) {
         const ps =
           mode === 'hybrid' ? deep : await retrieve({ query: q.text, limit: 100, mode, group: 'document' });
         const docs = firstAppearance(ps.map((p) => stem(p.filename)));
@@ -224,12 +243,14 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       const flat = await retrieve({ query: q.text, limit: 10, group: 'passage' });
       const flatDocs = firstAppearance(flat.map((p) => stem(p.filename)));
       add('searchPassages', flatDocs, flatDocs, relevant);
-      const unfloored = await retrieve({ query: q.text, limit: topK * 2 });
-      const cosineOnly = unfloored
-        .filter((p) => p.denseScore !== null && p.denseScore >= minScore)
-        .slice(0, topK);
-      const cosineDocs = firstAppearance(cosineOnly.map((p) => stem(p.filename)));
-      add('chatCosineFloor', cosineDocs, cosineDocs, relevant);
+      if (!light) {
+        const unfloored = await retrieve({ query: q.text, limit: topK * 2 });
+        const cosineOnly = unfloored
+          .filter((p) => p.denseScore !== null && p.denseScore >= minScore)
+          .slice(0, topK);
+        const cosineDocs = firstAppearance(cosineOnly.map((p) => stem(p.filename)));
+        add('chatCosineFloor', cosineDocs, cosineDocs, relevant);
+      }
       if (q.answers?.length) {
         // The right paper among /search's documents; the answer among its passages as ranked
         // (group "passage", as chat sees them), so one document's best passage is not all that counts.
@@ -238,7 +259,25 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       }
       if (++done % 50 === 0) log(`  ${done}/${data.queries.length} queries`);
     }
+    const pairs = data.queries.some((q) => q.answers?.length) ? followUpPairs(data) : [];
+    const followUps = pairs.length
+      ? await scoreFollowUps(pairs, async (query) =>
+          firstAppearance(
+            (await retrieve({ query, limit: 10, group: 'document' })).map((p) => stem(p.filename)),
+          ),
+        )
+      : undefined;
     const querySeconds = (performance.now() - t1) / 1000;
+    const sweep = settings.sweep?.length
+      ? await runSweep(
+          env,
+          parseConfig,
+          settings.sweep,
+          { test: data.queries, ...(settings.tuning ? { tuning: settings.tuning } : {}) },
+          { topK, minScore },
+          log,
+        )
+      : undefined;
     const modes = Object.fromEntries(
       Object.entries(perMode).map(([k, v]) => [
         k,
@@ -267,14 +306,18 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
         chunkTokens: ingestor.deps.chunkTokens ?? config.CHUNK_TOKENS ?? null,
         chunkOverlap: config.CHUNK_OVERLAP,
         pipeline: { id: pipeline.id, topK, minScore },
+        ...(light ? { light: true } : {}),
       },
       ingestSeconds,
       querySeconds,
       ...(onnx
         ? { truncatedPassages: onnx.counters.truncatedInputs, embeddedPassages: onnx.counters.embedInputs }
         : {}),
+      ...(cache ? { cache: { ...cache.counters } } : {}),
       modes,
       ...(hasQa ? { qa: { search: finishQa(qa.search, n), chat: finishQa(qa.chat, n) } } : {}),
+      ...(followUps ? { followUps } : {}),
+      ...(sweep ? { sweep } : {}),
     };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => {});

@@ -12,6 +12,12 @@
  *   --qdrant-url URL             a real Qdrant (default: the in-process stand-in)
  *   --datasets-dir DIR --models-dir DIR           (../shared/datasets, ../shared/models)
  *   --threads N                  ONNX threads (2)   --out FILE  (eval/reports/<dataset>-<time>.json)
+ *   --cache-dir DIR | --no-cache embeddings kept by model + text (eval/.cache): reruns skip the model
+ *   --split test|train           SciFact claims: BEIR test (300, default) or train (for tuning)
+ *   --sweep 'K=V,K=V|K=V'        settings compared on the same index (eval/sweep.ts); with SciFact
+ *                                the train claims are run too, as the set to choose on
+ *   --tuning N                   how many train claims (first N; 400)
+ *   --light                      /search, chat and per-passage search only (no limit-100 modes, no ablation)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -21,6 +27,7 @@ import pg from 'pg';
 import setup, { TEMPLATE_DB } from '../test/support/global-setup.js';
 import { loadCovidQa, loadSciFact } from './datasets.js';
 import { runEval } from './harness.js';
+import { parseSweep } from './sweep.js';
 import { formatReport } from './report.js';
 
 const { values } = parseArgs({
@@ -40,6 +47,12 @@ const { values } = parseArgs({
     'models-dir': { type: 'string' },
     threads: { type: 'string', default: '2' },
     out: { type: 'string' },
+    'cache-dir': { type: 'string', default: resolve(import.meta.dirname, '.cache') },
+    'no-cache': { type: 'boolean', default: false },
+    split: { type: 'string', default: 'test' },
+    sweep: { type: 'string' },
+    tuning: { type: 'string', default: '400' },
+    light: { type: 'boolean', default: false },
   },
 });
 
@@ -52,13 +65,22 @@ const data =
   values.dataset === 'covid-qa'
     ? await loadCovidQa(dir, subset)
     : values.dataset === 'scifact'
-      ? await loadSciFact(dir, subset)
+      ? await loadSciFact(dir, subset, values.split === 'train' ? 'train' : 'test')
       : null;
 if (!data) {
   console.error(`unknown --dataset ${values.dataset} (scifact or covid-qa)`);
   process.exit(2);
 }
 console.log(`${data.name}: ${data.documents.length} documents, ${data.queries.length} queries`);
+const sweep = values.sweep ? parseSweep(values.sweep) : undefined;
+// Tuning queries: SciFact's train claims whose cited abstracts are in this run's corpus.
+const kept = new Set(data.documents.map((d) => d.id));
+const tuning =
+  sweep && values.dataset === 'scifact' && values.split !== 'train'
+    ? (await loadSciFact(dir, {}, 'train')).queries
+        .filter((q) => q.relevant.every((r) => kept.has(r)))
+        .slice(0, Number(values.tuning))
+    : undefined;
 
 // Postgres and S3 as the test suite gets them; a database of this run's own.
 const provided: Record<string, string> = {};
@@ -76,6 +98,7 @@ try {
     ...(values['models-dir'] ? { modelsDir: resolve(values['models-dir']) } : {}),
     ...(values['qdrant-url'] ? { qdrantUrl: values['qdrant-url'] } : {}),
     onnxThreads: Number(values.threads),
+    ...(values['no-cache'] ? {} : { cacheDir: resolve(values['cache-dir']) }),
     model: values.model,
     dimension: Number(values.dim),
     documentPrefix: values['document-prefix'],
@@ -91,6 +114,9 @@ try {
       PIPELINES_DIR: resolve(import.meta.dirname, '../pipelines'),
     },
     log: (line) => console.log(line),
+    ...(sweep ? { sweep } : {}),
+    light: values.light,
+    ...(tuning ? { tuning } : {}),
   });
   console.log(formatReport(report));
   const out = resolve(

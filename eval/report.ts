@@ -11,7 +11,8 @@ export function formatReport(r: EvalReport): string {
     `ingest ${r.ingestSeconds.toFixed(0)} s, queries ${r.querySeconds.toFixed(0)} s` +
       (r.embeddedPassages !== undefined
         ? `; embedder cut ${r.truncatedPassages} of ${r.embeddedPassages} inputs at its context`
-        : ''),
+        : '') +
+      (r.cache ? `; embedding cache ${r.cache.hits} hits, ${r.cache.misses} embedded` : ''),
     `settings ${JSON.stringify(r.settings)}`,
     '',
     'mode                     nDCG@10  R@10   R@100  MRR@10',
@@ -38,6 +39,16 @@ export function formatReport(r: EvalReport): string {
         `${path.padEnd(24)} ${pct(q.paperAt1).padStart(7)}  ${pct(q.paperAt5)}  ${pct(q.paperAt10)}  ${pct(q.answerAt1)}  ${pct(q.answerAt5)}  ${pct(q.answerAt10)}`,
       );
     }
+  }
+  const f = r.followUps;
+  if (f) {
+    lines.push(
+      '',
+      `follow-ups (${f.pairs} pairs), right paper in /search top 5:`,
+      `  first question ${pct(f.first)} · second as asked ${pct(f.original)} · pronoun follow-up alone ${pct(f.followUpAlone)}`,
+      `  follow-up condensed from the conversation ${pct(f.condensed)} (${pct(f.recovered)} of the first question's rate)` +
+        ` · second as asked, condensed ${pct(f.originalCondensed)}`,
+    );
   }
   return lines.join('\n');
 }

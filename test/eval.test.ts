@@ -53,10 +53,10 @@ describe('npm run eval on the CI SciFact subset', () => {
       });
       console.log(formatReport(report));
       expect(report.documents).toBe(recorded.documents);
-      expect(report.modes.search.ndcg10).toBeGreaterThanOrEqual(recorded.search.ndcg10 - 0.01);
-      expect(report.modes.chat.ndcg10).toBeGreaterThanOrEqual(recorded.chat.ndcg10 - 0.01);
+      expect(report.modes.search!.ndcg10).toBeGreaterThanOrEqual(recorded.search.ndcg10 - 0.01);
+      expect(report.modes.chat!.ndcg10).toBeGreaterThanOrEqual(recorded.chat.ndcg10 - 0.01);
       // Sanity of the pipeline itself: hybrid is not worse than either list alone by much.
-      expect(report.modes.hybrid.recall100).toBeGreaterThanOrEqual(report.modes.sparse.recall100 - 0.05);
+      expect(report.modes.hybrid!.recall100).toBeGreaterThanOrEqual(report.modes.sparse!.recall100 - 0.05);
     } finally {
       await database.drop();
     }

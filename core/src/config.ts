@@ -94,6 +94,19 @@ const schema = z
      * switch search to it at once. Off: an admin compares and switches (POST /admin/index/switch).
      */
     INDEX_AUTO_SWITCH: bool.default(false),
+    /**
+     * Hybrid search fuses the dense and the BM25 list by reciprocal rank: Σ weight / (rank + k).
+     * A small k trusts the first places of each list most (Qdrant's own default is 2).
+     */
+    RRF_K: z.coerce.number().min(0).max(1000).default(2),
+    HYBRID_DENSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
+    HYBRID_SPARSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
+    /**
+     * `document`: a search that groups by document (/search) fuses each list's document ranks
+     * (a document's best passage), so several passages of one document do not push others down
+     * a list; `passage` fuses passage ranks everywhere.
+     */
+    HYBRID_RANK_BY: z.enum(['passage', 'document']).default('passage'),
 
     // Embeddings and chat (Ollama)
     OLLAMA_URL: z.url().default('http://ollama:11434'),

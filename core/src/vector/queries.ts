@@ -17,7 +17,7 @@ export function listQuery(
   list: 'dense' | 'sparse',
   filter: Schemas['Filter'],
   limit: number,
-  withPayload: boolean,
+  withPayload: boolean | string[],
 ): Schemas['QueryRequest'] {
   return {
     query: list === 'dense' ? input.dense : { indices: input.sparse.indices, values: input.sparse.values },
@@ -25,29 +25,5 @@ export function listQuery(
     filter,
     limit,
     with_payload: withPayload,
-  };
-}
-
-/** The query whose points are returned: one list alone, or both prefetched and fused with RRF. */
-export function mainQuery(
-  input: QueryInput,
-  filter: Schemas['Filter'],
-  prefetchLimit: number,
-): Schemas['QueryRequest'] {
-  const mode = input.mode ?? 'hybrid';
-  if (mode !== 'hybrid') return listQuery(input, mode, filter, input.limit, true);
-  return {
-    prefetch: [
-      { query: input.dense, using: DENSE_VECTOR, limit: prefetchLimit },
-      {
-        query: { indices: input.sparse.indices, values: input.sparse.values },
-        using: SPARSE_VECTOR,
-        limit: prefetchLimit,
-      },
-    ],
-    query: { fusion: 'rrf' },
-    filter,
-    limit: input.limit,
-    with_payload: true,
   };
 }

@@ -1,11 +1,30 @@
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
-import { listQuery, mainQuery } from './queries.js';
-import type { ChunkPayload, HybridSearchInput, QdrantCall, SearchHit } from './types.js';
+import { listQuery } from './queries.js';
+import { byFusedScore, fuseLists } from './fusion.js';
+import type { ChunkPayload, HybridSearchInput, QdrantCall, SearchHit, VectorIndexConfig } from './types.js';
 
 type Filter = Schemas['Filter'];
 type Condition = Schemas['FieldCondition'];
 
 const anyOf = (key: string, values: string[]): Condition => ({ key, match: { any: values } });
+
+/** The fusion settings (RRF_K, HYBRID_*): Σ weight / (rank + k) over the dense and BM25 lists. */
+export interface Fusion {
+  k: number;
+  denseWeight: number;
+  sparseWeight: number;
+  rankBy: 'passage' | 'document';
+}
+
+export function fusionOf(config: VectorIndexConfig): Fusion {
+  return {
+    // Qdrant's own RRF constant when a request sets none.
+    k: config.RRF_K ?? 2,
+    denseWeight: config.HYBRID_DENSE_WEIGHT ?? 1,
+    sparseWeight: config.HYBRID_SPARSE_WEIGHT ?? 1,
+    rankBy: config.HYBRID_RANK_BY ?? 'passage',
+  };
+}
 
 /**
  * Dense and BM25 candidates fused with RRF, filtered by the asking user's principals (and
@@ -15,6 +34,7 @@ export async function hybridSearch(
   client: QdrantClient,
   collection: string,
   q: QdrantCall,
+  fusion: Fusion,
   input: HybridSearchInput,
 ): Promise<SearchHit[]> {
   // No principals means "may read nothing", never "no filter".
@@ -26,57 +46,60 @@ export async function hybridSearch(
     must.push(anyOf('document_id', input.documentIds));
   }
   if (input.tags?.length) must.push(anyOf('tags', input.tags));
-  // The ACL is a root `must`: Qdrant pushes the root filter down into every prefetch, and `must`
-  // survives that merge as an AND (a root `should` is OR-merged with prefetch filters, qdrant#10594).
+  // The ACL is a `must` of both lists' filters, so neither can return what the asker may not read.
   const filter: Filter = { must };
-  const main = mainQuery(input, filter, prefetchLimit);
-  const denseList = (limit: number) => listQuery(input, 'dense', filter, limit, false);
-  const sparseList = (limit: number) => listQuery(input, 'sparse', filter, limit, false);
-  // The dense and sparse lists again, in the same round trip: the dense one for its cosine
-  // scores (a usable score floor, unlike RRF's rank-only scores), the sparse one for BM25 ranks
-  // (so the floor keeps a passage BM25 ranks high though its vector is far). Qdrant runs the
-  // queries of a batch on one snapshot.
-  const [mainRes, denseRes, sparseRes] = await q('search', () =>
+  const mode = input.mode ?? 'hybrid';
+  const depth = Math.max(prefetchLimit, input.limit);
+  // Both candidate lists in one round trip (Qdrant runs a batch on one snapshot): the dense one
+  // gives cosine scores (a usable score floor, unlike rank-only fused scores), the sparse one
+  // BM25 ranks (so the floor keeps a passage BM25 ranks high though its vector is far). The
+  // fusion is ours, over those same lists: k and the weights are settings, tied ranks get one
+  // score (Qdrant's RRF ranks ties in whatever order they came), and only the hits kept fetch
+  // their payload.
+  const byDocument = mode === 'hybrid' && fusion.rankBy === 'document' && input.byDocument === true;
+  const marker = byDocument ? ['document_id'] : false;
+  const [denseRes, sparseRes] = await q('search', () =>
     client.queryBatch(collection, {
-      searches: [main, denseList(prefetchLimit), sparseList(prefetchLimit)],
+      searches: [
+        listQuery(input, 'dense', filter, depth, marker),
+        listQuery(input, 'sparse', filter, depth, marker),
+      ],
     }),
   );
-  const denseScores = new Map((denseRes?.points ?? []).map((p) => [String(p.id), p.score]));
-  const denseRanks = tiedRanks(denseRes?.points ?? []);
-  const sparseRanks = tiedRanks(sparseRes?.points ?? []);
-  const hybrid = (input.mode ?? 'hybrid') === 'hybrid';
-  return (mainRes?.points ?? []).map((p) => {
-    const id = String(p.id);
+  const { candidates, denseScores, sparseRanks } = fuseLists(
+    denseRes?.points ?? [],
+    sparseRes?.points ?? [],
+    {
+      mode,
+      byDocument,
+      ...fusion,
+    },
+  );
+  // Cut at `limit` on the fused score alone would split ties by chance; the full order needs
+  // payloads, so the tied tail at the cut is fetched too and ordered with them.
+  const ranked = [...candidates].sort((x, y) => y[1] - x[1]);
+  const cutScore = ranked[input.limit - 1]?.[1];
+  const kept =
+    cutScore === undefined ? ranked : ranked.filter(([, sc], i) => i < input.limit || sc === cutScore);
+  if (kept.length === 0) return [];
+  const records = await q('search', () =>
+    client.retrieve(collection, { ids: kept.map(([id]) => id), with_payload: true, with_vector: false }),
+  );
+  const payloads = new Map(records.map((r) => [String(r.id), r.payload]));
+  const hits: SearchHit[] = [];
+  for (const [id, score] of kept) {
+    const payload = payloads.get(id);
+    // Deleted between the two calls: gone, not an error.
+    if (!payload) continue;
     const denseScore = denseScores.get(id);
     const sparseRank = sparseRanks.get(id);
-    const denseRank = denseRanks.get(id);
-    return {
+    hits.push({
       id,
-      // Qdrant's RRF ranks tied hits in whatever order they came (it varies between identical
-      // requests), so two equal passages get different fused scores by chance. The same RRF over
-      // ranks that tied hits share gives them one score, and the caller's tie-break decides.
-      score:
-        hybrid && (denseRank !== undefined || sparseRank !== undefined)
-          ? rrf(denseRank) + rrf(sparseRank)
-          : p.score,
+      score,
       ...(denseScore !== undefined ? { denseScore } : {}),
       ...(sparseRank !== undefined ? { sparseRank } : {}),
-      payload: p.payload as unknown as ChunkPayload,
-    };
-  });
-}
-
-/** Qdrant's RRF constant when the request sets none (lib/segment/src/common/reciprocal_rank_fusion.rs). */
-const RRF_K = 2;
-const rrf = (rank: number | undefined) => (rank === undefined ? 0 : 1 / (rank + RRF_K));
-
-/** 0-based rank of each point in a score-ordered list, equal scores sharing the first one's rank. */
-function tiedRanks(points: { id: string | number; score: number }[]): Map<string, number> {
-  const ranks = new Map<string, number>();
-  let rank = 0;
-  points.forEach((p, i) => {
-    if (i > 0 && p.score !== points[i - 1]!.score) rank = i;
-    ranks.set(String(p.id), rank);
-  });
-  return ranks;
+      payload: payload as unknown as ChunkPayload,
+    });
+  }
+  return hits.sort(byFusedScore).slice(0, input.limit);
 }

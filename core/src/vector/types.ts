@@ -7,7 +7,8 @@ import type { SearchMode } from './queries.js';
 export type VectorIndexConfig = Pick<
   Config,
   'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
->;
+> &
+  Partial<Pick<Config, 'RRF_K' | 'HYBRID_DENSE_WEIGHT' | 'HYBRID_SPARSE_WEIGHT' | 'HYBRID_RANK_BY'>>;
 
 /** Payload fields with a keyword index: every query filters on them. */
 export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
@@ -61,11 +62,13 @@ export interface HybridSearchInput {
   prefetchLimit?: number;
   /** `dense` or `sparse`: that list alone (evaluation, diagnosis). Default: both, fused with RRF. */
   mode?: SearchMode;
+  /** The caller groups hits by document: with HYBRID_RANK_BY=document, document ranks are fused. */
+  byDocument?: boolean;
 }
 
 export interface SearchHit {
   id: string;
-  /** RRF score: Σ 1/(rank + 2) over the dense and sparse candidate lists (Qdrant's default k). */
+  /** RRF score: Σ weight/(rank + RRF_K) over the dense and sparse candidate lists (0-based ranks). */
   score: number;
   /** Cosine similarity of the passage to the query, when it was among the dense candidates. */
   denseScore?: number;

@@ -3,7 +3,7 @@ import { DENSE_VECTOR, SPARSE_VECTOR } from './shape.js';
 import { CollectionMissingError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
 import { ensureCollection as ensureShape } from './collection.js';
-import { hybridSearch } from './search.js';
+import { fusionOf, hybridSearch } from './search.js';
 import type {
   ChunkPayload,
   ChunkPayloadBase,
@@ -14,6 +14,7 @@ import type {
 } from './types.js';
 
 export * from './types.js';
+export { byFusedScore } from './fusion.js';
 export { DENSE_VECTOR, SPARSE_VECTOR };
 export type { SearchMode } from './queries.js';
 
@@ -45,6 +46,7 @@ export interface VectorIndexOptions {
 export function createVectorIndex(config: VectorIndexConfig, options: VectorIndexOptions = {}): VectorIndex {
   const url = config.QDRANT_URL.replace(/\/+$/, '');
   const collection = config.QDRANT_COLLECTION;
+  const fusion = fusionOf(config);
   const client = new QdrantClient({
     url,
     ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
@@ -162,6 +164,6 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     deleteDocument,
     setPrincipals,
     countDocumentPoints,
-    hybridSearch: (input) => hybridSearch(client, collection, q, input),
+    hybridSearch: (input) => hybridSearch(client, collection, q, fusion, input),
   };
 }

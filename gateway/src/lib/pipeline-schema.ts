@@ -32,6 +32,21 @@ export const PipelineRetrieval = Type.Object(
         description: 'Budget for the numbered passages in the prompt',
       }),
     ),
+    followUps: Type.Optional(
+      Type.Union([Type.Literal('off'), Type.Literal('rules'), Type.Literal('llm')], {
+        default: 'rules',
+        description:
+          'A last message that refers back ("and its dosage?"): "rules" searches it with the earlier user turns it leans on, "llm" asks the chat model for a standalone query first (the rules when it is late or fails), "off" searches the last message alone',
+      }),
+    ),
+    followUpTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        maximum: 30_000,
+        default: 2000,
+        description: 'Time budget of the "llm" follow-up rewrite (ms)',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -81,7 +96,14 @@ export interface Pipeline {
   name: string;
   description: string;
   chatModel: string;
-  retrieval: { topK: number; minScore: number; tags: string[]; maxContextTokens: number };
+  retrieval: {
+    topK: number;
+    minScore: number;
+    tags: string[];
+    maxContextTokens: number;
+    followUps: 'off' | 'rules' | 'llm';
+    followUpTimeoutMs: number;
+  };
   forwardTools: boolean;
   systemPrompt: string;
   /** File it came from, and when it was (re)loaded (unix seconds: the model's `created`). */

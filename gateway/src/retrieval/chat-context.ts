@@ -2,7 +2,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import { EmbedderError, ServiceUnavailableError, VectorIndexError } from '@rattgllm/core';
 import {
   contextText,
-  lastUserText,
   renderSystemPrompt,
   selectPassages,
   toSources,
@@ -17,6 +16,8 @@ import {
   withoutTools,
 } from '../lib/prompt-budget.js';
 import type { Pipeline } from '../lib/pipeline-schema.js';
+import type { LlmClient } from '../lib/llm.js';
+import { followUpQuery } from './condense.js';
 import { dependencyReason } from '../lib/public-error.js';
 import { NOBODY, type RetrievalIdentity, type Retrieve, type RetrieveResult } from './retrieve.js';
 
@@ -30,6 +31,8 @@ export interface ChatContextDeps {
   publicApiUrl: string | undefined;
   /** RAG_ON_RETRIEVAL_ERROR: answer without the documents, or fail with a 503. */
   onRetrievalError: 'continue' | 'fail';
+  /** The chat upstream, for a pipeline's `followUps: llm` rewrite (condense.ts). */
+  llm?: LlmClient;
 }
 
 export interface ChatRequestBody extends Record<string, unknown> {
@@ -86,7 +89,8 @@ export async function buildChatContext(deps: ChatContextDeps, input: ChatContext
     };
 
   const messages = body.messages;
-  const query = lastUserText(messages);
+  // A follow-up ("and its dosage?") is searched with what it refers back to (condense.ts).
+  const { query } = await followUpQuery(messages, pipeline, { llm: deps.llm, signal: input.signal, log });
   let context = contextText([]);
   let timings: RetrieveResult['timings'] | undefined;
   if (query) {

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import {
+  byFusedScore,
   encodeQuery,
   type Embedder,
   type Principal,
@@ -118,6 +119,7 @@ export function createRetrieve({
         ...(input.documentIds ? { documentIds: input.documentIds } : {}),
         ...(input.tags?.length ? { tags: input.tags } : {}),
         ...(input.mode ? { mode: input.mode } : {}),
+        ...(byDocument ? { byDocument } : {}),
       });
       timings.searchMs = performance.now() - t;
       return found;
@@ -126,14 +128,7 @@ export function createRetrieve({
     // RRF gives equal scores often (first in one list, second in the other). Ties go to the
     // passage closer in meaning, then to a key that survives re-ingestion (file name, chunk
     // index; a document id is random), so the same question always gets the same passages.
-    hits.sort(
-      (a, b) =>
-        b.score - a.score ||
-        (b.denseScore ?? -2) - (a.denseScore ?? -2) ||
-        a.payload.filename.localeCompare(b.payload.filename) ||
-        a.payload.chunk_index - b.payload.chunk_index ||
-        a.payload.document_id.localeCompare(b.payload.document_id),
-    );
+    hits.sort(byFusedScore);
 
     // Defence in depth: the Qdrant payload may be stale (access changed, document deleted,
     // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.

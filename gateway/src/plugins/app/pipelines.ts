@@ -72,6 +72,8 @@ export default fp(
           minScore: p.retrieval?.minScore ?? 0,
           tags: p.retrieval?.tags ?? [],
           maxContextTokens: p.retrieval?.maxContextTokens ?? 3000,
+          followUps: p.retrieval?.followUps ?? 'rules',
+          followUpTimeoutMs: p.retrieval?.followUpTimeoutMs ?? 2000,
         },
         forwardTools: p.forwardTools ?? false,
         systemPrompt: p.systemPrompt,

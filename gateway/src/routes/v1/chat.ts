@@ -71,6 +71,7 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
     signDocumentLink: fastify.signDocumentLink,
     publicApiUrl: config.PUBLIC_API_URL,
     onRetrievalError: config.RAG_ON_RETRIEVAL_ERROR,
+    llm: fastify.rag.llm,
   };
 
   fastify.post(

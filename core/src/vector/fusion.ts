@@ -1,0 +1,88 @@
+/** The hybrid fusion's pieces: ranks in a candidate list (by passage or by document) and the final order. */
+import type { SearchMode } from './queries.js';
+import type { SearchHit } from './types.js';
+
+type ListPoint = { id: string | number; score: number; payload?: Record<string, unknown> | null };
+
+export interface FusionOptions {
+  mode: SearchMode;
+  /** Fuse document ranks (the lists carry `document_id`); see HYBRID_RANK_BY. */
+  byDocument: boolean;
+  k: number;
+  denseWeight: number;
+  sparseWeight: number;
+}
+
+/**
+ * Every candidate of the lists the mode uses, with its score: Σ weight / (rank + k) in hybrid
+ * mode (0-based ranks, tied scores sharing one), the list's own score otherwise. Also the cosine
+ * of each dense candidate and the BM25 rank of each sparse one (for the caller's floor).
+ */
+export function fuseLists(dense: ListPoint[], sparse: ListPoint[], o: FusionOptions) {
+  const denseScores = new Map(dense.map((p) => [String(p.id), p.score]));
+  const denseRanks = tiedRanks(dense);
+  const sparseRanks = tiedRanks(sparse);
+  const rrf = (rank: number | undefined) => (rank === undefined ? 0 : 1 / (rank + o.k));
+  const fused = (d: number | undefined, s: number | undefined) =>
+    o.denseWeight * rrf(d) + o.sparseWeight * rrf(s);
+  let scoreOf = (id: string, listScore: number) =>
+    o.mode === 'hybrid' ? fused(denseRanks.get(id), sparseRanks.get(id)) : listScore;
+  if (o.byDocument) {
+    // Each passage scores as its document: the document's place in each list is that of its
+    // best passage there (ranks counted over documents). Within a document, the caller's
+    // tie-break (cosine) picks the passage shown.
+    const docOf = new Map<string, string>();
+    for (const p of [...dense, ...sparse]) docOf.set(String(p.id), String(p.payload?.document_id));
+    const dDocs = documentRanks(dense, docOf);
+    const sDocs = documentRanks(sparse, docOf);
+    scoreOf = (id) => fused(dDocs.get(docOf.get(id)!), sDocs.get(docOf.get(id)!));
+  }
+  const candidates = new Map<string, number>();
+  for (const p of o.mode === 'dense' ? dense : o.mode === 'sparse' ? sparse : [...dense, ...sparse]) {
+    const id = String(p.id);
+    if (!candidates.has(id)) candidates.set(id, scoreOf(id, p.score));
+  }
+  return { candidates, denseScores, sparseRanks };
+}
+
+/**
+ * The order hits are cut to `limit` in: fused score, then the passage closer in meaning, then a
+ * key that survives re-ingestion (file name, chunk index; a document id is random), so the same
+ * question always gets the same passages.
+ */
+export function byFusedScore(a: SearchHit, b: SearchHit): number {
+  return (
+    b.score - a.score ||
+    (b.denseScore ?? -2) - (a.denseScore ?? -2) ||
+    a.payload.filename.localeCompare(b.payload.filename) ||
+    a.payload.chunk_index - b.payload.chunk_index ||
+    a.payload.document_id.localeCompare(b.payload.document_id)
+  );
+}
+
+/** 0-based rank of each document in a score-ordered passage list: its best passage's place among documents. */
+export function documentRanks(
+  points: { id: string | number; score: number }[],
+  docOf: Map<string, string>,
+): Map<string, number> {
+  const firsts: { id: string; score: number }[] = [];
+  const seen = new Set<string>();
+  for (const p of points) {
+    const doc = docOf.get(String(p.id))!;
+    if (seen.has(doc)) continue;
+    seen.add(doc);
+    firsts.push({ id: doc, score: p.score });
+  }
+  return tiedRanks(firsts);
+}
+
+/** 0-based rank of each point in a score-ordered list, equal scores sharing the first one's rank. */
+export function tiedRanks(points: { id: string | number; score: number }[]): Map<string, number> {
+  const ranks = new Map<string, number>();
+  let rank = 0;
+  points.forEach((p, i) => {
+    if (i > 0 && p.score !== points[i - 1]!.score) rank = i;
+    ranks.set(String(p.id), rank);
+  });
+  return ranks;
+}
