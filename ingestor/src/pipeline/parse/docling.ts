@@ -23,13 +23,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ParsedDocument, StageContext } from '../types.js';
 import { DEFAULT_PARSE_LIMITS, SectionSink, type ParserEnv } from './sink.js';
-import { parseMarkdown } from './markdown.js';
+import { PAGE_BREAK, doclingDocument } from './docling-document.js';
 import {
   DEFAULT_DOCLING_OPTIONS,
-  DOCLING_PARSER,
   DoclingUnavailableError,
   detailOf,
-  errorText,
   networkCode,
   type ConvertResponse,
   type DoclingClient,
@@ -45,10 +43,6 @@ export {
   type DoclingFailure,
   type DoclingOptions,
 } from './docling-types.js';
-
-/** Written between pages by docling; an HTML comment, so it is its own Markdown block. */
-const PAGE_BREAK = '<!-- rattg:page-break -->';
-const IMAGE_PLACEHOLDER = /^<!-- image -->$/gm;
 
 export function createDoclingClient(options: Partial<DoclingOptions> & { url: string }): DoclingClient {
   return new DoclingServeClient({ ...DEFAULT_DOCLING_OPTIONS, ...options });
@@ -110,7 +104,7 @@ class DoclingServeClient implements DoclingClient {
     this.outage = null;
     const isPdf =
       input.data[0] === 0x25 && input.data[1] === 0x50 && input.data[2] === 0x44 && input.data[3] === 0x46;
-    const doc = this.toDocument(response, input.filename, env, isPdf);
+    const doc = doclingDocument(response, { filename: input.filename, env, isPdf, url: this.url });
     env.log.debug(
       {
         filename: input.filename,
@@ -121,48 +115,6 @@ class DoclingServeClient implements DoclingClient {
       'docling-serve converted document',
     );
     return doc;
-  }
-
-  /** Markdown → sections with pages; the shared Markdown parser finds the headings. */
-  private toDocument(
-    response: ConvertResponse,
-    filename: string,
-    env: ParserEnv,
-    isPdf: boolean,
-  ): ParsedDocument {
-    const status = response.status;
-    if (status !== 'success' && status !== 'partial_success') {
-      throw new DoclingUnavailableError(
-        'rejected',
-        `docling-serve at ${this.url} could not convert ${filename} (${status ?? 'no status'}${errorText(response)})`,
-      );
-    }
-    const md = response.document?.md_content;
-    if (typeof md !== 'string') {
-      throw new DoclingUnavailableError(
-        'bad-response',
-        `docling-serve at ${this.url} returned no Markdown for ${filename}`,
-      );
-    }
-    const warnings: string[] = [];
-    if (status === 'partial_success') {
-      warnings.push(`docling-serve converted only part of ${filename}${errorText(response) || ''}`);
-    }
-    const source = md.replace(IMAGE_PLACEHOLDER, '');
-    const sink = new SectionSink(env.limits.maxChars, filename);
-    const parsed = parseMarkdown(new TextEncoder().encode(source), { ...env, out: sink, warnings: [] });
-    // A DOCX has no pages of its own: docling puts it all on "page 1", which a citation should not repeat.
-    const sections = assignPages(parsed.sections, env.out, isPdf || md.includes(PAGE_BREAK));
-    if (sections === 0) {
-      throw new DoclingUnavailableError('empty', `docling-serve at ${this.url} found no text in ${filename}`);
-    }
-    const pageCount = env.out.sections.reduce((n, s) => Math.max(n, s.page ?? 0), 0);
-    return {
-      sections: env.out.sections,
-      ...(pageCount > 1 || md.includes(PAGE_BREAK) ? { pageCount } : {}),
-      parser: DOCLING_PARSER,
-      warnings: [...warnings, ...env.warnings],
-    };
   }
 
   private form(input: { data: Uint8Array; filename: string; mime?: string }): FormData {
@@ -299,32 +251,4 @@ class DoclingServeClient implements DoclingClient {
       );
     }
   }
-}
-
-/**
- * Moves the Markdown parser's sections into `out`, cut at the page-break placeholders and given
- * 1-based page numbers. Returns the number of sections written.
- */
-function assignPages(sections: ParsedDocument['sections'], out: SectionSink, paged: boolean): number {
-  let page = 1;
-  const before = out.sections.length;
-  for (const section of sections) {
-    const parts = section.text.split('\n\n');
-    let run: string[] = [];
-    const flush = (): void => {
-      if (run.length > 0)
-        out.push({ text: run.join('\n\n'), headingPath: section.headingPath, ...(paged ? { page } : {}) });
-      run = [];
-    };
-    for (const part of parts) {
-      if (part.trim() === PAGE_BREAK) {
-        flush();
-        page++;
-      } else {
-        run.push(part);
-      }
-    }
-    flush();
-  }
-  return out.sections.length - before;
 }
