@@ -8,6 +8,7 @@ import { adminStyles } from './admin.styles.js';
 import '../system-status/system-status.js';
 import '../key-list/key-list.js';
 import { checkedRoles, formValues, groupList, roleBoxes } from './admin.parts.js';
+import { confirmGroup, focusConfirm } from '../../lib/confirm.js';
 
 /**
  * Administration: the system status (rattg-system-status), users (create, change roles/groups/email, reset password, disable, delete) and
@@ -110,8 +111,7 @@ export class RattgAdmin extends LitElement {
 
   private async askDelete(user: UserInfo): Promise<void> {
     this.confirming = user.id;
-    await this.updateComplete;
-    this.shadowRoot?.querySelector<HTMLElement>(`[data-confirm="${user.id}"] button`)?.focus();
+    await focusConfirm(this, user.id);
   }
 
   private async deleteUser(user: UserInfo): Promise<void> {
@@ -185,18 +185,14 @@ export class RattgAdmin extends LitElement {
       <td data-label="Actions">
         ${
           this.confirming === u.id
-            ? html`<div
-                class="row"
-                role="group"
-                aria-label=${`Confirm deletion of ${u.username}`}
-                data-confirm=${u.id}
-              >
-                <span>Delete the account “${u.username}” and its API keys?</span>
-                <button class="danger" type="button" @click=${() => this.deleteUser(u)}>
-                  Yes, delete ${u.username}
-                </button>
-                <button type="button" @click=${() => (this.confirming = null)}>Cancel</button>
-              </div>`
+            ? confirmGroup({
+                id: u.id,
+                label: `Confirm deletion of ${u.username}`,
+                question: `Delete the account “${u.username}” and its API keys?`,
+                confirmText: `Yes, delete ${u.username}`,
+                onConfirm: () => this.deleteUser(u),
+                onCancel: () => (this.confirming = null),
+              })
             : html`<div class="row">
                 <button
                   type="button"

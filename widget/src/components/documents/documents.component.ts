@@ -23,6 +23,7 @@ import {
 import { documentsTable } from './documents.row.js';
 import { DocumentStream } from './documents.stream.js';
 import '../queue/queue.js';
+import { focusConfirm } from '../../lib/confirm.js';
 
 const LIVE_WORDS = { live: 'Live', connecting: 'Connecting…', offline: 'Offline, retrying…' } as const;
 
@@ -253,8 +254,7 @@ export class RattgDocuments extends LitElement {
   /** @internal (rattg-documents rows) */
   async askDelete(doc: DocumentInfo): Promise<void> {
     this.confirming = doc.id;
-    await this.updateComplete;
-    this.shadowRoot?.querySelector<HTMLElement>(`[data-confirm="${doc.id}"] button`)?.focus();
+    await focusConfirm(this, doc.id);
   }
 
   /** @internal (rattg-documents rows) */

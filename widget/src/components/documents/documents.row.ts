@@ -2,6 +2,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { DocumentInfo } from '../../lib/api.js';
 import { accessLabel, formatBytes, plural } from '../../lib/format.js';
+import { confirmGroup } from '../../lib/confirm.js';
 import { STATUS_WORDS, type SortKey } from './documents.parts.js';
 import type { RattgDocuments } from './documents.component.js';
 
@@ -71,16 +72,15 @@ export function documentRow(host: RattgDocuments, doc: DocumentInfo) {
     <td data-label="Actions">
       ${
         host.confirming === doc.id
-          ? html`<div
-              class="confirm"
-              role="group"
-              aria-label=${`Confirm deletion of ${doc.filename}`}
-              data-confirm=${doc.id}
-            >
-              <span>Delete “${doc.filename}” for good?</span>
-              <button class="danger" type="button" @click=${() => host.deleteDoc(doc)}>Yes, delete</button>
-              <button type="button" @click=${() => (host.confirming = null)}>Cancel</button>
-            </div>`
+          ? confirmGroup({
+              id: doc.id,
+              label: `Confirm deletion of ${doc.filename}`,
+              question: `Delete “${doc.filename}” for good?`,
+              confirmText: 'Yes, delete',
+              onConfirm: () => host.deleteDoc(doc),
+              onCancel: () => (host.confirming = null),
+              className: 'confirm',
+            })
           : html`<div class="actions">
               ${
                 stored

@@ -5,6 +5,7 @@ import { emit } from '../../lib/emit.js';
 import { keyState, scopeWords } from '../../lib/keys.js';
 import { sharedStyles } from '../../styles/shared.styles.js';
 import { formStyles } from '../../styles/forms.styles.js';
+import { confirmGroup, focusConfirm } from '../../lib/confirm.js';
 
 /**
  * A table of API keys — name and prefix, (owner), what it may do, expiry, last use — with a
@@ -32,8 +33,7 @@ export class RattgKeyList extends LitElement {
 
   private async askRevoke(k: ApiKeyInfo): Promise<void> {
     this.confirming = k.id;
-    await this.updateComplete;
-    this.shadowRoot?.querySelector<HTMLElement>(`[data-confirm="${k.id}"] button`)?.focus();
+    await focusConfirm(this, k.id);
   }
 
   private async revoke(k: ApiKeyInfo): Promise<void> {
@@ -53,16 +53,14 @@ export class RattgKeyList extends LitElement {
     const gone = keyState(k);
     if (gone) return html`<span class="badge">${gone}</span>`;
     if (this.confirming === k.id)
-      return html`<div
-        class="row"
-        role="group"
-        aria-label=${`Confirm revoking ${k.name}`}
-        data-confirm=${k.id}
-      >
-        <span>Revoke “${k.name}”${this.whose(k)}? What uses it stops working.</span>
-        <button class="danger" type="button" @click=${() => this.revoke(k)}>Yes, revoke</button>
-        <button type="button" @click=${() => (this.confirming = null)}>Cancel</button>
-      </div>`;
+      return confirmGroup({
+        id: k.id,
+        label: `Confirm revoking ${k.name}`,
+        question: `Revoke “${k.name}”${this.whose(k)}? What uses it stops working.`,
+        confirmText: 'Yes, revoke',
+        onConfirm: () => this.revoke(k),
+        onCancel: () => (this.confirming = null),
+      });
     return html`<button
       class="danger"
       type="button"
