@@ -25,6 +25,14 @@ describe('Ollama API (stand-in or live)', () => {
     expect(two.embeddings).toHaveLength(2);
   });
 
+  it('answers an input that is neither a string nor a list of strings with Ollama’s 400', async () => {
+    for (const input of [42, ['a', 7], { text: 'a' }]) {
+      const res = await post('/api/embed', { model: 'nomic-embed-text', input });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'invalid input type' });
+    }
+  });
+
   it('answers a missing model with Ollama’s 404 body', async () => {
     const res = await post('/api/embed', { model: 'no-such-model', input: 'x' });
     expect(res.status).toBe(404);

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fastEmbedding, lexicalEmbedding } from './lexical.js';
-import { JsonError, StandinServer } from './server.js';
+import { JsonError, StandinServer, embedInputs } from './server.js';
 
 export interface OllamaStandinOptions {
   /** Embedding size (default 768, like nomic-embed-text). */
@@ -268,16 +268,7 @@ export class OllamaStandin extends StandinServer {
   private async embed(res: ServerResponse, b: Record<string, unknown>): Promise<void> {
     const started = process.hrtime.bigint();
     const model = this.requireModel(b.model);
-    const input = b.input;
-    const inputs =
-      typeof input === 'string'
-        ? [input]
-        : Array.isArray(input) && input.every((x) => typeof x === 'string')
-          ? (input as string[])
-          : input === undefined
-            ? []
-            : null;
-    if (inputs === null) throw new JsonError(400, 'invalid input type');
+    const inputs = embedInputs(b.input);
     const truncate = b.truncate !== false;
     let promptTokens = 0;
     const texts = inputs.map((text) => {

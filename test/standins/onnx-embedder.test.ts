@@ -57,6 +57,12 @@ describe('ONNX embedder (all-MiniLM-L6-v2)', () => {
     expect(cut.json.prompt_eval_count).toBe(256 + 3);
   });
 
+  it('answers an input that is neither a string nor a list of strings with Ollama’s 400', async () => {
+    const res = await post('/api/embed', { model: 'all-MiniLM-L6-v2', input: ['a', 7] });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ error: 'invalid input type' });
+  });
+
   it('serves the project’s embedder client: model check, no prefixes, truncation reported', async () => {
     const config = parseConfig({
       JWT_SECRET: 'test-secret-0123456789',

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
-import { JsonError, StandinServer } from './server.js';
+import { JsonError, StandinServer, embedInputs } from './server.js';
 
 /**
  * Where the shared models live: `../shared/models` beside the repository root, or MODELS_DIR
@@ -253,16 +253,7 @@ export class OnnxEmbedder extends StandinServer {
         if (typeof b.model !== 'string' || !b.model) throw new JsonError(400, 'model is required');
         if (!this.isModel(b.model))
           throw new JsonError(404, `model "${b.model}" not found, try pulling it first`);
-        const input = b.input;
-        const inputs =
-          typeof input === 'string'
-            ? [input]
-            : Array.isArray(input) && input.every((x) => typeof x === 'string')
-              ? (input as string[])
-              : input === undefined
-                ? []
-                : null;
-        if (inputs === null) throw new JsonError(400, 'invalid input type');
+        const inputs = embedInputs(b.input);
         if (b.truncate === false) {
           const tooLong = inputs.some((t) => this.tokenize(t).truncated);
           if (tooLong) throw new JsonError(400, 'the input length exceeds the context length');

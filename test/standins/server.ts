@@ -50,6 +50,17 @@ export class JsonError extends Error {
   }
 }
 
+/**
+ * Ollama's `/api/embed` `input`: one string, a list of strings, or nothing (no texts). Anything
+ * else is Ollama's 400 "invalid input type".
+ */
+export function embedInputs(input: unknown): string[] {
+  if (typeof input === 'string') return [input];
+  if (Array.isArray(input) && input.every((x) => typeof x === 'string')) return input as string[];
+  if (input === undefined) return [];
+  throw new JsonError(400, 'invalid input type');
+}
+
 export abstract class StandinServer {
   readonly log: LoggedRequest[] = [];
   readonly faults: Faults = { slowMs: 0, serverError: null };
