@@ -136,13 +136,12 @@ async function main() {
   const boss = await startQueue(config, { work: false, onError: (err) => console.error(err) });
   harness.startIngestor();
   // Let it start (collection, queues, the reconcile pass) before the clock runs.
-  for (;;) {
-    const ready = await db.raw(
+  await harness.waitForIngestor(async () => {
+    const done = await db.raw(
       `select count(*)::int as n from pgboss.job where name = '${JOBS.reconcile}' and state = 'completed'`,
     );
-    if (ready.rows[0].n > 0) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return done.rows[0].n > 0;
+  });
 
   for (const [n, path] of PATHS.entries()) {
     const files = all.slice(n * FILES, (n + 1) * FILES);

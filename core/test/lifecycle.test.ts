@@ -106,14 +106,19 @@ describe('documents lifecycle (core/src/documents/lifecycle.ts)', () => {
     });
 
     await db.transaction((trx) =>
-      markIndexed(trx, doc.id, {
-        chunk_count: 4,
-        version: 1,
-        indexed_sha256: doc.sha256,
-        index_signature: 'sig',
-        parser: 'text',
-        warnings: [],
-      }),
+      markIndexed(trx, [
+        {
+          id: doc.id,
+          fields: {
+            chunk_count: 4,
+            version: 1,
+            indexed_sha256: doc.sha256,
+            index_signature: 'sig',
+            parser: 'text',
+            warnings: [],
+          },
+        },
+      ]),
     );
     const indexed = (await row(doc.id))!;
     expect(indexed).toMatchObject({ status: 'indexed', progress: 1, error: null, next_attempt_at: null });
@@ -153,6 +158,35 @@ describe('documents lifecycle (core/src/documents/lifecycle.ts)', () => {
     expect(await jobsOf(doc.id)).toEqual([
       { name: JOBS.ingest, data: { documentId: doc.id, retry: { attempt: 2, since: 0 } } },
     ]);
+  });
+
+  it('starts and marks indexed several runs in one statement each, each row with its own fields', async () => {
+    const docs = await Promise.all([1, 2, 3].map(() => createDocument(db, boss, newDoc())));
+    const [a, b, gone] = docs as [DocumentRow, DocumentRow, DocumentRow];
+    await markDeleted(db, boss, gone.id);
+    expect(
+      await setStatus(db, [a.id, b.id, gone.id], { status: 'processing', progress: 0, started: true }),
+    ).toBe(true);
+    expect(await row(a.id)).toMatchObject({ status: 'processing' });
+    expect((await row(b.id))!.processing_started_at).toBeInstanceOf(Date);
+    const fields = (d: DocumentRow, n: number) => ({
+      chunk_count: n,
+      version: n + 10,
+      indexed_sha256: d.sha256,
+      index_signature: `sig-${n}`,
+      parser: n === 1 ? 'text' : null,
+      warnings: n === 1 ? [] : [`warning ${n}`, 'with, a comma and "quotes"'],
+    });
+    await db.transaction((trx) =>
+      markIndexed(
+        trx,
+        docs.map((d, i) => ({ id: d.id, fields: fields(d, i + 1) })),
+      ),
+    );
+    expect(await row(a.id)).toMatchObject({ status: 'indexed', progress: 1, ...fields(a, 1) });
+    expect(await row(b.id)).toMatchObject({ status: 'indexed', progress: 1, ...fields(b, 2) });
+    // A deleted document is not brought back by a run that finished after its delete.
+    expect(await row(gone.id)).toMatchObject({ status: 'deleted', chunk_count: 0 });
   });
 
   it('changes access with its job; a deleted document gets neither', async () => {

@@ -33,6 +33,11 @@ export function getDocument(db: Db, id: string): Promise<DocumentRow | undefined
   return db<DocumentRow>('documents').where({ id }).first();
 }
 
+/** The rows of these ids that exist, whatever their status (in no particular order). */
+export function getDocuments(db: Db, ids: string[]): Promise<DocumentRow[]> {
+  return db<DocumentRow>('documents').whereIn('id', ids);
+}
+
 // ── ingest ──────────────────────────────────────────────────────────────────────────────────
 
 /** avg(bm25_length) over the indexed passages, and how many there are. */
@@ -57,29 +62,48 @@ export interface ChunkRow {
 
 const CHUNK_INSERT_BATCH = 500;
 
+/** What a finished ingest run commits. */
+export interface IndexedRun {
+  documentId: string;
+  chunks: ChunkRow[];
+  fields: IndexedFields;
+}
+
 /**
- * The end of an ingest run, in one transaction: lock the row, replace its chunks, mark it
- * `indexed`. Returns the row as it was under the lock (it may have changed while the run
- * worked: new access), or undefined when it is gone or deleted (then nothing is written).
+ * The end of one or more ingest runs, in one transaction: lock their rows, replace their chunks,
+ * mark them `indexed` (one statement each for all of them). Per run, in order: its row as it was
+ * under the lock (it may have changed while the run worked: new access), or undefined when it is
+ * gone or deleted (then nothing of that run is written).
  */
-export function commitIndexed(
-  db: Knex,
-  documentId: string,
-  chunks: ChunkRow[],
-  fields: IndexedFields,
-): Promise<DocumentRow | undefined> {
+export function commitIndexed(db: Knex, runs: IndexedRun[]): Promise<(DocumentRow | undefined)[]> {
   return db.transaction(async (trx) => {
-    const current = await whereLive(trx<DocumentRow>('documents').where({ id: documentId }))
-      .forUpdate()
-      .first();
-    if (!current) return undefined;
-    await trx('chunks').where({ document_id: documentId }).delete();
-    for (let i = 0; i < chunks.length; i += CHUNK_INSERT_BATCH)
-      await trx('chunks').insert(
-        chunks.slice(i, i + CHUNK_INSERT_BATCH).map((c) => ({ ...c, document_id: documentId })),
+    // In id order, so two transactions locking overlapping rows cannot deadlock.
+    const locked = await whereLive(
+      trx<DocumentRow>('documents').whereIn(
+        'id',
+        runs.map((r) => r.documentId),
+      ),
+    )
+      .orderBy('id')
+      .forUpdate();
+    const byId = new Map(locked.map((row) => [row.id, row]));
+    const live = runs.filter((r) => byId.has(r.documentId));
+    if (live.length) {
+      await trx('chunks')
+        .whereIn(
+          'document_id',
+          live.map((r) => r.documentId),
+        )
+        .delete();
+      const rows = live.flatMap((r) => r.chunks.map((c) => ({ ...c, document_id: r.documentId })));
+      for (let i = 0; i < rows.length; i += CHUNK_INSERT_BATCH)
+        await trx('chunks').insert(rows.slice(i, i + CHUNK_INSERT_BATCH));
+      await markIndexed(
+        trx,
+        live.map((r) => ({ id: r.documentId, fields: r.fields })),
       );
-    await markIndexed(trx, documentId, fields);
-    return current;
+    }
+    return runs.map((r) => byId.get(r.documentId));
   });
 }
 

@@ -26,6 +26,15 @@ export interface ChunkPoint {
   sparse: SparseVector;
 }
 
+/** One document version's points, as a write of several documents carries them. */
+export interface DocumentPoints {
+  documentId: string;
+  /** The version the points are written under. */
+  version: number;
+  chunks: ChunkPoint[];
+  base: ChunkPayloadBase;
+}
+
 export interface ChunkPayloadBase {
   filename: string;
   /** `org`, `user:<id>`, `group:<name>`: who may read the document. */
@@ -88,6 +97,12 @@ export interface VectorIndex {
     chunks: ChunkPoint[],
     base: ChunkPayloadBase,
   ): Promise<string[]>;
+  /**
+   * upsertChunks for several documents at once: their points in shared requests (`wait: true`),
+   * then each one's replaced points dropped in one request. Resolves (ids per document, in order)
+   * only when all are durable; on an error none of them may be taken as written.
+   */
+  upsertDocuments(writes: DocumentPoints[]): Promise<string[][]>;
   deleteDocument(documentId: string): Promise<void>;
   /** Rewrite who may read a document, without re-embedding. */
   setPrincipals(documentId: string, principals: string[]): Promise<void>;
