@@ -100,6 +100,7 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
         'LOG_LEVEL',
         'DATABASE_POOL_MAX',
         'INGESTOR_HEALTH_PORT',
+        'DROP_CONCURRENCY',
       ]
         .filter((k) => process.env[k])
         .map((k) => [k, process.env[k]!]),

@@ -143,8 +143,8 @@ const schema = z
     // Ingestor
     DROP_DIR: z.string().min(1).default('./drop'),
     DROP_POLLING: bool.default(false),
-    /** Drop-folder changes recorded at once (at most half of DATABASE_POOL_MAX is used). */
-    DROP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** Drop-folder changes recorded at once (never more than DATABASE_POOL_MAX). */
+    DROP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
     /** Distinct drop-folder paths kept while Postgres is down or busy; beyond it a reconcile pass runs. */
     DROP_QUEUE_MAX: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
     /** The ingestor's liveness endpoint (GET /health on 127.0.0.1); 0 = any free port (tests). */

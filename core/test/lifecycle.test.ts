@@ -7,6 +7,7 @@ import {
   changeAccess,
   createDb,
   createDocument,
+  createDocuments,
   markDeleted,
   markIndexed,
   purgeDeleted,
@@ -88,6 +89,20 @@ describe('documents lifecycle (core/src/documents/lifecycle.ts)', () => {
     ).rejects.toThrow('boom');
     expect(await row(failing.id)).toBeUndefined();
     expect(await jobsOf(failing.id)).toEqual([]);
+  });
+
+  it('creates several documents with their jobs in one go, each row routed back to its caller', async () => {
+    const docs = [newDoc(), newDoc('org'), newDoc()];
+    const rows = await createDocuments(db, boss, docs);
+    expect(rows.map((r) => r.id)).toEqual(docs.map((d) => d.id));
+    expect(rows[1]).toMatchObject({ status: 'pending', access: 'org', filename: docs[1]!.filename });
+    for (const d of docs)
+      expect(await jobsOf(d.id)).toEqual([{ name: JOBS.ingest, data: { documentId: d.id } }]);
+    // All or nothing: one row that cannot be written (its id is taken) leaves no row and no job.
+    const fresh = newDoc();
+    await expect(createDocuments(db, boss, [fresh, { ...newDoc(), id: docs[0]!.id }])).rejects.toThrow();
+    expect(await row(fresh.id)).toBeUndefined();
+    expect(await jobsOf(fresh.id)).toEqual([]);
   });
 
   it('walks processing → waiting → processing → indexed, with progress that leaves updated_at', async () => {

@@ -135,12 +135,25 @@ export function dropDocument(
   return (options.forUpdate ? q.forUpdate() : q).first();
 }
 
-/** Live drop documents with these bytes and a stored file, newest first: a renamed file's candidates. */
-export function dropDocumentsWithContent(db: Db, sha256: string): Promise<DocumentRow[]> {
-  // A deleted one may already have lost its stored file to the cleanup job.
-  return whereLive(db<DocumentRow>('documents').where({ source: 'drop', sha256 }))
-    .whereNot({ storage_key: '' })
+/**
+ * In one query: the live document at `relPath`, and the live drop documents with these bytes and
+ * a stored file, newest first (a renamed file's candidates; a deleted one may already have lost
+ * its stored file to the cleanup job).
+ */
+export async function dropRowsFor(
+  db: Db,
+  relPath: string,
+  sha256: string,
+): Promise<{ existing: DocumentRow | undefined; sameContent: DocumentRow[] }> {
+  const rows = await whereLive(db<DocumentRow>('documents').where({ source: 'drop' }))
+    .where((q) =>
+      q.where({ source_path: relPath }).orWhere((c) => c.where({ sha256 }).whereNot({ storage_key: '' })),
+    )
     .orderBy('updated_at', 'desc');
+  return {
+    existing: rows.find((r) => r.source_path === relPath),
+    sameContent: rows.filter((r) => r.sha256 === sha256 && r.storage_key !== ''),
+  };
 }
 
 /** The source paths of every live drop document. */
@@ -183,18 +196,20 @@ export function removeDropDocument(
   });
 }
 
-/** A drop file's new or changed content: a new document, or the existing one pending again, with its ingest job. */
+/**
+ * A drop file's new or changed content: a new document, or the existing one pending again, with
+ * its ingest job. `create` writes a new one (the watcher shares one statement among files, see
+ * write-batcher.ts).
+ */
 export async function storeDropContent(
   db: Knex,
   boss: PgBoss,
   doc: { id: string; existing: boolean; relPath: string },
   content: DocumentContent & Pick<DocumentRow, 'owner_id' | 'access'>,
+  create: (row: NewDocument) => Promise<unknown> = (row) => createDocument(db, boss, row),
 ): Promise<void> {
   if (doc.existing) await queueIngest(db, boss, doc.id, { content });
-  else {
-    const row: NewDocument = { ...content, id: doc.id, source: 'drop', source_path: doc.relPath };
-    await createDocument(db, boss, row);
-  }
+  else await create({ ...content, id: doc.id, source: 'drop', source_path: doc.relPath });
 }
 
 // ── reconcile and healing ───────────────────────────────────────────────────────────────────

@@ -1,5 +1,12 @@
 import type { Knex } from '../db/knex.js';
-import { JOBS, cancelIngestJobs, sendInTransaction, type IngestJob, type PgBoss } from '../queue.js';
+import {
+  JOBS,
+  cancelIngestJobs,
+  sendInTransaction,
+  sendManyInTransaction,
+  type IngestJob,
+  type PgBoss,
+} from '../queue.js';
 import { QUEUED_STATUSES, whereLive, type DocumentRow, type DocumentStatus } from './row.js';
 
 /**
@@ -37,13 +44,22 @@ export type NewDocument = DocumentContent &
   Partial<Pick<DocumentRow, 'id' | 'owner_id' | 'source_path' | 'tags'>>;
 
 /** A new document, `pending`, and its ingest job: written together or not at all. */
-export function createDocument(db: Db, boss: PgBoss, doc: NewDocument): Promise<DocumentRow> {
+export async function createDocument(db: Db, boss: PgBoss, doc: NewDocument): Promise<DocumentRow> {
+  return (await createDocuments(db, boss, [doc]))[0]!;
+}
+
+/** createDocument of several (drop-folder files found together): one insert of the rows, one of the jobs. */
+export function createDocuments(db: Db, boss: PgBoss, docs: NewDocument[]): Promise<DocumentRow[]> {
   return inTransaction(db, async (trx) => {
-    const [row] = await trx<DocumentRow>('documents')
-      .insert({ ...doc, status: 'pending', progress: 0, error: null })
+    const rows: DocumentRow[] = await trx<DocumentRow>('documents')
+      .insert(docs.map((doc) => ({ ...doc, status: 'pending', progress: 0, error: null })))
       .returning('*');
-    await sendInTransaction(boss, trx, JOBS.ingest, { documentId: row!.id });
-    return row as DocumentRow;
+    const ids = rows.map((r) => ({ documentId: r.id }));
+    if (ids.length === 1) await sendInTransaction(boss, trx, JOBS.ingest, ids[0]!);
+    else await sendManyInTransaction(boss, trx, JOBS.ingest, ids);
+    // In the order asked for (by id where the caller chose one).
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return docs.map((d, i) => (d.id ? byId.get(d.id)! : rows[i]!));
   });
 }
 

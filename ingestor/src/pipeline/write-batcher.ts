@@ -1,8 +1,11 @@
 import {
+  createDocuments,
   setStatus,
   type DocumentPoints,
   type DocumentRow,
   type Knex,
+  type NewDocument,
+  type PgBoss,
   type VectorIndex,
 } from '@rattgllm/core';
 import { commitIndexed, getDocuments, type IndexedRun } from '../store.js';
@@ -10,7 +13,8 @@ import { Coalescer } from './coalesce.js';
 
 /**
  * The ingestor's per-document statements, shared across the documents in flight (coalesce.ts):
- * the reads of their rows and their `processing` transitions in one statement each, the points of
+ * new drop-folder documents (rows, then jobs) in one statement each, the reads of their rows and their
+ * `processing` transitions in one statement each, the points of
  * several documents in one Qdrant upsert (`wait: true`, then one delete of what they replace),
  * and their `indexed` commits in one Postgres transaction. A document's write resolves only once the
  * request that carried it succeeded, so it is `indexed` only after its points are durable; a
@@ -40,6 +44,7 @@ export class WriteBatcher {
   private readonly commits = new WeakMap<Knex, Coalescer<IndexedRun, DocumentRow | undefined>>();
   private readonly reads = new WeakMap<Knex, Coalescer<string, DocumentRow | undefined>>();
   private readonly starts = new WeakMap<Knex, Coalescer<string, void>>();
+  private readonly creates = new WeakMap<Knex, Coalescer<NewDocument, DocumentRow>>();
 
   constructor(private readonly options: WriteBatcherOptions = DEFAULT_WRITE_BATCHING) {}
 
@@ -71,6 +76,11 @@ export class WriteBatcher {
       this.commits.set(db, queue);
     }
     return queue.run(run, signal);
+  }
+
+  /** A new document and its ingest job (lifecycle createDocuments), with others registered now. */
+  createDocument(db: Knex, boss: PgBoss, doc: NewDocument): Promise<DocumentRow> {
+    return this.queue(this.creates, db, (docs) => createDocuments(db, boss, docs)).run(doc);
   }
 
   /** The document's row whatever its status (store.ts getDocument), read with others asked for now. */
