@@ -99,6 +99,12 @@ const schema = z
      * A small k trusts the first places of each list most (Qdrant's own default is 2).
      */
     RRF_K: z.coerce.number().min(0).max(1000).default(2),
+    /**
+     * `rrf`: reciprocal rank fusion (above). `convex`: Σ weight · (score − min) / (max − min) over
+     * each list's candidates (cosine and BM25 scaled to [0, 1]), so how far ahead a passage is
+     * counts, not only its place (Bruch et al. 2023). The weights below serve both.
+     */
+    HYBRID_FUSION: z.enum(['rrf', 'convex']).default('rrf'),
     HYBRID_DENSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
     HYBRID_SPARSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
     /**

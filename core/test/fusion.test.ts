@@ -1,6 +1,7 @@
 /**
  * The hybrid fusion is ours (vectorIndex.ts + fusion.ts): Σ weight / (rank + RRF_K) over the dense
- * and the BM25 list, by passage or — for searches grouped by document — by document.
+ * and the BM25 list, or a convex combination of their min-max-normalised scores, by passage or —
+ * for searches grouped by document — by document.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVectorIndex, encodeDocument, encodeQuery, parseConfig, type SearchHit } from '@rattgllm/core';
@@ -88,6 +89,47 @@ describe('hybrid fusion', () => {
         const expected = (d < 0 ? 0 : wd / (d + k)) + (s < 0 ? 0 : ws / (s + k));
         expect(h.score).toBeCloseTo(expected, 12);
       }
+    }
+  });
+
+  it('HYBRID_FUSION=convex: Σ weight · min-max-normalised score over each list', async () => {
+    const dense = await search({}, { mode: 'dense' });
+    const sparse = await search({}, { mode: 'sparse' });
+    const scaled = (list: SearchHit[]) => {
+      const scores = list.map((h) => h.score);
+      const lo = Math.min(...scores);
+      const hi = Math.max(...scores);
+      return new Map(list.map((h) => [h.id, (h.score - lo) / (hi - lo)]));
+    };
+    const d = scaled(dense);
+    const s = scaled(sparse);
+    const hits = await search({
+      HYBRID_FUSION: 'convex',
+      HYBRID_DENSE_WEIGHT: '0.7',
+      HYBRID_SPARSE_WEIGHT: '0.3',
+    });
+    expect(hits.length).toBe(new Set([...d.keys(), ...s.keys()]).size);
+    for (const h of hits)
+      expect(h.score).toBeCloseTo(0.7 * (d.get(h.id) ?? 0) + 0.3 * (s.get(h.id) ?? 0), 12);
+    // Ranked by that score; the cosine and the BM25 rank stay the lists' own.
+    for (let i = 1; i < hits.length; i++) expect(hits[i - 1]!.score).toBeGreaterThanOrEqual(hits[i]!.score);
+    for (const h of hits) expect(h.denseScore).toBe(dense.find((x) => x.id === h.id)?.score);
+    // Grouped by document: a document's score in each list is its best passage's.
+    const docOf = new Map([...dense, ...sparse].map((x) => [x.id, x.payload.document_id]));
+    const best = (m: Map<string, number>, doc: string) =>
+      Math.max(0, ...[...m].filter(([id]) => docOf.get(id) === doc).map(([, v]) => v));
+    const grouped = await search(
+      {
+        HYBRID_FUSION: 'convex',
+        HYBRID_RANK_BY: 'document',
+        HYBRID_DENSE_WEIGHT: '0.7',
+        HYBRID_SPARSE_WEIGHT: '0.3',
+      },
+      { byDocument: true },
+    );
+    for (const h of grouped) {
+      const doc = h.payload.document_id;
+      expect(h.score).toBeCloseTo(0.7 * best(d, doc) + 0.3 * best(s, doc), 12);
     }
   });
 

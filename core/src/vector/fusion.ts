@@ -8,15 +8,19 @@ export interface FusionOptions {
   mode: SearchMode;
   /** Fuse document ranks (the lists carry `document_id`); see HYBRID_RANK_BY. */
   byDocument: boolean;
+  /** `rrf`: Σ weight / (rank + k); `convex`: Σ weight · the list's score min-max-normalised. */
+  method: 'rrf' | 'convex';
   k: number;
   denseWeight: number;
   sparseWeight: number;
 }
 
 /**
- * Every candidate of the lists the mode uses, with its score: Σ weight / (rank + k) in hybrid
- * mode (0-based ranks, tied scores sharing one), the list's own score otherwise. Also the cosine
- * of each dense candidate and the BM25 rank of each sparse one (for the caller's floor).
+ * Every candidate of the lists the mode uses, with its score in hybrid mode: Σ weight / (rank + k)
+ * (0-based ranks, tied scores sharing one) or, `convex`, Σ weight · (score − min) / (max − min)
+ * over each list (a passage missing from a list gets that list's 0); the list's own score in the
+ * other modes. Also the cosine of each dense candidate and the BM25 rank of each sparse one (for
+ * the caller's floor).
  */
 export function fuseLists(dense: ListPoint[], sparse: ListPoint[], o: FusionOptions) {
   const denseScores = new Map(dense.map((p) => [String(p.id), p.score]));
@@ -27,15 +31,33 @@ export function fuseLists(dense: ListPoint[], sparse: ListPoint[], o: FusionOpti
     o.denseWeight * rrf(d) + o.sparseWeight * rrf(s);
   let scoreOf = (id: string, listScore: number) =>
     o.mode === 'hybrid' ? fused(denseRanks.get(id), sparseRanks.get(id)) : listScore;
+  if (o.method === 'convex' && o.mode === 'hybrid') {
+    const d = minMax(dense);
+    const sp = minMax(sparse);
+    scoreOf = (id) => o.denseWeight * (d.get(id) ?? 0) + o.sparseWeight * (sp.get(id) ?? 0);
+  }
   if (o.byDocument) {
     // Each passage scores as its document: the document's place in each list is that of its
     // best passage there (ranks counted over documents). Within a document, the caller's
     // tie-break (cosine) picks the passage shown.
     const docOf = new Map<string, string>();
     for (const p of [...dense, ...sparse]) docOf.set(String(p.id), String(p.payload?.document_id));
-    const dDocs = documentRanks(dense, docOf);
-    const sDocs = documentRanks(sparse, docOf);
-    scoreOf = (id) => fused(dDocs.get(docOf.get(id)!), sDocs.get(docOf.get(id)!));
+    if (o.method === 'convex') {
+      // A document's normalised score in each list is its best passage's.
+      const best = (scores: Map<string, number>) => {
+        const out = new Map<string, number>();
+        for (const [id, sc] of scores) out.set(docOf.get(id)!, Math.max(out.get(docOf.get(id)!) ?? 0, sc));
+        return out;
+      };
+      const dDocs = best(minMax(dense));
+      const sDocs = best(minMax(sparse));
+      scoreOf = (id) =>
+        o.denseWeight * (dDocs.get(docOf.get(id)!) ?? 0) + o.sparseWeight * (sDocs.get(docOf.get(id)!) ?? 0);
+    } else {
+      const dDocs = documentRanks(dense, docOf);
+      const sDocs = documentRanks(sparse, docOf);
+      scoreOf = (id) => fused(dDocs.get(docOf.get(id)!), sDocs.get(docOf.get(id)!));
+    }
   }
   const candidates = new Map<string, number>();
   for (const p of o.mode === 'dense' ? dense : o.mode === 'sparse' ? sparse : [...dense, ...sparse]) {
@@ -58,6 +80,20 @@ export function byFusedScore(a: SearchHit, b: SearchHit): number {
     a.payload.chunk_index - b.payload.chunk_index ||
     a.payload.document_id.localeCompare(b.payload.document_id)
   );
+}
+
+/**
+ * Each point's score scaled to [0, 1] over its list (Bruch et al. 2023: a convex combination of
+ * min-max-normalised scores). A list whose scores are all equal gives all of them 1.
+ */
+export function minMax(points: { id: string | number; score: number }[]): Map<string, number> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const p of points) {
+    lo = Math.min(lo, p.score);
+    hi = Math.max(hi, p.score);
+  }
+  return new Map(points.map((p) => [String(p.id), hi > lo ? (p.score - lo) / (hi - lo) : 1]));
 }
 
 /** 0-based rank of each document in a score-ordered passage list: its best passage's place among documents. */

@@ -10,6 +10,7 @@ const anyOf = (key: string, values: string[]): Condition => ({ key, match: { any
 
 /** The fusion settings (RRF_K, HYBRID_*): Σ weight / (rank + k) over the dense and BM25 lists. */
 export interface Fusion {
+  method: 'rrf' | 'convex';
   k: number;
   denseWeight: number;
   sparseWeight: number;
@@ -18,6 +19,7 @@ export interface Fusion {
 
 export function fusionOf(config: VectorIndexConfig): Fusion {
   return {
+    method: config.HYBRID_FUSION ?? 'rrf',
     // Qdrant's own RRF constant when a request sets none.
     k: config.RRF_K ?? 2,
     denseWeight: config.HYBRID_DENSE_WEIGHT ?? 1,
