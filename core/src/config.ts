@@ -100,11 +100,12 @@ const schema = z
      */
     RRF_K: z.coerce.number().min(0).max(1000).default(2),
     /**
-     * `rrf`: reciprocal rank fusion (above). `convex`: Σ weight · (score − min) / (max − min) over
-     * each list's candidates (cosine and BM25 scaled to [0, 1]), so how far ahead a passage is
-     * counts, not only its place (Bruch et al. 2023). The weights below serve both.
+     * `rrf`: reciprocal rank fusion (above, with the two weights below). `convex`:
+     * α · cosine + (1 − α) · BM25, each scaled from its lower bound (−1, 0) to the list's best, so
+     * how far ahead a passage is counts, not only its place (Bruch et al. 2023, "TM2C2").
      */
     HYBRID_FUSION: z.enum(['rrf', 'convex']).default('rrf'),
+    HYBRID_CONVEX_ALPHA: z.coerce.number().min(0).max(1).default(0.8),
     HYBRID_DENSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
     HYBRID_SPARSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
     /**
