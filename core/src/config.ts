@@ -107,6 +107,13 @@ const schema = z
      * a list; `passage` fuses passage ranks everywhere.
      */
     HYBRID_RANK_BY: z.enum(['passage', 'document']).default('passage'),
+    /**
+     * Passage windows: a hit returns the text of its section around its chunk — neighbouring
+     * chunks of the same document joined without their overlap — up to this many tokens
+     * (estimated like the chat context, about 3 characters a token). What is embedded stays the
+     * small chunk fitted to the model. 0: a passage is its chunk alone.
+     */
+    PASSAGE_WINDOW_TOKENS: z.coerce.number().int().min(0).max(8000).default(0),
 
     // Embeddings and chat (Ollama)
     OLLAMA_URL: z.url().default('http://ollama:11434'),

@@ -77,6 +77,7 @@ export default fp(
       },
       readableAmong: (principal, ids, tags) => documents.readableAmong(principal, ids, tags),
       readableCached: (principal, ids, tags) => documents.readableCached(principal, ids, tags),
+      windowTokens: config.PASSAGE_WINDOW_TOKENS,
       log: fastify.log,
     });
 
