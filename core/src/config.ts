@@ -114,6 +114,11 @@ const schema = z
      * small chunk fitted to the model. 0: a passage is its chunk alone.
      */
     PASSAGE_WINDOW_TOKENS: z.coerce.number().int().min(0).max(8000).default(0),
+    /**
+     * /search (grouped by document) ranks a document by its best passage plus this weight times
+     * its second, its square times its third, … (fused scores). 0: the best passage alone.
+     */
+    DOCUMENT_SCORE_NEXT_WEIGHT: z.coerce.number().min(0).max(1).default(0),
 
     // Embeddings and chat (Ollama)
     OLLAMA_URL: z.url().default('http://ollama:11434'),

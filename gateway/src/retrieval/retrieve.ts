@@ -95,6 +95,11 @@ export interface RetrieveDeps {
    * (estimated) tokens (window.ts); 0 or unset: the chunk alone.
    */
   windowTokens?: number;
+  /**
+   * DOCUMENT_SCORE_NEXT_WEIGHT: grouped by document, a document scores its best passage plus
+   * w × its second, w² × its third, … (rankDocuments); 0 or unset: its best passage alone.
+   */
+  documentNextWeight?: number;
   log: FastifyBaseLogger;
 }
 
@@ -104,6 +109,7 @@ export function createRetrieve({
   readableAmong,
   readableCached,
   windowTokens = 0,
+  documentNextWeight = 0,
   log,
 }: RetrieveDeps): Retrieve {
   return async function retrieve(input: RetrieveInput): Promise<RetrieveResult> {
@@ -183,11 +189,14 @@ export function createRetrieve({
           (best.also ??= []).push(passage);
           continue;
         }
-        if (passages.length >= input.limit) continue;
+        // Ranked by several passages, a document found later may still pass one found earlier.
+        if (passages.length >= input.limit && !(documentNextWeight > 0)) continue;
         byDoc.set(doc.id, passage);
       } else if (passages.length >= input.limit) break;
       passages.push(passage);
     }
+    if (byDocument && documentNextWeight > 0)
+      passages = rankDocuments(passages, documentNextWeight).slice(0, input.limit);
     if (windowTokens > 0 && passages.length > 0) {
       // Only around hits Postgres confirmed, and the index filter names the same document,
       // version and principals: a window never holds text the asker may not read.
@@ -215,4 +224,25 @@ export function createRetrieve({
       );
     return { passages, timings, dropped };
   };
+}
+
+/**
+ * Documents (best passage first, the others in `also`, each list in fused order) ordered by
+ * best + w·second + w²·third + …: a long paper that matches in several places passes one that
+ * matches once. Ties keep the order by best passage (a stable sort).
+ */
+export function rankDocuments(documents: readonly Passage[], w: number): Passage[] {
+  const score = (p: Passage) => {
+    let sum = p.score;
+    let f = w;
+    for (const a of p.also ?? []) {
+      sum += f * a.score;
+      f *= w;
+    }
+    return sum;
+  };
+  return documents
+    .map((p, i) => ({ p, i, s: score(p) }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .map((x) => x.p);
 }
