@@ -46,6 +46,8 @@ export interface EvalSettings {
   queryPrefix: string;
   chunkTokens?: number;
   chunkOverlap?: number;
+  /** Ablation: the embedder claims this context length (through the cache proxy; see embed-cache.ts). */
+  claimContext?: number;
   /** A real Qdrant; without it, the in-process stand-in. */
   qdrantUrl?: string;
   qdrantApiKey?: string;
@@ -117,7 +119,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     }
     let cache: EmbeddingCache | undefined;
     if (settings.cacheDir) {
-      cache = await new EmbeddingCache(embedderUrl, settings.cacheDir).start();
+      cache = await new EmbeddingCache(embedderUrl, settings.cacheDir, settings.claimContext).start();
       cleanups.push(() => cache!.close());
       embedderUrl = cache.url;
     }
@@ -305,6 +307,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
         queryPrefix: config.EMBED_QUERY_PREFIX,
         chunkTokens: ingestor.deps.chunkTokens ?? config.CHUNK_TOKENS ?? null,
         chunkOverlap: config.CHUNK_OVERLAP,
+        ...(settings.claimContext ? { claimedModelContext: settings.claimContext } : {}),
         pipeline: { id: pipeline.id, topK, minScore },
         ...(light ? { light: true } : {}),
       },

@@ -18,6 +18,8 @@
  *                                the train claims are run too, as the set to choose on
  *   --tuning N                   how many train claims (first N; 400)
  *   --light                      /search, chat and per-passage search only (no limit-100 modes, no ablation)
+ *   --model-context N            ablation: the embedder claims N tokens of context, so chunks are sized
+ *                                for N whatever the model reads (needs the cache; the model cuts the tails)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -53,6 +55,7 @@ const { values } = parseArgs({
     sweep: { type: 'string' },
     tuning: { type: 'string', default: '400' },
     light: { type: 'boolean', default: false },
+    'model-context': { type: 'string' },
   },
 });
 
@@ -105,6 +108,7 @@ try {
     queryPrefix: values['query-prefix'],
     ...(values['chunk-tokens'] ? { chunkTokens: Number(values['chunk-tokens']) } : {}),
     ...(values['chunk-overlap'] ? { chunkOverlap: Number(values['chunk-overlap']) } : {}),
+    ...(values['model-context'] ? { claimContext: Number(values['model-context']) } : {}),
     env: {
       DATABASE_URL: dbUrl.toString(),
       S3_ENDPOINT: provided.s3Endpoint!,
