@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChunkPayload } from '@rattgllm/core';
-import { estimateTokens, type Passage } from '../src/retrieval/context.js';
+import { estimateTokens, formatPassage, selectPassages, type Passage } from '../src/retrieval/context.js';
 import {
   joinChunks,
   overlapLength,
@@ -170,5 +170,18 @@ describe('passage windows', () => {
       },
     ]);
     expect(windowRanges([passage(all[0]!)], () => undefined, 40)).toEqual([]);
+  });
+
+  it('chat context falls back to the hit alone when its window does not fit the budget', () => {
+    const other = (c: ChunkPayload) => ({ ...c, document_id: OTHER });
+    const [a] = widenPassages([passage(all[1]!, 0.9)], all, v1, 10_000);
+    const [b] = widenPassages([passage(other(all[3]!), 0.8)], all.map(other), v1, 10_000);
+    expect(a!.text).toBe(FULL);
+    const cost = (p: Passage) => estimateTokens(formatPassage({ ...p, n: 2 })) + 1;
+    // Room for the first window and the second hit's own chunk, not for the second window.
+    const room = cost(a!) + cost({ ...b!, ...b!.narrow! });
+    const chosen = selectPassages([a!, b!], room);
+    expect(chosen.map((p) => p.text)).toEqual([FULL, texts[3]]);
+    expect(chosen.reduce((n, p) => n + cost(p), 0)).toBeLessThanOrEqual(room);
   });
 });

@@ -210,7 +210,13 @@ export function widenPassages(
     }
     const joined = joinChunks(window, { before, after });
     // Nothing of its own left (all of it shown by the passages around it): folded into them.
-    if (joined.text.trim()) out.push({ ...p, ...joined });
+    const narrow = {
+      text: p.text,
+      page: p.page,
+      pageEnd: p.pageEnd ?? null,
+      pageBreaks: p.pageBreaks ?? null,
+    };
+    if (joined.text.trim()) out.push({ ...p, ...joined, narrow });
   }
   return out;
 }
