@@ -82,6 +82,8 @@ export interface EvalReport {
   settings: Record<string, unknown>;
   ingestSeconds: number;
   querySeconds: number;
+  /** Mean ms per retrieval call by step (embed, search, check, window), and the calls made. */
+  retrieveMs?: Record<string, number>;
   /** Passages the embedder cut (only known for the in-process embedder). */
   truncatedPassages?: number;
   embeddedPassages?: number;
@@ -203,8 +205,14 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       return v;
     };
     const stem = (filename: string) => filename.replace(/\.[^.]+$/, '');
+    // Mean time per retrieval step over every call (windowMs: the passage windows' extra fetch).
+    const spent = { calls: 0, embedMs: 0, searchMs: 0, checkMs: 0, windowMs: 0 };
     const retrieve = (input: Omit<RetrieveInput, 'identity'>) =>
-      app.rag.retrieve({ identity, ...input }).then((r) => r.passages);
+      app.rag.retrieve({ identity, ...input }).then((r) => {
+        spent.calls++;
+        for (const k of ['embedMs', 'searchMs', 'checkMs', 'windowMs'] as const) spent[k] += r.timings[k];
+        return r.passages;
+      });
 
     const t1 = performance.now();
     const perMode: Record<
@@ -313,6 +321,9 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       },
       ingestSeconds,
       querySeconds,
+      retrieveMs: Object.fromEntries(
+        Object.entries(spent).map(([k, v]) => [k, k === 'calls' ? v : v / Math.max(1, spent.calls)]),
+      ),
       ...(onnx
         ? { truncatedPassages: onnx.counters.truncatedInputs, embeddedPassages: onnx.counters.embedInputs }
         : {}),
