@@ -114,6 +114,18 @@ const schema = z
      * a list; `passage` fuses passage ranks everywhere.
      */
     HYBRID_RANK_BY: z.enum(['passage', 'document']).default('passage'),
+    /**
+     * Passage windows: a hit returns the text of its section around its chunk — neighbouring
+     * chunks of the same document joined without their overlap — up to this many tokens
+     * (estimated like the chat context, about 3 characters a token). What is embedded stays the
+     * small chunk fitted to the model. 0: a passage is its chunk alone.
+     */
+    PASSAGE_WINDOW_TOKENS: z.coerce.number().int().min(0).max(8000).default(0),
+    /**
+     * /search (grouped by document) ranks a document by its best passage plus this weight times
+     * its second, its square times its third, … (fused scores). 0: the best passage alone.
+     */
+    DOCUMENT_SCORE_NEXT_WEIGHT: z.coerce.number().min(0).max(1).default(0),
 
     // Embeddings and chat (Ollama)
     OLLAMA_URL: z.url().default('http://ollama:11434'),

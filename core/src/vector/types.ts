@@ -85,6 +85,14 @@ export interface HybridSearchInput {
   byDocument?: boolean;
 }
 
+/** Chunks `from`..`to` (chunk_index, inclusive) of one version of one document. */
+export interface ChunkRange {
+  documentId: string;
+  version: number;
+  from: number;
+  to: number;
+}
+
 export interface SearchHit {
   id: string;
   /** Fused score (HYBRID_FUSION): Σ weight/(rank + RRF_K), or α · scaled cosine + (1 − α) · scaled BM25. */
@@ -118,6 +126,11 @@ export interface VectorIndex {
   setPrincipals(documentId: string, principals: string[]): Promise<void>;
   countDocumentPoints(documentId: string): Promise<number>;
   hybridSearch(input: HybridSearchInput): Promise<SearchHit[]>;
+  /**
+   * The payloads of the chunks in these ranges that the principals may read (passage windows:
+   * the text around a hit). Chunks that are gone are simply missing; order is not guaranteed.
+   */
+  chunksInRanges(principals: string[], ranges: ChunkRange[]): Promise<ChunkPayload[]>;
 }
 
 /**
