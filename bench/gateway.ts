@@ -16,7 +16,8 @@
  * - BENCH_CONCURRENCY concurrent streams through the gateway (0: skipped): errors, TTFT, gateway peak RSS;
  * - the gateway's own stages (Server-Timing: auth, parse, context, embed, search, acl, upstream)
  *   and what no stage covers (request in, first write out), p50 / p99.
- * BENCH_GATEWAY_NODE_OPTIONS is passed to the gateway process (e.g. `--cpu-prof`).
+ * BENCH_GATEWAY_NODE_OPTIONS is passed to the gateway process (e.g. `--cpu-prof`); BENCH_GATEWAY_LOG_LEVEL
+ * sets its LOG_LEVEL (default info, as shipped; its stdout goes into a pipe this process drains).
  */
 import { now, stream, untimed, type StreamResult } from './gateway/measure.js';
 import { reportConcurrent, reportSequential, type SequentialFigures } from './gateway/report.js';

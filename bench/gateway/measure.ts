@@ -22,6 +22,7 @@ export interface StreamResult {
   /** The gateway's Server-Timing stages (ms). */
   stages: Record<string, number>;
   error?: string;
+  /** When the request was sent and its first token arrived (ms since the epoch, µs precision). */
   t0?: number;
   arrivedFirst?: number;
 }

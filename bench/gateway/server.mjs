@@ -6,7 +6,9 @@
  */
 import { setInterval } from 'node:timers';
 import { parseConfig } from '@rattgllm/core';
-import { buildApp } from '../../gateway/dist/build.js';
+// BENCH_GATEWAY_DIST: another build's gateway/dist/build.js (e.g. main's), to compare two builds
+// run by run in the same conditions.
+const { buildApp } = await import(process.env.BENCH_GATEWAY_DIST ?? '../../gateway/dist/build.js');
 
 const app = await buildApp(parseConfig(process.env));
 const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -33,6 +33,7 @@ export interface Stack {
   /** Asks the gateway process over IPC; resolves with the first reply that has `key`. */
   ask<T>(msg: string, key: string): Promise<T>;
   close(): Promise<void>;
+  /** Another gateway process on the same stack (`env` on top of the first one's), e.g. another build to compare. */
   spawnGateway(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }>;
 }
 
@@ -107,7 +108,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const gatewayEnv = {
     NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
+    // The shipped default (info: a line per request), so the benchmark pays what production pays.
+    LOG_LEVEL: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'info',
     JWT_SECRET: 'bench-secret-0123456789abcdef',
     ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     DATABASE_URL: dbUrl.toString(),
