@@ -8,7 +8,17 @@ export type VectorIndexConfig = Pick<
   Config,
   'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
 > &
-  Partial<Pick<Config, 'RRF_K' | 'HYBRID_DENSE_WEIGHT' | 'HYBRID_SPARSE_WEIGHT' | 'HYBRID_RANK_BY'>>;
+  Partial<
+    Pick<
+      Config,
+      | 'RRF_K'
+      | 'HYBRID_FUSION'
+      | 'HYBRID_CONVEX_ALPHA'
+      | 'HYBRID_DENSE_WEIGHT'
+      | 'HYBRID_SPARSE_WEIGHT'
+      | 'HYBRID_RANK_BY'
+    >
+  >;
 
 /** Payload fields with a keyword index: every query filters on them. */
 export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
@@ -75,9 +85,17 @@ export interface HybridSearchInput {
   byDocument?: boolean;
 }
 
+/** Chunks `from`..`to` (chunk_index, inclusive) of one version of one document. */
+export interface ChunkRange {
+  documentId: string;
+  version: number;
+  from: number;
+  to: number;
+}
+
 export interface SearchHit {
   id: string;
-  /** RRF score: Σ weight/(rank + RRF_K) over the dense and sparse candidate lists (0-based ranks). */
+  /** Fused score (HYBRID_FUSION): Σ weight/(rank + RRF_K), or α · scaled cosine + (1 − α) · scaled BM25. */
   score: number;
   /** Cosine similarity of the passage to the query, when it was among the dense candidates. */
   denseScore?: number;
@@ -108,6 +126,11 @@ export interface VectorIndex {
   setPrincipals(documentId: string, principals: string[]): Promise<void>;
   countDocumentPoints(documentId: string): Promise<number>;
   hybridSearch(input: HybridSearchInput): Promise<SearchHit[]>;
+  /**
+   * The payloads of the chunks in these ranges that the principals may read (passage windows:
+   * the text around a hit). Chunks that are gone are simply missing; order is not guaranteed.
+   */
+  chunksInRanges(principals: string[], ranges: ChunkRange[]): Promise<ChunkPayload[]>;
 }
 
 /**

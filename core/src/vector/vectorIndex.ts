@@ -4,6 +4,7 @@ import { CollectionMissingError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
 import { ensureCollection as ensureShape } from './collection.js';
 import { fusionOf, hybridSearch } from './search.js';
+import { chunksInRanges } from './neighbours.js';
 import type {
   ChunkPayload,
   ChunkPayloadBase,
@@ -181,5 +182,6 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     setPrincipals,
     countDocumentPoints,
     hybridSearch: (input) => hybridSearch(client, collection, q, fusion, input),
+    chunksInRanges: (principals, ranges) => chunksInRanges(client, collection, q, principals, ranges),
   };
 }
