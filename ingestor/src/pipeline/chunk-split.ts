@@ -35,8 +35,10 @@ export function splitToFit(
   page: number | undefined,
   level: number,
   sink: PieceSink,
+  // The count of `text` when the caller has it already (a unit split further).
+  known?: number,
 ): void {
-  const tokens = countTokens(text);
+  const tokens = known ?? countTokens(text);
   if (tokens <= limit) {
     sink.add({ text, tokens, sep, page });
     return;
@@ -47,7 +49,7 @@ export function splitToFit(
   }
   const units = splitLevel(text, level);
   if (units.length <= 1) {
-    splitToFit(text, limit, sep, page, level + 1, sink);
+    splitToFit(text, limit, sep, page, level + 1, sink, tokens);
     return;
   }
   const joiner = LEVEL_SEPARATORS[level]!;
@@ -69,7 +71,7 @@ export function splitToFit(
     const unitTokens = countTokens(unit);
     if (unitTokens > limit) {
       flush();
-      splitToFit(unit, limit, first ? sep : joiner, page, level + 1, sink);
+      splitToFit(unit, limit, first ? sep : joiner, page, level + 1, sink, unitTokens);
       first = false;
       continue;
     }
