@@ -37,6 +37,10 @@ const CLASS = new Uint8Array(128).map((_, c) => {
   return OTHER;
 });
 
+const NON_ASCII = /[\u0080-\uffff]/;
+/** ATerm, STerm, CR and LF. */
+const TERMINATOR_OR_SEPARATOR = /[.!?\r\n]/g;
+
 /**
  * End offsets of the sentences of `text` (the last is `text.length`), or undefined when the text
  * is not all ASCII. The rules, for a terminator (SATerm = ATerm or STerm) at `i`:
@@ -49,18 +53,19 @@ const CLASS = new Uint8Array(128).map((_, c) => {
 function asciiSentenceEnds(text: string): number[] | undefined {
   const n = text.length;
   if (n === 0) return [];
-  for (let i = 0; i < n; i++) if (text.charCodeAt(i) > 127) return undefined;
+  if (NON_ASCII.test(text)) return undefined;
   const ends: number[] = [];
   let i = 0;
   while (i < n) {
+    // Only terminators and separators decide anything: the native search skips the rest.
+    TERMINATOR_OR_SEPARATOR.lastIndex = i;
+    const found = TERMINATOR_OR_SEPARATOR.exec(text);
+    if (found === null) break;
+    i = found.index;
     const c = classAt(text, i);
     if (c === CR || c === LF) {
       i += c === CR && classAt(text, i + 1) === LF ? 2 : 1;
       ends.push(i);
-      continue;
-    }
-    if (c !== ATERM && c !== STERM) {
-      i++;
       continue;
     }
     const j = i + 1;
