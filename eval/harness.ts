@@ -16,6 +16,7 @@ import { startIngestor } from '../ingestor/src/main.js';
 import { QdrantStandin } from '../test/standins/qdrant.js';
 import { OnnxEmbedder } from '../test/standins/onnx-embedder.js';
 import { EmbeddingCache } from './embed-cache.js';
+import { dumpIndex } from './dump.js';
 import { adminIdentity, runSweep, type Variant, type VariantFigures } from './sweep.js';
 import { followUpPairs, scoreFollowUps, type FollowUpFigures } from './followups.js';
 import type { Dataset, EvalQuery } from './datasets.js';
@@ -46,6 +47,8 @@ export interface EvalSettings {
   queryPrefix: string;
   chunkTokens?: number;
   chunkOverlap?: number;
+  /** Ablation: the embedder claims this context length (through the cache proxy; see embed-cache.ts). */
+  claimContext?: number;
   /** A real Qdrant; without it, the in-process stand-in. */
   qdrantUrl?: string;
   qdrantApiKey?: string;
@@ -59,6 +62,8 @@ export interface EvalSettings {
   tuning?: EvalQuery[];
   /** Only /search (limit 10), chat and per-passage search: a third of the queries' cost. */
   light?: boolean;
+  /** Write the index and the query vectors (test and `tuning`) to this file and stop (dump.ts). */
+  dump?: string;
 }
 
 export interface ModeFigures {
@@ -80,6 +85,8 @@ export interface EvalReport {
   settings: Record<string, unknown>;
   ingestSeconds: number;
   querySeconds: number;
+  /** Mean ms per retrieval call by step (embed, search, check, window), and the calls made. */
+  retrieveMs?: Record<string, number>;
   /** Passages the embedder cut (only known for the in-process embedder). */
   truncatedPassages?: number;
   embeddedPassages?: number;
@@ -117,7 +124,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     }
     let cache: EmbeddingCache | undefined;
     if (settings.cacheDir) {
-      cache = await new EmbeddingCache(embedderUrl, settings.cacheDir).start();
+      cache = await new EmbeddingCache(embedderUrl, settings.cacheDir, settings.claimContext).start();
       cleanups.push(() => cache!.close());
       embedderUrl = cache.url;
     }
@@ -187,6 +194,27 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     // ---- query through the gateway's retrieval
     const app = await buildApp(config);
     cleanups.push(() => app.close());
+    if (settings.dump) {
+      await dumpIndex(
+        settings.dump,
+        qdrantUrl,
+        env.QDRANT_COLLECTION!,
+        { test: data.queries, ...(settings.tuning ? { tuning: settings.tuning } : {}) },
+        (text) => app.rag.embedder.embedQuery(text),
+      );
+      log(`  dumped ${chunks} points and the query vectors to ${settings.dump}`);
+      const settingsOf = { model: config.EMBED_MODEL, dump: settings.dump };
+      return {
+        dataset: data.name,
+        documents: data.documents.length,
+        queries: 0,
+        chunks,
+        settings: settingsOf,
+        ingestSeconds,
+        querySeconds: 0,
+        modes: {},
+      };
+    }
     const identity = await adminIdentity(app);
     const pipeline = app.pipelines.get(settings.pipelineId ?? 'rattgllm');
     if (!pipeline) throw new Error(`no pipeline ${settings.pipelineId ?? 'rattgllm'} in PIPELINES_DIR`);
@@ -201,8 +229,14 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       return v;
     };
     const stem = (filename: string) => filename.replace(/\.[^.]+$/, '');
+    // Mean time per retrieval step over every call (windowMs: the passage windows' extra fetch).
+    const spent = { calls: 0, embedMs: 0, searchMs: 0, checkMs: 0, windowMs: 0 };
     const retrieve = (input: Omit<RetrieveInput, 'identity'>) =>
-      app.rag.retrieve({ identity, ...input }).then((r) => r.passages);
+      app.rag.retrieve({ identity, ...input }).then((r) => {
+        spent.calls++;
+        for (const k of ['embedMs', 'searchMs', 'checkMs', 'windowMs'] as const) spent[k] += r.timings[k];
+        return r.passages;
+      });
 
     const t1 = performance.now();
     const perMode: Record<
@@ -305,11 +339,15 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
         queryPrefix: config.EMBED_QUERY_PREFIX,
         chunkTokens: ingestor.deps.chunkTokens ?? config.CHUNK_TOKENS ?? null,
         chunkOverlap: config.CHUNK_OVERLAP,
+        ...(settings.claimContext ? { claimedModelContext: settings.claimContext } : {}),
         pipeline: { id: pipeline.id, topK, minScore },
         ...(light ? { light: true } : {}),
       },
       ingestSeconds,
       querySeconds,
+      retrieveMs: Object.fromEntries(
+        Object.entries(spent).map(([k, v]) => [k, k === 'calls' ? v : v / Math.max(1, spent.calls)]),
+      ),
       ...(onnx
         ? { truncatedPassages: onnx.counters.truncatedInputs, embeddedPassages: onnx.counters.embedInputs }
         : {}),

@@ -18,6 +18,9 @@
  *                                the train claims are run too, as the set to choose on
  *   --tuning N                   how many train claims (first N; 400)
  *   --light                      /search, chat and per-passage search only (no limit-100 modes, no ablation)
+ *   --dump FILE                  write the index's points and the query vectors (test + tuning) and stop (dump.ts)
+ *   --model-context N            ablation: the embedder claims N tokens of context, so chunks are sized
+ *                                for N whatever the model reads (needs the cache; the model cuts the tails)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -53,6 +56,8 @@ const { values } = parseArgs({
     sweep: { type: 'string' },
     tuning: { type: 'string', default: '400' },
     light: { type: 'boolean', default: false },
+    dump: { type: 'string' },
+    'model-context': { type: 'string' },
   },
 });
 
@@ -76,7 +81,7 @@ const sweep = values.sweep ? parseSweep(values.sweep) : undefined;
 // Tuning queries: SciFact's train claims whose cited abstracts are in this run's corpus.
 const kept = new Set(data.documents.map((d) => d.id));
 const tuning =
-  sweep && values.dataset === 'scifact' && values.split !== 'train'
+  (sweep || values.dump) && values.dataset === 'scifact' && values.split !== 'train'
     ? (await loadSciFact(dir, {}, 'train')).queries
         .filter((q) => q.relevant.every((r) => kept.has(r)))
         .slice(0, Number(values.tuning))
@@ -105,6 +110,7 @@ try {
     queryPrefix: values['query-prefix'],
     ...(values['chunk-tokens'] ? { chunkTokens: Number(values['chunk-tokens']) } : {}),
     ...(values['chunk-overlap'] ? { chunkOverlap: Number(values['chunk-overlap']) } : {}),
+    ...(values['model-context'] ? { claimContext: Number(values['model-context']) } : {}),
     env: {
       DATABASE_URL: dbUrl.toString(),
       S3_ENDPOINT: provided.s3Endpoint!,
@@ -117,15 +123,18 @@ try {
     ...(sweep ? { sweep } : {}),
     light: values.light,
     ...(tuning ? { tuning } : {}),
+    ...(values.dump ? { dump: resolve(values.dump) } : {}),
   });
-  console.log(formatReport(report));
-  const out = resolve(
-    values.out ??
-      `eval/reports/${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`,
-  );
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`report: ${out}`);
+  if (!values.dump) {
+    console.log(formatReport(report));
+    const out = resolve(
+      values.out ??
+        `eval/reports/${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`,
+    );
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`report: ${out}`);
+  }
 } finally {
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
   await admin.end();
