@@ -5,6 +5,9 @@
  * its own process (server.mjs), signed in as the admin.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -37,23 +40,25 @@ export interface Stack {
   spawnGateway(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }>;
 }
 
-function child(script: string, env: Record<string, string>): ChildProcess {
-  const proc = fork(new URL(script, import.meta.url).pathname, {
+/**
+ * A child process. `logFile`: its stdout goes to that file. The gateway logs at its shipped level
+ * (info: a line per request) and pays for writing it, but not into a pipe read by this load
+ * generator, which is busiest exactly when the gateway is (a full pipe blocks pino's sync write).
+ */
+function child(script: string, env: Record<string, string>, logFile?: number): ChildProcess {
+  return fork(new URL(script, import.meta.url).pathname, {
     // TypeScript through tsx; the gateway itself runs compiled (.mjs importing gateway/dist).
     execArgv: script.endsWith('.mjs') ? [] : ['--import', 'tsx', '--conditions=development'],
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    stdio: ['ignore', logFile ?? 'inherit', 'inherit', 'ipc'],
   });
-  // The gateway logs at its shipped level (info: a line per request) into a pipe, as under
-  // Docker; only warnings and errors reach the console.
-  proc.stdout!.setEncoding('utf8');
-  let rest = '';
-  proc.stdout!.on('data', (text: string) => {
-    const lines = (rest + text).split('\n');
-    rest = lines.pop()!;
-    for (const l of lines) if (!/"level":(10|20|30),/.test(l)) console.log(l);
-  });
-  return proc;
+}
+
+/** Warnings and errors of a gateway log, for the console. */
+function warnings(path: string): string[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => /"level":(40|50|60),/.test(l));
 }
 
 /** 50 org documents × 4 passages, as the ingestor would leave them. */
@@ -126,7 +131,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     LOGIN_RATE_LIMIT_MAX: '1000',
     NODE_OPTIONS: options.gatewayNodeOptions,
   };
-  const gateway = child(process.env.BENCH_GATEWAY_SCRIPT ?? './server.mjs', gatewayEnv);
+  const logDir = mkdtempSync(join(tmpdir(), 'gwbench-log-'));
+  const logs: { path: string; fd: number }[] = [];
+  const logFile = () => {
+    const path = join(logDir, `gateway-${logs.length}.log`);
+    logs.push({ path, fd: openSync(path, 'w') });
+    return logs.at(-1)!.fd;
+  };
+  const gateway = child(process.env.BENCH_GATEWAY_SCRIPT ?? './server.mjs', gatewayEnv, logFile());
+  const gatewayLog = logs[0]!.path;
+  gateway.once('exit', (code) => {
+    if (!code) return;
+    console.error(
+      `the gateway exited (${code}); the end of its log:\n${readFileSync(gatewayLog, 'utf8').slice(-4000)}`,
+    );
+    process.exit(1);
+  });
   const [{ url: gw }] = (await once(gateway, 'message')) as [{ url: string }];
   const login = await request(`${gw}/auth/login`, {
     method: 'POST',
@@ -140,7 +160,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     upstream: urls.upstream,
     gateway: gw,
     async spawnGateway(env: Record<string, string>) {
-      const g = child(process.env.BENCH_GATEWAY_SCRIPT ?? './server.mjs', { ...gatewayEnv, ...env });
+      const g = child(
+        process.env.BENCH_GATEWAY_SCRIPT ?? './server.mjs',
+        { ...gatewayEnv, ...env },
+        logFile(),
+      );
       const [{ url }] = (await once(g, 'message')) as [{ url: string }];
       return { url, proc: g };
     },
@@ -157,6 +181,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       standins.send('close');
       await Promise.all([once(gateway, 'exit'), once(standins, 'exit')]);
       await agent.close();
+      for (const { path, fd } of logs) {
+        closeSync(fd);
+        for (const l of warnings(path)) console.log(l);
+      }
+      console.log(`gateway logs: ${logDir}`);
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       await admin.end();
       await teardown();
