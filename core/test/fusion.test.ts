@@ -45,7 +45,7 @@ const search = (env: Record<string, string>, extra: object = {}) =>
     ...extra,
   });
 const ids = (hits: SearchHit[]) => hits.map((h) => h.id);
-// Rank fusion, set explicitly (the default; HYBRID_FUSION=convex is the other way).
+// Rank fusion, set explicitly: the default is the convex combination.
 const RRF = { HYBRID_FUSION: 'rrf' };
 
 describe('hybrid fusion', () => {
@@ -126,13 +126,11 @@ describe('hybrid fusion', () => {
       const of = [...m].filter(([id]) => docOf.get(id) === doc).map(([, v]) => v);
       return of.length ? Math.max(...of) : undefined;
     };
-    const grouped = await search(
-      { HYBRID_FUSION: 'convex', HYBRID_RANK_BY: 'document' },
-      { byDocument: true },
-    );
+    // The defaults: HYBRID_FUSION=convex, HYBRID_CONVEX_ALPHA=0.875.
+    const grouped = await search({ HYBRID_RANK_BY: 'document' }, { byDocument: true });
     for (const h of grouped) {
       const doc = h.payload.document_id;
-      expect(h.score).toBeCloseTo(0.8 * (best(d, doc) ?? dLast) + 0.2 * (best(s, doc) ?? 0), 12);
+      expect(h.score).toBeCloseTo(0.875 * (best(d, doc) ?? dLast) + 0.125 * (best(s, doc) ?? 0), 12);
     }
   });
 
