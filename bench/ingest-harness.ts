@@ -4,7 +4,7 @@
  * call on one simulated device), and the built ingestor in a process of its own, as production
  * runs it, with its peak RSS read from /proc.
  */
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,13 +23,54 @@ export interface EmbedCounters {
   embedInputs: number;
 }
 
+/** CPU time used so far (ms): the ingestor process, the Postgres cluster, this process (S3, stand-ins, driver). */
+export interface CpuTimes {
+  ingestorMs: number;
+  postgresMs: number;
+  benchMs: number;
+}
+
+/** utime + stime (+ the reaped children's, with `children`) of a process, in ms; 0 when it is gone. */
+async function processCpuMs(pid: number, children = false): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime, stime, cutime, cstime are fields 14–17 (1-based), i.e. 11–14 here; clock ticks of 10 ms.
+  const ticks =
+    Number(f[11] ?? 0) + Number(f[12] ?? 0) + (children ? Number(f[13] ?? 0) + Number(f[14] ?? 0) : 0);
+  return ticks * 10;
+}
+
+/** The Postgres cluster's CPU: the postmaster with its reaped children, plus the live ones. */
+async function postgresCpuMs(postmaster: number): Promise<number> {
+  let total = await processCpuMs(postmaster, true);
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === postmaster) total += await processCpuMs(Number(entry));
+  }
+  return total;
+}
+
 export interface Harness {
   config: Config;
   env: Record<string, string>;
   drop: string;
   counters(): Promise<EmbedCounters>;
-  /** Start the built ingestor (ingestor/dist/main.js) with the image's heap cap. */
+  /**
+   * Start the built ingestor (ingestor/dist/main.js) with the image's heap cap. Should it exit
+   * before close() (it could not start: a taken port, a bad setting), the benchmark stops at
+   * once with its exit code instead of waiting for documents that never come.
+   */
   startIngestor(): ChildProcess;
+  /**
+   * Resolves once `ready()` holds (polled every 100 ms); rejects with a clear error when the
+   * ingestor exits first or `timeoutMs` passes.
+   */
+  waitForIngestor(ready: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
+  /** CPU used so far by the ingestor, Postgres and this process (diffs say what bounds a run). */
+  cpu(): Promise<CpuTimes>;
   /** The ingestor's peak resident set (VmHWM), bytes. */
   peakRss(): Promise<number>;
   close(): Promise<void>;
@@ -43,12 +84,23 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
   const dbName = `rattg_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
+  // The backend serving `admin` is a child of the postmaster: its parent is the cluster's root.
+  const backend = (await admin.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+  const backendStat = await readFile(`/proc/${backend}/stat`, 'utf8').catch(() => '');
+  const postmaster = Number(backendStat.slice(backendStat.lastIndexOf(')') + 2).split(' ')[1] ?? 0);
   await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
   const dbUrl = new URL(adminUrl);
   dbUrl.pathname = `/${dbName}`;
 
   const standins = new Worker(new URL('./standins-worker.ts', import.meta.url), {
-    workerData: { batchCostMs: cost.callMs, textCostMs: cost.textMs },
+    workerData: {
+      batchCostMs: cost.callMs,
+      textCostMs: cost.textMs,
+      // BENCH_STANDIN_KEEPALIVE_MS: how long the stand-ins keep idle connections (default 5 s).
+      ...(process.env.BENCH_STANDIN_KEEPALIVE_MS
+        ? { keepAliveMs: Number(process.env.BENCH_STANDIN_KEEPALIVE_MS) }
+        : {}),
+    },
     execArgv: ['--import', 'tsx', '--conditions=development'],
   });
   const [urls] = (await once(standins, 'message')) as [{ ollama: string; qdrant: string }];
@@ -71,6 +123,8 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
     QDRANT_URL: urls.qdrant,
     OLLAMA_URL: urls.ollama,
     DROP_DIR: drop,
+    // Any free port: a fixed one may be taken (another benchmark, a running ingestor).
+    INGESTOR_HEALTH_PORT: '0',
     // Tuning knobs may be set from the environment for experiments.
     ...Object.fromEntries(
       [
@@ -81,6 +135,8 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
         'CHUNK_TOKENS',
         'LOG_LEVEL',
         'DATABASE_POOL_MAX',
+        'INGESTOR_HEALTH_PORT',
+        'DROP_CONCURRENCY',
       ]
         .filter((k) => process.env[k])
         .map((k) => [k, process.env[k]!]),
@@ -88,7 +144,10 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
   };
   const config = parseConfig(env);
   let child: ChildProcess | undefined;
-  return {
+  let closing = false;
+  /** Set when the ingestor exited before close(): why. */
+  let exited: string | undefined;
+  const harness: Harness = {
     config,
     env,
     drop,
@@ -103,13 +162,40 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
         // Its warnings and errors (LOG_LEVEL=warn) show in the benchmark's output.
         stdio: ['ignore', 'inherit', 'inherit'],
       });
+      child.once('exit', (code, signal) => {
+        if (closing) return;
+        exited = `the ingestor exited (${signal ?? `code ${code}`}) before the benchmark finished; its output above says why`;
+        console.error(exited);
+        // Nothing more can be measured: stop now rather than wait out the progress timeouts.
+        process.exitCode = 1;
+        void harness.close().finally(() => process.exit(1));
+      });
       return child;
+    },
+    async waitForIngestor(ready, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (exited) throw new Error(exited);
+        if (await ready()) return;
+        if (Date.now() > deadline) throw new Error(`the ingestor was not ready after ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async cpu() {
+      const own = process.cpuUsage();
+      return {
+        ingestorMs: child?.pid ? await processCpuMs(child.pid) : 0,
+        postgresMs: postmaster ? await postgresCpuMs(postmaster) : 0,
+        benchMs: (own.user + own.system) / 1000,
+      };
     },
     async peakRss() {
       const status = await readFile(`/proc/${child!.pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
     },
     async close() {
+      if (closing) return;
+      closing = true;
       if (child && child.exitCode === null) {
         child.kill('SIGTERM');
         await once(child, 'exit');
@@ -122,6 +208,7 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
       await teardown();
     },
   };
+  return harness;
 }
 
 /** The p-th percentile (0–100) of unsorted values, nearest rank. */

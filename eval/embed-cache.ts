@@ -46,6 +46,11 @@ export class EmbeddingCache {
   constructor(
     private readonly upstream: string,
     private readonly dir: string,
+    /**
+     * `--model-context N`: /api/show answers claim the model reads N tokens, so the ingestor
+     * sizes chunks for N (an ablation: chunks larger than the model reads, their tails cut).
+     */
+    private readonly claimContext?: number,
   ) {}
 
   get url(): string {
@@ -169,7 +174,19 @@ export class EmbeddingCache {
       headers: { 'content-type': 'application/json' },
       ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: raw }),
     });
+    let body = Buffer.from(await r.arrayBuffer());
+    if (this.claimContext && req.url === '/api/show' && r.ok) {
+      const shown = JSON.parse(body.toString('utf8')) as {
+        model_info?: Record<string, unknown>;
+        parameters?: string;
+      };
+      for (const key of Object.keys(shown.model_info ?? {}))
+        if (key.endsWith('.context_length')) shown.model_info![key] = this.claimContext;
+      if (shown.parameters)
+        shown.parameters = shown.parameters.replace(/num_ctx\s+\d+/, `num_ctx ${this.claimContext}`);
+      body = Buffer.from(JSON.stringify(shown));
+    }
     res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
-    res.end(Buffer.from(await r.arrayBuffer()));
+    res.end(body);
   }
 }

@@ -47,6 +47,8 @@ export interface EvalSettings {
   queryPrefix: string;
   chunkTokens?: number;
   chunkOverlap?: number;
+  /** Ablation: the embedder claims this context length (through the cache proxy; see embed-cache.ts). */
+  claimContext?: number;
   /** A real Qdrant; without it, the in-process stand-in. */
   qdrantUrl?: string;
   qdrantApiKey?: string;
@@ -83,6 +85,8 @@ export interface EvalReport {
   settings: Record<string, unknown>;
   ingestSeconds: number;
   querySeconds: number;
+  /** Mean ms per retrieval call by step (embed, search, check, window), and the calls made. */
+  retrieveMs?: Record<string, number>;
   /** Passages the embedder cut (only known for the in-process embedder). */
   truncatedPassages?: number;
   embeddedPassages?: number;
@@ -120,7 +124,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     }
     let cache: EmbeddingCache | undefined;
     if (settings.cacheDir) {
-      cache = await new EmbeddingCache(embedderUrl, settings.cacheDir).start();
+      cache = await new EmbeddingCache(embedderUrl, settings.cacheDir, settings.claimContext).start();
       cleanups.push(() => cache!.close());
       embedderUrl = cache.url;
     }
@@ -225,8 +229,14 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       return v;
     };
     const stem = (filename: string) => filename.replace(/\.[^.]+$/, '');
+    // Mean time per retrieval step over every call (windowMs: the passage windows' extra fetch).
+    const spent = { calls: 0, embedMs: 0, searchMs: 0, checkMs: 0, windowMs: 0 };
     const retrieve = (input: Omit<RetrieveInput, 'identity'>) =>
-      app.rag.retrieve({ identity, ...input }).then((r) => r.passages);
+      app.rag.retrieve({ identity, ...input }).then((r) => {
+        spent.calls++;
+        for (const k of ['embedMs', 'searchMs', 'checkMs', 'windowMs'] as const) spent[k] += r.timings[k];
+        return r.passages;
+      });
 
     const t1 = performance.now();
     const perMode: Record<
@@ -329,11 +339,15 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
         queryPrefix: config.EMBED_QUERY_PREFIX,
         chunkTokens: ingestor.deps.chunkTokens ?? config.CHUNK_TOKENS ?? null,
         chunkOverlap: config.CHUNK_OVERLAP,
+        ...(settings.claimContext ? { claimedModelContext: settings.claimContext } : {}),
         pipeline: { id: pipeline.id, topK, minScore },
         ...(light ? { light: true } : {}),
       },
       ingestSeconds,
       querySeconds,
+      retrieveMs: Object.fromEntries(
+        Object.entries(spent).map(([k, v]) => [k, k === 'calls' ? v : v / Math.max(1, spent.calls)]),
+      ),
       ...(onnx
         ? { truncatedPassages: onnx.counters.truncatedInputs, embeddedPassages: onnx.counters.embedInputs }
         : {}),

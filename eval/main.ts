@@ -19,6 +19,8 @@
  *   --tuning N                   how many train claims (first N; 400)
  *   --light                      /search, chat and per-passage search only (no limit-100 modes, no ablation)
  *   --dump FILE                  write the index's points and the query vectors (test + tuning) and stop (dump.ts)
+ *   --model-context N            ablation: the embedder claims N tokens of context, so chunks are sized
+ *                                for N whatever the model reads (needs the cache; the model cuts the tails)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -55,6 +57,7 @@ const { values } = parseArgs({
     tuning: { type: 'string', default: '400' },
     light: { type: 'boolean', default: false },
     dump: { type: 'string' },
+    'model-context': { type: 'string' },
   },
 });
 
@@ -107,6 +110,7 @@ try {
     queryPrefix: values['query-prefix'],
     ...(values['chunk-tokens'] ? { chunkTokens: Number(values['chunk-tokens']) } : {}),
     ...(values['chunk-overlap'] ? { chunkOverlap: Number(values['chunk-overlap']) } : {}),
+    ...(values['model-context'] ? { claimContext: Number(values['model-context']) } : {}),
     env: {
       DATABASE_URL: dbUrl.toString(),
       S3_ENDPOINT: provided.s3Endpoint!,

@@ -14,6 +14,14 @@ export function formatReport(r: EvalReport): string {
         : '') +
       (r.cache ? `; embedding cache ${r.cache.hits} hits, ${r.cache.misses} embedded` : ''),
     `settings ${JSON.stringify(r.settings)}`,
+    ...(r.retrieveMs
+      ? [
+          `retrieval, mean ms per call (${r.retrieveMs.calls} calls): ` +
+            ['embedMs', 'searchMs', 'checkMs', 'windowMs']
+              .map((k) => `${k.replace('Ms', '')} ${(r.retrieveMs![k] ?? 0).toFixed(1)}`)
+              .join(', '),
+        ]
+      : []),
     '',
     'mode                     nDCG@10  R@10   R@100  MRR@10',
   ];

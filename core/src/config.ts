@@ -113,6 +113,18 @@ const schema = z
      * a list; `passage` fuses passage ranks everywhere.
      */
     HYBRID_RANK_BY: z.enum(['passage', 'document']).default('passage'),
+    /**
+     * Passage windows: a hit returns the text of its section around its chunk — neighbouring
+     * chunks of the same document joined without their overlap — up to this many tokens
+     * (estimated like the chat context, about 3 characters a token). What is embedded stays the
+     * small chunk fitted to the model. 0: a passage is its chunk alone.
+     */
+    PASSAGE_WINDOW_TOKENS: z.coerce.number().int().min(0).max(8000).default(0),
+    /**
+     * /search (grouped by document) ranks a document by its best passage plus this weight times
+     * its second, its square times its third, … (fused scores). 0: the best passage alone.
+     */
+    DOCUMENT_SCORE_NEXT_WEIGHT: z.coerce.number().min(0).max(1).default(0),
 
     // Embeddings and chat (Ollama)
     OLLAMA_URL: z.url().default('http://ollama:11434'),
@@ -149,8 +161,8 @@ const schema = z
     // Ingestor
     DROP_DIR: z.string().min(1).default('./drop'),
     DROP_POLLING: bool.default(false),
-    /** Drop-folder changes recorded at once (at most half of DATABASE_POOL_MAX is used). */
-    DROP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** Drop-folder changes recorded at once (never more than DATABASE_POOL_MAX). */
+    DROP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
     /** Distinct drop-folder paths kept while Postgres is down or busy; beyond it a reconcile pass runs. */
     DROP_QUEUE_MAX: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
     /** The ingestor's liveness endpoint (GET /health on 127.0.0.1); 0 = any free port (tests). */

@@ -48,6 +48,14 @@ export interface NewDoc {
   /** Write these principals to Qdrant instead of the ones the access implies (a stale payload). */
   stalePrincipals?: string[];
   pages?: (number | null)[];
+  /** Each chunk's heading (default "Part <n>": every chunk a section of its own). */
+  headings?: (string | null)[];
+  /** [offset, page] breaks of each chunk (multi-page chunks). */
+  pageBreaks?: ([number, number][] | undefined)[];
+  /** The indexed version (default 1). */
+  version?: number;
+  /** Index only these chunk indexes (a gap: neighbours gone). */
+  only?: number[];
 }
 
 export async function startRag(overrides: Record<string, string> = {}): Promise<RagEnv> {
@@ -96,17 +104,23 @@ export async function startRag(overrides: Record<string, string> = {}): Promise<
       status: doc.status ?? 'indexed',
       chunk_count: doc.chunks.length,
     });
-    await index.upsertChunks(
-      id,
-      1,
-      doc.chunks.map((text, i) => ({
+    const chunks = doc.chunks.map((text, i) => {
+      const breaks = doc.pageBreaks?.[i];
+      const last = breaks?.at(-1)?.[1];
+      return {
         index: i,
         text,
         page: doc.pages?.[i] ?? i + 1,
-        heading: `Part ${i + 1}`,
+        ...(breaks && last !== undefined ? { pageBreaks: breaks, pageEnd: last } : {}),
+        heading: doc.headings ? doc.headings[i]! : `Part ${i + 1}`,
         dense: lexicalEmbedding(text, DIM),
         sparse: encodeDocument(text),
-      })),
+      };
+    });
+    await index.upsertChunks(
+      id,
+      doc.version ?? 1,
+      doc.only ? chunks.filter((c) => doc.only!.includes(c.index)) : chunks,
       {
         filename: doc.filename,
         principals: doc.stalePrincipals ?? documentPrincipals(doc.ownerId, access),

@@ -36,6 +36,15 @@ export interface ChunkPoint {
   sparse: SparseVector;
 }
 
+/** One document version's points, as a write of several documents carries them. */
+export interface DocumentPoints {
+  documentId: string;
+  /** The version the points are written under. */
+  version: number;
+  chunks: ChunkPoint[];
+  base: ChunkPayloadBase;
+}
+
 export interface ChunkPayloadBase {
   filename: string;
   /** `org`, `user:<id>`, `group:<name>`: who may read the document. */
@@ -76,6 +85,14 @@ export interface HybridSearchInput {
   byDocument?: boolean;
 }
 
+/** Chunks `from`..`to` (chunk_index, inclusive) of one version of one document. */
+export interface ChunkRange {
+  documentId: string;
+  version: number;
+  from: number;
+  to: number;
+}
+
 export interface SearchHit {
   id: string;
   /** Fused score (HYBRID_FUSION): Σ weight/(rank + RRF_K), or α · scaled cosine + (1 − α) · scaled BM25. */
@@ -98,11 +115,22 @@ export interface VectorIndex {
     chunks: ChunkPoint[],
     base: ChunkPayloadBase,
   ): Promise<string[]>;
+  /**
+   * upsertChunks for several documents at once: their points in shared requests (`wait: true`),
+   * then each one's replaced points dropped in one request. Resolves (ids per document, in order)
+   * only when all are durable; on an error none of them may be taken as written.
+   */
+  upsertDocuments(writes: DocumentPoints[]): Promise<string[][]>;
   deleteDocument(documentId: string): Promise<void>;
   /** Rewrite who may read a document, without re-embedding. */
   setPrincipals(documentId: string, principals: string[]): Promise<void>;
   countDocumentPoints(documentId: string): Promise<number>;
   hybridSearch(input: HybridSearchInput): Promise<SearchHit[]>;
+  /**
+   * The payloads of the chunks in these ranges that the principals may read (passage windows:
+   * the text around a hit). Chunks that are gone are simply missing; order is not guaranteed.
+   */
+  chunksInRanges(principals: string[], ranges: ChunkRange[]): Promise<ChunkPayload[]>;
 }
 
 /**

@@ -20,6 +20,11 @@ export interface Passage {
   heading: string | null;
   /** Grouped by document (/search): the document's other matching passages, best first. */
   also?: Passage[];
+  /**
+   * A passage widened to its window (window.ts): the hit's own chunk, which the chat context
+   * falls back to when the window does not fit its budget. Not part of any response.
+   */
+  narrow?: Pick<Passage, 'text' | 'page' | 'pageEnd' | 'pageBreaks'>;
 }
 
 export interface NumberedPassage extends Passage {
@@ -62,11 +67,13 @@ export function formatPassage(p: NumberedPassage): string {
 export function selectPassages(ranked: Passage[], maxTokens: number): NumberedPassage[] {
   const chosen: Passage[] = [];
   let used = 0;
-  for (const p of ranked) {
-    const cost = estimateTokens(formatPassage({ ...p, n: ranked.length })) + 1;
-    if (used + cost <= maxTokens) {
+  const cost = (p: Passage) => estimateTokens(formatPassage({ ...p, n: ranked.length })) + 1;
+  for (const wide of ranked) {
+    // A window that does not fit may still fit as the chunk it grew from.
+    const p = used + cost(wide) > maxTokens && wide.narrow ? { ...wide, ...wide.narrow } : wide;
+    if (used + cost(p) <= maxTokens) {
       chosen.push(p);
-      used += cost;
+      used += cost(p);
     } else if (chosen.length === 0) {
       const room = Math.max(0, (maxTokens - estimateTokens(label(p)) - 4) * 3);
       if (room > 0) {

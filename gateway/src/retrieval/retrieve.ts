@@ -8,6 +8,7 @@ import {
   type VectorIndex,
 } from '@rattgllm/core';
 import type { Passage } from './context.js';
+import { widenPassages, windowRanges } from './window.js';
 
 /**
  * Who retrieval reads for. `principal` drives the Postgres re-check (`whereReadable`),
@@ -54,8 +55,11 @@ export const SPARSE_FLOOR_RANK = 3;
 
 export interface RetrieveResult {
   passages: Passage[];
-  /** Time spent embedding the query, searching Qdrant, and re-checking in Postgres (ms). */
-  timings: { embedMs: number; searchMs: number; checkMs: number };
+  /**
+   * Time spent embedding the query, searching Qdrant, re-checking in Postgres, and fetching the
+   * passages' neighbours (windowMs, 0 without windows) (ms).
+   */
+  timings: { embedMs: number; searchMs: number; checkMs: number; windowMs: number };
   /** Hits Qdrant returned that Postgres refused (stale payload, deleted, access changed). */
   dropped: number;
 }
@@ -65,7 +69,7 @@ export type Retrieve = (input: RetrieveInput) => Promise<RetrieveResult>;
 /** An index generation's query embedder and collection: one model's vectors on both sides. */
 export interface SearchTarget {
   embedder: Pick<Embedder, 'embedQuery'>;
-  vectorIndex: Pick<VectorIndex, 'hybridSearch'>;
+  vectorIndex: Pick<VectorIndex, 'hybridSearch' | 'chunksInRanges'>;
 }
 
 export interface RetrieveDeps {
@@ -86,6 +90,16 @@ export interface RetrieveDeps {
     ids: readonly string[],
     tags?: readonly string[],
   ): { id: string; filename: string }[] | undefined;
+  /**
+   * PASSAGE_WINDOW_TOKENS: each passage widened to the text around its chunk up to this many
+   * (estimated) tokens (window.ts); 0 or unset: the chunk alone.
+   */
+  windowTokens?: number;
+  /**
+   * DOCUMENT_SCORE_NEXT_WEIGHT: grouped by document, a document scores its best passage plus
+   * w × its second, w² × its third, … (rankDocuments); 0 or unset: its best passage alone.
+   */
+  documentNextWeight?: number;
   log: FastifyBaseLogger;
 }
 
@@ -94,10 +108,12 @@ export function createRetrieve({
   withGeneration,
   readableAmong,
   readableCached,
+  windowTokens = 0,
+  documentNextWeight = 0,
   log,
 }: RetrieveDeps): Retrieve {
   return async function retrieve(input: RetrieveInput): Promise<RetrieveResult> {
-    const timings = { embedMs: 0, searchMs: 0, checkMs: 0 };
+    const timings = { embedMs: 0, searchMs: 0, checkMs: 0, windowMs: 0 };
     const { identity } = input;
     if (identity.principals.length === 0 || input.limit < 1) return { passages: [], timings, dropped: 0 };
     // Over-fetch: the re-check and the score floor may drop some hits, and grouping by document
@@ -140,8 +156,9 @@ export function createRetrieve({
     timings.checkMs = performance.now() - t;
     const readable = new Map(rows.map((r) => [r.id, r]));
     const floor = input.minScore ?? 0;
-    const passages: Passage[] = [];
+    let passages: Passage[] = [];
     const byDoc = new Map<string, Passage>();
+    const versions = new WeakMap<Passage, number>();
     let dropped = 0;
     for (const h of hits) {
       const doc = readable.get(h.payload.document_id);
@@ -165,16 +182,40 @@ export function createRetrieve({
         pageBreaks: h.payload.page_breaks ?? null,
         heading: h.payload.heading ?? null,
       };
+      versions.set(passage, h.payload.version);
       if (byDocument) {
         const best = byDoc.get(doc.id);
         if (best) {
           (best.also ??= []).push(passage);
           continue;
         }
-        if (passages.length >= input.limit) continue;
+        // Ranked by several passages, a document found later may still pass one found earlier.
+        if (passages.length >= input.limit && !(documentNextWeight > 0)) continue;
         byDoc.set(doc.id, passage);
       } else if (passages.length >= input.limit) break;
       passages.push(passage);
+    }
+    if (byDocument && documentNextWeight > 0)
+      passages = rankDocuments(passages, documentNextWeight).slice(0, input.limit);
+    if (windowTokens > 0 && passages.length > 0) {
+      // Only around hits Postgres confirmed, and the index filter names the same document,
+      // version and principals: a window never holds text the asker may not read.
+      const tw = performance.now();
+      const versionOf = (p: Passage) => versions.get(p);
+      const all = byDocument ? passages.flatMap((p) => [p, ...(p.also ?? [])]) : passages;
+      const ranges = windowRanges(all, versionOf, windowTokens);
+      const chunks = ranges.length
+        ? await withGeneration(input.collection, ({ vectorIndex }) =>
+            vectorIndex.chunksInRanges(identity.principals, ranges),
+          )
+        : [];
+      passages = byDocument
+        ? passages.map((p) => {
+            const [best, ...also] = widenPassages([p, ...(p.also ?? [])], chunks, versionOf, windowTokens);
+            return p.also ? { ...best!, also } : best!;
+          })
+        : widenPassages(passages, chunks, versionOf, windowTokens);
+      timings.windowMs = performance.now() - tw;
     }
     if (dropped > 0)
       log.warn(
@@ -183,4 +224,25 @@ export function createRetrieve({
       );
     return { passages, timings, dropped };
   };
+}
+
+/**
+ * Documents (best passage first, the others in `also`, each list in fused order) ordered by
+ * best + w·second + w²·third + …: a long paper that matches in several places passes one that
+ * matches once. Ties keep the order by best passage (a stable sort).
+ */
+export function rankDocuments(documents: readonly Passage[], w: number): Passage[] {
+  const score = (p: Passage) => {
+    let sum = p.score;
+    let f = w;
+    for (const a of p.also ?? []) {
+      sum += f * a.score;
+      f *= w;
+    }
+    return sum;
+  };
+  return documents
+    .map((p, i) => ({ p, i, s: score(p) }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .map((x) => x.p);
 }

@@ -3,6 +3,7 @@
  * next finer unit — line, sentence, word, characters — and the overlap is taken from the end of
  * the chunk just emitted.
  */
+import { sentences, SentencesFromEnd } from './chunk-sentences.js';
 import { countTokens } from './tokens.js';
 
 export interface Piece {
@@ -13,13 +14,17 @@ export interface Piece {
   page: number | undefined;
 }
 
-const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
+/** Where split pieces go: the chunk being filled, and how much room it has left. */
+export interface PieceSink {
+  add(piece: Piece): void;
+  room(): number;
+}
 
 /** Levels below a paragraph: lines, sentences, words, then characters. */
 const LEVEL_SEPARATORS = ['\n', ' ', ' '] as const;
 
 /**
- * Hands `text` to `add` as one piece if it fits `limit`, else split at the next finer level. Units
+ * Hands `text` to the sink as one piece if it fits `limit`, else split at the next finer level. Units
  * of one level are re-packed up to the limit before going deeper, so a long paragraph becomes a
  * few pieces of several sentences, not hundreds of one-sentence pieces.
  */
@@ -29,21 +34,22 @@ export function splitToFit(
   sep: string,
   page: number | undefined,
   level: number,
-  add: (p: Piece) => void,
-  room: () => number = () => limit,
+  sink: PieceSink,
+  // The count of `text` when the caller has it already (a unit split further).
+  known?: number,
 ): void {
-  const tokens = countTokens(text);
+  const tokens = known ?? countTokens(text);
   if (tokens <= limit) {
-    add({ text, tokens, sep, page });
+    sink.add({ text, tokens, sep, page });
     return;
   }
   if (level >= LEVEL_SEPARATORS.length) {
-    splitChars(text, limit, sep, page, add);
+    splitChars(text, limit, sep, page, sink);
     return;
   }
   const units = splitLevel(text, level);
   if (units.length <= 1) {
-    splitToFit(text, limit, sep, page, level + 1, add, room);
+    splitToFit(text, limit, sep, page, level + 1, sink, tokens);
     return;
   }
   const joiner = LEVEL_SEPARATORS[level]!;
@@ -51,12 +57,12 @@ export function splitToFit(
   let bufferTokens = 0;
   let first = true;
   // The first piece fills what is left of the current chunk (when that is worth filling).
-  const left = room();
+  const left = sink.room();
   let cap = left >= limit / 8 ? Math.min(limit, left) : limit;
   const flush = (): void => {
     cap = limit;
     if (buffer.length === 0) return;
-    add({ text: buffer.join(joiner), tokens: bufferTokens, sep: first ? sep : joiner, page });
+    sink.add({ text: buffer.join(joiner), tokens: bufferTokens, sep: first ? sep : joiner, page });
     first = false;
     buffer = [];
     bufferTokens = 0;
@@ -65,7 +71,7 @@ export function splitToFit(
     const unitTokens = countTokens(unit);
     if (unitTokens > limit) {
       flush();
-      splitToFit(unit, limit, first ? sep : joiner, page, level + 1, add, room);
+      splitToFit(unit, limit, first ? sep : joiner, page, level + 1, sink, unitTokens);
       first = false;
       continue;
     }
@@ -92,22 +98,13 @@ function nonEmpty(parts: string[]): string[] {
   return out;
 }
 
-function sentences(text: string): string[] {
-  const out: string[] = [];
-  for (const s of sentenceSegmenter.segment(text)) {
-    const t = s.segment.trim();
-    if (t.length > 0) out.push(t);
-  }
-  return out;
-}
-
 /** Last resort for a "word" over the limit (base64, a minified line): cut by characters. */
 function splitChars(
   text: string,
   limit: number,
   sep: string,
   page: number | undefined,
-  add: (p: Piece) => void,
+  sink: PieceSink,
 ): void {
   // A token is rarely under 1 UTF-16 unit; start at `limit` units and halve until it fits.
   let start = 0;
@@ -126,7 +123,7 @@ function splitChars(
       piece = text.slice(start, end);
       tokens = countTokens(piece);
     }
-    add({ text: piece, tokens, sep: first ? sep : '', page });
+    sink.add({ text: piece, tokens, sep: first ? sep : '', page });
     first = false;
     start = end;
   }
@@ -169,18 +166,14 @@ function tailOf(piece: Piece, room: number): Piece | undefined {
 
 /**
  * `takeFromEnd(sentences(text), room)`, reading sentences backwards from the end only as far as
- * the room goes (`Segments.containing` gives the same boundaries as a scan from the start), so a
- * long piece is not segmented whole at every chunk boundary.
+ * the room goes, so a long piece is not cut into sentences whole at every chunk boundary.
  */
 function lastSentences(text: string, room: number): { text: string; tokens: number } | undefined {
-  const segments = sentenceSegmenter.segment(text);
+  const backwards = new SentencesFromEnd(text);
   const taken: string[] = [];
   let tokens = 0;
-  let pos = text.length - 1;
-  while (pos >= 0) {
-    const segment = segments.containing(pos)!;
-    pos = segment.index - 1;
-    const unit = segment.segment.trim();
+  for (let sentence = backwards.previous(); sentence !== undefined; sentence = backwards.previous()) {
+    const unit = sentence.trim();
     if (unit.length === 0) continue;
     const cost = countTokens(unit) + (taken.length > 0 ? 1 : 0);
     if (tokens + cost > room) {

@@ -1,0 +1,222 @@
+/**
+ * Passage windows ("small-to-big"): the embedded unit stays a small chunk fitted to the embedding
+ * model, but the passage a hit returns is the text of its section around it — the hit's chunk
+ * and its neighbours of the same document version and heading, joined in order without the
+ * chunker's overlap, up to a token budget (PASSAGE_WINDOW_TOKENS, counted like the chat context:
+ * `estimateTokens`). Hits of one document whose chunk already lies in an earlier (better) hit's
+ * window are folded into it, so windows never repeat text. Pure functions; retrieve.ts fetches
+ * the neighbours (VectorIndex.chunksInRanges) and applies them.
+ */
+import type { ChunkPayload, ChunkRange } from '@rattgllm/core';
+import { estimateTokens, type Passage } from './context.js';
+
+/** Neighbours fetched per side at most, whatever the budget (a bounded scroll). */
+export const MAX_WINDOW_RADIUS = 8;
+
+type PageInfo = Pick<ChunkPayload, 'text' | 'page' | 'page_end' | 'page_breaks'>;
+
+/** How many chunks each side of a hit may fit in the budget: the budget over the hit's own size. */
+export function windowRadius(hitText: string, budgetTokens: number): number {
+  const own = Math.max(1, estimateTokens(hitText));
+  return Math.max(0, Math.min(MAX_WINDOW_RADIUS, Math.ceil((budgetTokens - own) / (own * 0.5))));
+}
+
+/** The chunk ranges to fetch around each passage (and its `also` passages). */
+export function windowRanges(
+  passages: readonly Passage[],
+  versionOf: (p: Passage) => number | undefined,
+  budgetTokens: number,
+): ChunkRange[] {
+  const out: ChunkRange[] = [];
+  for (const p of passages) {
+    const version = versionOf(p);
+    const r = windowRadius(p.text, budgetTokens);
+    if (version === undefined || r === 0) continue;
+    out.push({
+      documentId: p.documentId,
+      version,
+      from: Math.max(0, p.chunkIndex - r),
+      to: p.chunkIndex + r,
+    });
+  }
+  return out;
+}
+
+const isSpace = (c: string | undefined) => c === undefined || /\s/.test(c);
+
+/**
+ * Where `next`'s new text begins after `prev`: the longest prefix of `next` that is also a
+ * suffix of `prev` and falls on whitespace at both ends (the chunker's overlap is whole units,
+ * sentences or words), found with the KMP border chain in linear time. 0: no overlap.
+ */
+export function overlapLength(prev: string, next: string): number {
+  const s = `${next}\u0000${prev}`;
+  const pi = new Int32Array(s.length);
+  for (let i = 1; i < s.length; i++) {
+    let k = pi[i - 1]!;
+    while (k > 0 && s[i] !== s[k]) k = pi[k - 1]!;
+    if (s[i] === s[k]) k++;
+    pi[i] = k;
+  }
+  for (let k = pi[s.length - 1]!; k > 0; k = pi[k - 1]!) {
+    if (isSpace(next[k]) && isSpace(prev[prev.length - k - 1])) return k;
+  }
+  return 0;
+}
+
+/** Offset in `next` where its text not already in `prev` begins (a repeated header line skipped too). */
+function seam(prev: string, next: string): number {
+  const k = overlapLength(prev, next);
+  if (k > 0) return k;
+  // A section header (a CSV's column row) opens every chunk of its section: skip it, then the overlap.
+  const nl = next.indexOf('\n');
+  if (nl > 0 && prev.startsWith(next.slice(0, nl + 1))) {
+    const rest = next.slice(nl + 1);
+    return nl + 1 + overlapLength(prev, rest);
+  }
+  return 0;
+}
+
+function pageAt(c: PageInfo, pos: number): number | null {
+  let page = c.page;
+  for (const [off, p] of c.page_breaks ?? []) if (off <= pos) page = p;
+  return page;
+}
+
+/**
+ * Chunks in document order joined into one text, with its first and last page and page breaks.
+ * `before` / `after`: the chunks around that another passage already shows — their overlap with
+ * this text is left out, so two passages never repeat each other's words.
+ */
+export function joinChunks(
+  chunks: readonly PageInfo[],
+  edges: { before?: PageInfo | undefined; after?: PageInfo | undefined } = {},
+): {
+  text: string;
+  page: number | null;
+  pageEnd: number | null;
+  pageBreaks: [number, number][] | null;
+} {
+  const first = chunks[0]!;
+  const parts = [first.text];
+  let length = first.text.length;
+  const breaks: [number, number][] = [...(first.page_breaks ?? [])];
+  let last = pageAt(first, first.text.length);
+  for (let i = 1; i < chunks.length; i++) {
+    const prev = chunks[i - 1]!;
+    const c = chunks[i]!;
+    const start = seam(prev.text, c.text);
+    let offset = length;
+    if (start === 0) {
+      parts.push('\n\n');
+      offset += 2;
+    }
+    // A new page where the new text begins, then the chunk's own later breaks.
+    const add = (at: number, page: number | null) => {
+      if (page === null || page === last) return;
+      breaks.push([at, page]);
+      last = page;
+    };
+    add(offset, pageAt(c, start));
+    for (const [off, page] of c.page_breaks ?? []) if (off > start) add(offset + off - start, page);
+    const piece = c.text.slice(start);
+    parts.push(piece);
+    length = offset + piece.length;
+  }
+  let text = parts.join('');
+  // The edges: what the neighbouring passages already hold is cut off both ends.
+  let from = edges.before ? seam(edges.before.text, first.text) : 0;
+  let end = text.length - (edges.after ? overlapLength(chunks.at(-1)!.text, edges.after.text) : 0);
+  // The separator at a cut belongs to neither side.
+  if (end < text.length) while (end > from && isSpace(text[end - 1])) end--;
+  if (from > 0) while (from < end && isSpace(text[from])) from++;
+  text = text.slice(from, end);
+  let page = first.page;
+  for (const [off, p] of breaks) if (off <= from) page = p;
+  const kept = breaks
+    .map(([off, p]): [number, number] => [off - from, p])
+    .filter(([off]) => off > 0 && off < text.length);
+  const max = kept.reduce((m, [, p]) => Math.max(m, p), page ?? -Infinity);
+  return {
+    text,
+    page,
+    pageEnd: page !== null && max > page ? max : null,
+    pageBreaks: kept.length ? kept : null,
+  };
+}
+
+/**
+ * Each passage widened to its window, in the given (rank) order; a passage whose chunk is inside
+ * a better passage's window of the same document is left out (its text is there). `chunks` may
+ * hold anything the index returned: only chunks of the passage's own document and version, and
+ * of its heading, are ever joined to it.
+ */
+export function widenPassages(
+  ranked: readonly Passage[],
+  chunks: readonly ChunkPayload[],
+  versionOf: (p: Passage) => number | undefined,
+  budgetTokens: number,
+): Passage[] {
+  const byKey = new Map<string, ChunkPayload>();
+  const key = (documentId: string, version: number, index: number) => `${documentId}:${version}:${index}`;
+  for (const c of chunks) byKey.set(key(c.document_id, c.version, c.chunk_index), c);
+  const claimed = new Map<string, Set<number>>();
+  const out: Passage[] = [];
+  for (const p of ranked) {
+    const version = versionOf(p);
+    const taken = claimed.get(p.documentId) ?? new Set<number>();
+    claimed.set(p.documentId, taken);
+    if (taken.has(p.chunkIndex)) continue;
+    const own: PageInfo = {
+      text: p.text,
+      page: p.page,
+      ...(p.pageEnd != null ? { page_end: p.pageEnd } : {}),
+      ...(p.pageBreaks ? { page_breaks: p.pageBreaks } : {}),
+    };
+    const neighbour = (index: number): PageInfo | undefined => {
+      if (version === undefined || taken.has(index)) return undefined;
+      const c = byKey.get(key(p.documentId, version, index));
+      return c && (c.heading ?? '') === (p.heading ?? '') ? c : undefined;
+    };
+    const window: PageInfo[] = [own];
+    let lo = p.chunkIndex;
+    let hi = p.chunkIndex;
+    let open = { next: true, prev: true };
+    // Grow one chunk at a time, following text first, then the one before, while it fits.
+    for (
+      let side: 'next' | 'prev' = 'next';
+      open.next || open.prev;
+      side = side === 'next' ? 'prev' : 'next'
+    ) {
+      if (!open[side]) continue;
+      const index = side === 'next' ? hi + 1 : lo - 1;
+      const c = neighbour(index);
+      const tried = c ? (side === 'next' ? [...window, c] : [c, ...window]) : undefined;
+      if (!tried || estimateTokens(joinChunks(tried).text) > budgetTokens) {
+        open = { ...open, [side]: false };
+        continue;
+      }
+      window.splice(0, window.length, ...tried);
+      if (side === 'next') hi = index;
+      else lo = index;
+    }
+    // Chunks just outside that a better passage of this document shows: their overlap is theirs.
+    const before = taken.has(lo - 1) ? byKey.get(key(p.documentId, version ?? -1, lo - 1)) : undefined;
+    const after = taken.has(hi + 1) ? byKey.get(key(p.documentId, version ?? -1, hi + 1)) : undefined;
+    for (let i = lo; i <= hi; i++) taken.add(i);
+    if (window.length === 1 && !before && !after) {
+      out.push(p);
+      continue;
+    }
+    const joined = joinChunks(window, { before, after });
+    // Nothing of its own left (all of it shown by the passages around it): folded into them.
+    const narrow = {
+      text: p.text,
+      page: p.page,
+      pageEnd: p.pageEnd ?? null,
+      pageBreaks: p.pageBreaks ?? null,
+    };
+    if (joined.text.trim()) out.push({ ...p, ...joined, narrow });
+  }
+  return out;
+}
