@@ -95,17 +95,16 @@ const schema = z
      */
     INDEX_AUTO_SWITCH: bool.default(false),
     /**
-     * Hybrid search fuses the dense and the BM25 list by reciprocal rank: Σ weight / (rank + k).
-     * A small k trusts the first places of each list most (Qdrant's own default is 2).
+     * How hybrid search fuses the dense and the BM25 list. `convex` (default): α · cosine +
+     * (1 − α) · BM25, each scaled from its lower bound (−1, 0) to the list's best, so how far
+     * ahead a passage is counts, not only its place (Bruch et al. 2023, "TM2C2"); α chosen on
+     * SciFact's train claims (README, "Measuring retrieval"). `rrf`: reciprocal rank fusion,
+     * Σ weight / (rank + RRF_K) with the two weights below; a small k trusts the first places of
+     * each list most (Qdrant's own default is 2).
      */
+    HYBRID_FUSION: z.enum(['rrf', 'convex']).default('convex'),
+    HYBRID_CONVEX_ALPHA: z.coerce.number().min(0).max(1).default(0.875),
     RRF_K: z.coerce.number().min(0).max(1000).default(2),
-    /**
-     * `rrf`: reciprocal rank fusion (above, with the two weights below). `convex`:
-     * α · cosine + (1 − α) · BM25, each scaled from its lower bound (−1, 0) to the list's best, so
-     * how far ahead a passage is counts, not only its place (Bruch et al. 2023, "TM2C2").
-     */
-    HYBRID_FUSION: z.enum(['rrf', 'convex']).default('rrf'),
-    HYBRID_CONVEX_ALPHA: z.coerce.number().min(0).max(1).default(0.8),
     HYBRID_DENSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
     HYBRID_SPARSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
     /**

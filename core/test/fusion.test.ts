@@ -45,6 +45,8 @@ const search = (env: Record<string, string>, extra: object = {}) =>
     ...extra,
   });
 const ids = (hits: SearchHit[]) => hits.map((h) => h.id);
+// Rank fusion, set explicitly: the default is the convex combination.
+const RRF = { HYBRID_FUSION: 'rrf' };
 
 describe('hybrid fusion', () => {
   it('index the documents', async () => {
@@ -67,8 +69,10 @@ describe('hybrid fusion', () => {
   it('a weight of 0 leaves the other list: hybrid = dense alone, = BM25 alone', async () => {
     const dense = await search({}, { mode: 'dense' });
     const sparse = await search({}, { mode: 'sparse' });
-    expect(ids(await search({ HYBRID_SPARSE_WEIGHT: '0' }))).toEqual(ids(dense));
-    expect(ids(await search({ HYBRID_DENSE_WEIGHT: '0' })).slice(0, sparse.length)).toEqual(ids(sparse));
+    expect(ids(await search({ ...RRF, HYBRID_SPARSE_WEIGHT: '0' }))).toEqual(ids(dense));
+    expect(ids(await search({ ...RRF, HYBRID_DENSE_WEIGHT: '0' })).slice(0, sparse.length)).toEqual(
+      ids(sparse),
+    );
   });
 
   it('scores are Σ weight / (rank + k) over both lists', async () => {
@@ -79,6 +83,7 @@ describe('hybrid fusion', () => {
       [60, 1.5, 0.5],
     ] as const) {
       const hits = await search({
+        ...RRF,
         RRF_K: String(k),
         HYBRID_DENSE_WEIGHT: String(wd),
         HYBRID_SPARSE_WEIGHT: String(ws),
@@ -121,13 +126,11 @@ describe('hybrid fusion', () => {
       const of = [...m].filter(([id]) => docOf.get(id) === doc).map(([, v]) => v);
       return of.length ? Math.max(...of) : undefined;
     };
-    const grouped = await search(
-      { HYBRID_FUSION: 'convex', HYBRID_RANK_BY: 'document' },
-      { byDocument: true },
-    );
+    // The defaults: HYBRID_FUSION=convex, HYBRID_CONVEX_ALPHA=0.875.
+    const grouped = await search({ HYBRID_RANK_BY: 'document' }, { byDocument: true });
     for (const h of grouped) {
       const doc = h.payload.document_id;
-      expect(h.score).toBeCloseTo(0.8 * (best(d, doc) ?? dLast) + 0.2 * (best(s, doc) ?? 0), 12);
+      expect(h.score).toBeCloseTo(0.875 * (best(d, doc) ?? dLast) + 0.125 * (best(s, doc) ?? 0), 12);
     }
   });
 
@@ -137,7 +140,7 @@ describe('hybrid fusion', () => {
     const docOf = new Map([...dense, ...sparse].map((h) => [h.id, h.payload.document_id]));
     const dRanks = documentRanks(dense, docOf);
     const sRanks = documentRanks(sparse, docOf);
-    const hits = await search({ HYBRID_RANK_BY: 'document' }, { byDocument: true });
+    const hits = await search({ ...RRF, HYBRID_RANK_BY: 'document' }, { byDocument: true });
     for (const h of hits) {
       const d = dRanks.get(h.payload.document_id);
       const s = sRanks.get(h.payload.document_id);
@@ -152,7 +155,7 @@ describe('hybrid fusion', () => {
       byDoc.set(h.payload.document_id, (byDoc.get(h.payload.document_id) ?? new Set()).add(h.score));
     for (const scores of byDoc.values()) expect(scores.size).toBe(1);
     // Without the caller grouping, passages are fused as before.
-    expect(ids(await search({ HYBRID_RANK_BY: 'document' }))).toEqual(ids(await search({})));
+    expect(ids(await search({ ...RRF, HYBRID_RANK_BY: 'document' }))).toEqual(ids(await search(RRF)));
   });
 
   it('ranks: tied scores share a rank; documents rank by their best passage', () => {

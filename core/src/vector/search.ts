@@ -20,8 +20,8 @@ export interface Fusion {
 
 export function fusionOf(config: VectorIndexConfig): Fusion {
   return {
-    method: config.HYBRID_FUSION ?? 'rrf',
-    alpha: config.HYBRID_CONVEX_ALPHA ?? 0.8,
+    method: config.HYBRID_FUSION ?? 'convex',
+    alpha: config.HYBRID_CONVEX_ALPHA ?? 0.875,
     // Qdrant's own RRF constant when a request sets none.
     k: config.RRF_K ?? 2,
     denseWeight: config.HYBRID_DENSE_WEIGHT ?? 1,
@@ -31,8 +31,9 @@ export function fusionOf(config: VectorIndexConfig): Fusion {
 }
 
 /**
- * Dense and BM25 candidates fused with RRF, filtered by the asking user's principals (and
- * optionally documents and tags), with each hit's cosine score and BM25 rank when it has them.
+ * Dense and BM25 candidates fused (HYBRID_FUSION: convex or RRF), filtered by the asking user's
+ * principals (and optionally documents and tags), with each hit's cosine score and BM25 rank
+ * when it has them.
  */
 export async function hybridSearch(
   client: QdrantClient,

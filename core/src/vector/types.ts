@@ -79,7 +79,7 @@ export interface HybridSearchInput {
   tags?: string[];
   /** Candidates each of dense and sparse contribute to the fusion (default max(limit·4, 20)). */
   prefetchLimit?: number;
-  /** `dense` or `sparse`: that list alone (evaluation, diagnosis). Default: both, fused with RRF. */
+  /** `dense` or `sparse`: that list alone (evaluation, diagnosis). Default: both, fused (HYBRID_FUSION). */
   mode?: SearchMode;
   /** The caller groups hits by document: with HYBRID_RANK_BY=document, document ranks are fused. */
   byDocument?: boolean;
