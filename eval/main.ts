@@ -95,6 +95,14 @@ await admin.connect();
 await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
 const dbUrl = new URL(adminUrl);
 dbUrl.pathname = `/${dbName}`;
+const out = resolve(
+  values.out ??
+    `eval/reports/${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`,
+);
+const save = async (report: Awaited<ReturnType<typeof runEval>>) => {
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+};
 try {
   const report = await runEval(data, {
     ...(values['embedder-url'] ? { embedderUrl: values['embedder-url'] } : {}),
@@ -121,14 +129,14 @@ try {
     ...(sweep ? { sweep } : {}),
     light: values.light,
     ...(tuning ? { tuning } : {}),
+    onMainReport: async (main) => {
+      console.log(formatReport(main));
+      await save(main);
+      console.log(`report before the sweep: ${out}`);
+    },
   });
   console.log(formatReport(report));
-  const out = resolve(
-    values.out ??
-      `eval/reports/${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`,
-  );
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+  await save(report);
   console.log(`report: ${out}`);
 } finally {
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
