@@ -28,8 +28,17 @@ export interface Harness {
   env: Record<string, string>;
   drop: string;
   counters(): Promise<EmbedCounters>;
-  /** Start the built ingestor (ingestor/dist/main.js) with the image's heap cap. */
+  /**
+   * Start the built ingestor (ingestor/dist/main.js) with the image's heap cap. Should it exit
+   * before close() (it could not start: a taken port, a bad setting), the benchmark stops at
+   * once with its exit code instead of waiting for documents that never come.
+   */
   startIngestor(): ChildProcess;
+  /**
+   * Resolves once `ready()` holds (polled every 100 ms); rejects with a clear error when the
+   * ingestor exits first or `timeoutMs` passes.
+   */
+  waitForIngestor(ready: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
   /** The ingestor's peak resident set (VmHWM), bytes. */
   peakRss(): Promise<number>;
   close(): Promise<void>;
@@ -48,7 +57,14 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
   dbUrl.pathname = `/${dbName}`;
 
   const standins = new Worker(new URL('./standins-worker.ts', import.meta.url), {
-    workerData: { batchCostMs: cost.callMs, textCostMs: cost.textMs },
+    workerData: {
+      batchCostMs: cost.callMs,
+      textCostMs: cost.textMs,
+      // BENCH_STANDIN_KEEPALIVE_MS: how long the stand-ins keep idle connections (default 5 s).
+      ...(process.env.BENCH_STANDIN_KEEPALIVE_MS
+        ? { keepAliveMs: Number(process.env.BENCH_STANDIN_KEEPALIVE_MS) }
+        : {}),
+    },
     execArgv: ['--import', 'tsx', '--conditions=development'],
   });
   const [urls] = (await once(standins, 'message')) as [{ ollama: string; qdrant: string }];
@@ -71,6 +87,8 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
     QDRANT_URL: urls.qdrant,
     OLLAMA_URL: urls.ollama,
     DROP_DIR: drop,
+    // Any free port: a fixed one may be taken (another benchmark, a running ingestor).
+    INGESTOR_HEALTH_PORT: '0',
     // Tuning knobs may be set from the environment for experiments.
     ...Object.fromEntries(
       [
@@ -81,6 +99,8 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
         'CHUNK_TOKENS',
         'LOG_LEVEL',
         'DATABASE_POOL_MAX',
+        'INGESTOR_HEALTH_PORT',
+        'DROP_CONCURRENCY',
       ]
         .filter((k) => process.env[k])
         .map((k) => [k, process.env[k]!]),
@@ -88,7 +108,10 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
   };
   const config = parseConfig(env);
   let child: ChildProcess | undefined;
-  return {
+  let closing = false;
+  /** Set when the ingestor exited before close(): why. */
+  let exited: string | undefined;
+  const harness: Harness = {
     config,
     env,
     drop,
@@ -103,13 +126,32 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
         // Its warnings and errors (LOG_LEVEL=warn) show in the benchmark's output.
         stdio: ['ignore', 'inherit', 'inherit'],
       });
+      child.once('exit', (code, signal) => {
+        if (closing) return;
+        exited = `the ingestor exited (${signal ?? `code ${code}`}) before the benchmark finished; its output above says why`;
+        console.error(exited);
+        // Nothing more can be measured: stop now rather than wait out the progress timeouts.
+        process.exitCode = 1;
+        void harness.close().finally(() => process.exit(1));
+      });
       return child;
+    },
+    async waitForIngestor(ready, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (exited) throw new Error(exited);
+        if (await ready()) return;
+        if (Date.now() > deadline) throw new Error(`the ingestor was not ready after ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     async peakRss() {
       const status = await readFile(`/proc/${child!.pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
     },
     async close() {
+      if (closing) return;
+      closing = true;
       if (child && child.exitCode === null) {
         child.kill('SIGTERM');
         await once(child, 'exit');
@@ -122,6 +164,7 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
       await teardown();
     },
   };
+  return harness;
 }
 
 /** The p-th percentile (0–100) of unsorted values, nearest rank. */

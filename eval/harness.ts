@@ -16,6 +16,7 @@ import { startIngestor } from '../ingestor/src/main.js';
 import { QdrantStandin } from '../test/standins/qdrant.js';
 import { OnnxEmbedder } from '../test/standins/onnx-embedder.js';
 import { EmbeddingCache } from './embed-cache.js';
+import { dumpIndex } from './dump.js';
 import { adminIdentity, runSweep, type Variant, type VariantFigures } from './sweep.js';
 import { followUpPairs, scoreFollowUps, type FollowUpFigures } from './followups.js';
 import type { Dataset, EvalQuery } from './datasets.js';
@@ -63,6 +64,8 @@ export interface EvalSettings {
   light?: boolean;
   /** Called with the main figures before a sweep starts (so they are kept if it is cut short). */
   onMainReport?: (report: EvalReport) => Promise<void>;
+  /** Write the index and the query vectors (test and `tuning`) to this file and stop (dump.ts). */
+  dump?: string;
 }
 
 export interface ModeFigures {
@@ -193,6 +196,27 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     // ---- query through the gateway's retrieval
     const app = await buildApp(config);
     cleanups.push(() => app.close());
+    if (settings.dump) {
+      await dumpIndex(
+        settings.dump,
+        qdrantUrl,
+        env.QDRANT_COLLECTION!,
+        { test: data.queries, ...(settings.tuning ? { tuning: settings.tuning } : {}) },
+        (text) => app.rag.embedder.embedQuery(text),
+      );
+      log(`  dumped ${chunks} points and the query vectors to ${settings.dump}`);
+      const settingsOf = { model: config.EMBED_MODEL, dump: settings.dump };
+      return {
+        dataset: data.name,
+        documents: data.documents.length,
+        queries: 0,
+        chunks,
+        settings: settingsOf,
+        ingestSeconds,
+        querySeconds: 0,
+        modes: {},
+      };
+    }
     const identity = await adminIdentity(app);
     const pipeline = app.pipelines.get(settings.pipelineId ?? 'rattgllm');
     if (!pipeline) throw new Error(`no pipeline ${settings.pipelineId ?? 'rattgllm'} in PIPELINES_DIR`);

@@ -18,6 +18,7 @@
  *                                the train claims are run too, as the set to choose on
  *   --tuning N                   how many train claims (first N; 400)
  *   --light                      /search, chat and per-passage search only (no limit-100 modes, no ablation)
+ *   --dump FILE                  write the index's points and the query vectors (test + tuning) and stop (dump.ts)
  *   --model-context N            ablation: the embedder claims N tokens of context, so chunks are sized
  *                                for N whatever the model reads (needs the cache; the model cuts the tails)
  */
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     sweep: { type: 'string' },
     tuning: { type: 'string', default: '400' },
     light: { type: 'boolean', default: false },
+    dump: { type: 'string' },
     'model-context': { type: 'string' },
   },
 });
@@ -79,7 +81,7 @@ const sweep = values.sweep ? parseSweep(values.sweep) : undefined;
 // Tuning queries: SciFact's train claims whose cited abstracts are in this run's corpus.
 const kept = new Set(data.documents.map((d) => d.id));
 const tuning =
-  sweep && values.dataset === 'scifact' && values.split !== 'train'
+  (sweep || values.dump) && values.dataset === 'scifact' && values.split !== 'train'
     ? (await loadSciFact(dir, {}, 'train')).queries
         .filter((q) => q.relevant.every((r) => kept.has(r)))
         .slice(0, Number(values.tuning))
@@ -134,10 +136,13 @@ try {
       await save(main);
       console.log(`report before the sweep: ${out}`);
     },
+    ...(values.dump ? { dump: resolve(values.dump) } : {}),
   });
-  console.log(formatReport(report));
-  await save(report);
-  console.log(`report: ${out}`);
+  if (!values.dump) {
+    console.log(formatReport(report));
+    await save(report);
+    console.log(`report: ${out}`);
+  }
 } finally {
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
   await admin.end();

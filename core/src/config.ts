@@ -99,6 +99,13 @@ const schema = z
      * A small k trusts the first places of each list most (Qdrant's own default is 2).
      */
     RRF_K: z.coerce.number().min(0).max(1000).default(2),
+    /**
+     * `rrf`: reciprocal rank fusion (above, with the two weights below). `convex`:
+     * α · cosine + (1 − α) · BM25, each scaled from its lower bound (−1, 0) to the list's best, so
+     * how far ahead a passage is counts, not only its place (Bruch et al. 2023, "TM2C2").
+     */
+    HYBRID_FUSION: z.enum(['rrf', 'convex']).default('rrf'),
+    HYBRID_CONVEX_ALPHA: z.coerce.number().min(0).max(1).default(0.8),
     HYBRID_DENSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
     HYBRID_SPARSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
     /**
@@ -155,8 +162,8 @@ const schema = z
     // Ingestor
     DROP_DIR: z.string().min(1).default('./drop'),
     DROP_POLLING: bool.default(false),
-    /** Drop-folder changes recorded at once (at most half of DATABASE_POOL_MAX is used). */
-    DROP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** Drop-folder changes recorded at once (never more than DATABASE_POOL_MAX). */
+    DROP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
     /** Distinct drop-folder paths kept while Postgres is down or busy; beyond it a reconcile pass runs. */
     DROP_QUEUE_MAX: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
     /** The ingestor's liveness endpoint (GET /health on 127.0.0.1); 0 = any free port (tests). */

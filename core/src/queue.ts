@@ -140,6 +140,18 @@ export function sendInTransaction<N extends JobName>(
   return boss.send(name, data, { singletonKey: key, db: fromKnex(trx), ...options });
 }
 
+/** sendInTransaction of several jobs in one statement (pg-boss insert: same queue policy and keys). */
+export async function sendManyInTransaction<N extends JobName>(
+  boss: PgBoss,
+  trx: Knex.Transaction | Knex,
+  name: N,
+  data: JobData[N][],
+): Promise<void> {
+  if (!data.length) return;
+  const jobs = data.map((d) => ({ data: d, singletonKey: 'documentId' in d ? d.documentId : 'all' }));
+  await boss.insert(name, jobs, { db: fromKnex(trx) });
+}
+
 /**
  * Cancel every unsettled `ingest` job of one document (queued, waiting to retry, or running), in
  * the caller's transaction. A running job's worker learns of it at its next heartbeat, which no

@@ -1,6 +1,7 @@
 /**
  * The hybrid fusion is ours (vectorIndex.ts + fusion.ts): Σ weight / (rank + RRF_K) over the dense
- * and the BM25 list, by passage or — for searches grouped by document — by document.
+ * and the BM25 list, or a convex combination of their min-max-normalised scores, by passage or —
+ * for searches grouped by document — by document.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVectorIndex, encodeDocument, encodeQuery, parseConfig, type SearchHit } from '@rattgllm/core';
@@ -88,6 +89,45 @@ describe('hybrid fusion', () => {
         const expected = (d < 0 ? 0 : wd / (d + k)) + (s < 0 ? 0 : ws / (s + k));
         expect(h.score).toBeCloseTo(expected, 12);
       }
+    }
+  });
+
+  it('HYBRID_FUSION=convex: α · scaled cosine + (1 − α) · scaled BM25 (TM2C2)', async () => {
+    const dense = await search({}, { mode: 'dense' });
+    const sparse = await search({}, { mode: 'sparse' });
+    // Cosine scaled from −1 to the best cosine, BM25 from 0 to the best BM25 score.
+    const dTop = Math.max(...dense.map((h) => h.score));
+    const sTop = Math.max(...sparse.map((h) => h.score));
+    const d = new Map(dense.map((h) => [h.id, (h.score + 1) / (dTop + 1)]));
+    const s = new Map(sparse.map((h) => [h.id, h.score / sTop]));
+    const dLast = Math.min(...d.values());
+    const expected = (id: string, alpha: number) =>
+      alpha * (d.get(id) ?? dLast) + (1 - alpha) * (s.get(id) ?? 0);
+    for (const alpha of [0.8, 0.3]) {
+      const hits = await search({ HYBRID_FUSION: 'convex', HYBRID_CONVEX_ALPHA: String(alpha) });
+      expect(hits.length).toBe(new Set([...d.keys(), ...s.keys()]).size);
+      for (const h of hits) expect(h.score).toBeCloseTo(expected(h.id, alpha), 12);
+      for (let i = 1; i < hits.length; i++) expect(hits[i - 1]!.score).toBeGreaterThanOrEqual(hits[i]!.score);
+      // The cosine shown and used by the floor stays the list's own.
+      for (const h of hits) expect(h.denseScore).toBe(dense.find((x) => x.id === h.id)?.score);
+    }
+    // α = 1: the dense order alone; α = 0: BM25's order first.
+    expect(ids(await search({ HYBRID_FUSION: 'convex', HYBRID_CONVEX_ALPHA: '1' }))).toEqual(ids(dense));
+    const bm25First = ids(await search({ HYBRID_FUSION: 'convex', HYBRID_CONVEX_ALPHA: '0' }));
+    expect(bm25First.slice(0, sparse.length)).toEqual(ids(sparse));
+    // Grouped by document: a document's scaled score in each list is its best passage's.
+    const docOf = new Map([...dense, ...sparse].map((x) => [x.id, x.payload.document_id]));
+    const best = (m: Map<string, number>, doc: string) => {
+      const of = [...m].filter(([id]) => docOf.get(id) === doc).map(([, v]) => v);
+      return of.length ? Math.max(...of) : undefined;
+    };
+    const grouped = await search(
+      { HYBRID_FUSION: 'convex', HYBRID_RANK_BY: 'document' },
+      { byDocument: true },
+    );
+    for (const h of grouped) {
+      const doc = h.payload.document_id;
+      expect(h.score).toBeCloseTo(0.8 * (best(d, doc) ?? dLast) + 0.2 * (best(s, doc) ?? 0), 12);
     }
   });
 

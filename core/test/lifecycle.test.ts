@@ -7,6 +7,7 @@ import {
   changeAccess,
   createDb,
   createDocument,
+  createDocuments,
   markDeleted,
   markIndexed,
   purgeDeleted,
@@ -90,6 +91,20 @@ describe('documents lifecycle (core/src/documents/lifecycle.ts)', () => {
     expect(await jobsOf(failing.id)).toEqual([]);
   });
 
+  it('creates several documents with their jobs in one go, each row routed back to its caller', async () => {
+    const docs = [newDoc(), newDoc('org'), newDoc()];
+    const rows = await createDocuments(db, boss, docs);
+    expect(rows.map((r) => r.id)).toEqual(docs.map((d) => d.id));
+    expect(rows[1]).toMatchObject({ status: 'pending', access: 'org', filename: docs[1]!.filename });
+    for (const d of docs)
+      expect(await jobsOf(d.id)).toEqual([{ name: JOBS.ingest, data: { documentId: d.id } }]);
+    // All or nothing: one row that cannot be written (its id is taken) leaves no row and no job.
+    const fresh = newDoc();
+    await expect(createDocuments(db, boss, [fresh, { ...newDoc(), id: docs[0]!.id }])).rejects.toThrow();
+    expect(await row(fresh.id)).toBeUndefined();
+    expect(await jobsOf(fresh.id)).toEqual([]);
+  });
+
   it('walks processing → waiting → processing → indexed, with progress that leaves updated_at', async () => {
     const doc = await createDocument(db, boss, newDoc());
     expect(await setStatus(db, doc.id, { status: 'processing', progress: 0, error: null })).toBe(true);
@@ -106,14 +121,19 @@ describe('documents lifecycle (core/src/documents/lifecycle.ts)', () => {
     });
 
     await db.transaction((trx) =>
-      markIndexed(trx, doc.id, {
-        chunk_count: 4,
-        version: 1,
-        indexed_sha256: doc.sha256,
-        index_signature: 'sig',
-        parser: 'text',
-        warnings: [],
-      }),
+      markIndexed(trx, [
+        {
+          id: doc.id,
+          fields: {
+            chunk_count: 4,
+            version: 1,
+            indexed_sha256: doc.sha256,
+            index_signature: 'sig',
+            parser: 'text',
+            warnings: [],
+          },
+        },
+      ]),
     );
     const indexed = (await row(doc.id))!;
     expect(indexed).toMatchObject({ status: 'indexed', progress: 1, error: null, next_attempt_at: null });
@@ -153,6 +173,35 @@ describe('documents lifecycle (core/src/documents/lifecycle.ts)', () => {
     expect(await jobsOf(doc.id)).toEqual([
       { name: JOBS.ingest, data: { documentId: doc.id, retry: { attempt: 2, since: 0 } } },
     ]);
+  });
+
+  it('starts and marks indexed several runs in one statement each, each row with its own fields', async () => {
+    const docs = await Promise.all([1, 2, 3].map(() => createDocument(db, boss, newDoc())));
+    const [a, b, gone] = docs as [DocumentRow, DocumentRow, DocumentRow];
+    await markDeleted(db, boss, gone.id);
+    expect(
+      await setStatus(db, [a.id, b.id, gone.id], { status: 'processing', progress: 0, started: true }),
+    ).toBe(true);
+    expect(await row(a.id)).toMatchObject({ status: 'processing' });
+    expect((await row(b.id))!.processing_started_at).toBeInstanceOf(Date);
+    const fields = (d: DocumentRow, n: number) => ({
+      chunk_count: n,
+      version: n + 10,
+      indexed_sha256: d.sha256,
+      index_signature: `sig-${n}`,
+      parser: n === 1 ? 'text' : null,
+      warnings: n === 1 ? [] : [`warning ${n}`, 'with, a comma and "quotes"'],
+    });
+    await db.transaction((trx) =>
+      markIndexed(
+        trx,
+        docs.map((d, i) => ({ id: d.id, fields: fields(d, i + 1) })),
+      ),
+    );
+    expect(await row(a.id)).toMatchObject({ status: 'indexed', progress: 1, ...fields(a, 1) });
+    expect(await row(b.id)).toMatchObject({ status: 'indexed', progress: 1, ...fields(b, 2) });
+    // A deleted document is not brought back by a run that finished after its delete.
+    expect(await row(gone.id)).toMatchObject({ status: 'deleted', chunk_count: 0 });
   });
 
   it('changes access with its job; a deleted document gets neither', async () => {

@@ -8,7 +8,6 @@
  * First come, first served: a large file waiting for room is not overtaken by later small ones
  * forever. A file larger than the whole budget waits for an empty budget and then runs alone.
  */
-import type { Knex } from '@rattgllm/core';
 
 export class ByteBudget {
   private used = 0;
@@ -76,19 +75,16 @@ export class ByteBudget {
 
 /**
  * Runs `work` (one document's ingestion) with its file's size taken from `budget`. The size is
- * the documents row's; a row that is gone takes nothing (the job finds that out itself).
+ * the documents row's (`readSize`); a row that is gone takes nothing (the job finds that out itself).
  */
 export async function withBytesInFlight<T>(
   budget: ByteBudget | undefined,
-  db: Knex,
-  documentId: string,
+  readSize: () => Promise<number | string | undefined>,
   signal: AbortSignal,
   work: () => Promise<T>,
 ): Promise<T> {
   if (!budget) return work();
-  const row = (await db('documents').where({ id: documentId }).first('size')) as
-    { size?: number | string } | undefined;
-  const release = await budget.acquire(Number(row?.size ?? 0), signal);
+  const release = await budget.acquire(Number((await readSize()) ?? 0), signal);
   try {
     return await work();
   } finally {

@@ -1,6 +1,7 @@
 import type { Config, Embedder, Knex, Logger, PgBoss, Storage, VectorIndex } from '@rattgllm/core';
 import type { DoclingClient } from './pipeline/parse/index.js';
 import type { EmbedBatcher } from './pipeline/embed-batcher.js';
+import type { WriteBatcher } from './pipeline/write-batcher.js';
 import type { GenerationRuntime } from './generations/runtime.js';
 
 /** Everything the ingestor's stages talk to; built once in main.ts (tests build their own). */
@@ -14,6 +15,8 @@ export interface IngestorDeps {
   /** Coalesces the passages of concurrent documents into shared embed calls. */
   embedBatcher: EmbedBatcher;
   index: VectorIndex;
+  /** Shares the end-of-run writes (Qdrant upserts, the `indexed` commits) across documents. */
+  writeBatcher: WriteBatcher;
   boss: PgBoss;
   log: Logger;
   /**

@@ -25,6 +25,7 @@ import { chunkTokensFor } from './pipeline/tokens.js';
 import { ByteBudget } from './bytes-in-flight.js';
 import { DropWatcher } from './drop/watcher.js';
 import { EmbedBatcher } from './pipeline/embed-batcher.js';
+import { WriteBatcher } from './pipeline/write-batcher.js';
 import { startHealth, type IngestorHealthService } from './health.js';
 import { createDoclingClient, type DoclingOptions } from './pipeline/parse/docling.js';
 import { requeueIndexed, startHealing } from './jobs/heal.js';
@@ -110,6 +111,7 @@ export async function startIngestor(
     storage,
     embedder,
     embedBatcher,
+    writeBatcher: new WriteBatcher(),
     index,
     boss,
     log,

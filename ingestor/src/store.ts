@@ -33,6 +33,11 @@ export function getDocument(db: Db, id: string): Promise<DocumentRow | undefined
   return db<DocumentRow>('documents').where({ id }).first();
 }
 
+/** The rows of these ids that exist, whatever their status (in no particular order). */
+export function getDocuments(db: Db, ids: string[]): Promise<DocumentRow[]> {
+  return db<DocumentRow>('documents').whereIn('id', ids);
+}
+
 // ── ingest ──────────────────────────────────────────────────────────────────────────────────
 
 /** avg(bm25_length) over the indexed passages, and how many there are. */
@@ -57,29 +62,48 @@ export interface ChunkRow {
 
 const CHUNK_INSERT_BATCH = 500;
 
+/** What a finished ingest run commits. */
+export interface IndexedRun {
+  documentId: string;
+  chunks: ChunkRow[];
+  fields: IndexedFields;
+}
+
 /**
- * The end of an ingest run, in one transaction: lock the row, replace its chunks, mark it
- * `indexed`. Returns the row as it was under the lock (it may have changed while the run
- * worked: new access), or undefined when it is gone or deleted (then nothing is written).
+ * The end of one or more ingest runs, in one transaction: lock their rows, replace their chunks,
+ * mark them `indexed` (one statement each for all of them). Per run, in order: its row as it was
+ * under the lock (it may have changed while the run worked: new access), or undefined when it is
+ * gone or deleted (then nothing of that run is written).
  */
-export function commitIndexed(
-  db: Knex,
-  documentId: string,
-  chunks: ChunkRow[],
-  fields: IndexedFields,
-): Promise<DocumentRow | undefined> {
+export function commitIndexed(db: Knex, runs: IndexedRun[]): Promise<(DocumentRow | undefined)[]> {
   return db.transaction(async (trx) => {
-    const current = await whereLive(trx<DocumentRow>('documents').where({ id: documentId }))
-      .forUpdate()
-      .first();
-    if (!current) return undefined;
-    await trx('chunks').where({ document_id: documentId }).delete();
-    for (let i = 0; i < chunks.length; i += CHUNK_INSERT_BATCH)
-      await trx('chunks').insert(
-        chunks.slice(i, i + CHUNK_INSERT_BATCH).map((c) => ({ ...c, document_id: documentId })),
+    // In id order, so two transactions locking overlapping rows cannot deadlock.
+    const locked = await whereLive(
+      trx<DocumentRow>('documents').whereIn(
+        'id',
+        runs.map((r) => r.documentId),
+      ),
+    )
+      .orderBy('id')
+      .forUpdate();
+    const byId = new Map(locked.map((row) => [row.id, row]));
+    const live = runs.filter((r) => byId.has(r.documentId));
+    if (live.length) {
+      await trx('chunks')
+        .whereIn(
+          'document_id',
+          live.map((r) => r.documentId),
+        )
+        .delete();
+      const rows = live.flatMap((r) => r.chunks.map((c) => ({ ...c, document_id: r.documentId })));
+      for (let i = 0; i < rows.length; i += CHUNK_INSERT_BATCH)
+        await trx('chunks').insert(rows.slice(i, i + CHUNK_INSERT_BATCH));
+      await markIndexed(
+        trx,
+        live.map((r) => ({ id: r.documentId, fields: r.fields })),
       );
-    await markIndexed(trx, documentId, fields);
-    return current;
+    }
+    return runs.map((r) => byId.get(r.documentId));
   });
 }
 
@@ -111,12 +135,25 @@ export function dropDocument(
   return (options.forUpdate ? q.forUpdate() : q).first();
 }
 
-/** Live drop documents with these bytes and a stored file, newest first: a renamed file's candidates. */
-export function dropDocumentsWithContent(db: Db, sha256: string): Promise<DocumentRow[]> {
-  // A deleted one may already have lost its stored file to the cleanup job.
-  return whereLive(db<DocumentRow>('documents').where({ source: 'drop', sha256 }))
-    .whereNot({ storage_key: '' })
+/**
+ * In one query: the live document at `relPath`, and the live drop documents with these bytes and
+ * a stored file, newest first (a renamed file's candidates; a deleted one may already have lost
+ * its stored file to the cleanup job).
+ */
+export async function dropRowsFor(
+  db: Db,
+  relPath: string,
+  sha256: string,
+): Promise<{ existing: DocumentRow | undefined; sameContent: DocumentRow[] }> {
+  const rows = await whereLive(db<DocumentRow>('documents').where({ source: 'drop' }))
+    .where((q) =>
+      q.where({ source_path: relPath }).orWhere((c) => c.where({ sha256 }).whereNot({ storage_key: '' })),
+    )
     .orderBy('updated_at', 'desc');
+  return {
+    existing: rows.find((r) => r.source_path === relPath),
+    sameContent: rows.filter((r) => r.sha256 === sha256 && r.storage_key !== ''),
+  };
 }
 
 /** The source paths of every live drop document. */
@@ -159,18 +196,20 @@ export function removeDropDocument(
   });
 }
 
-/** A drop file's new or changed content: a new document, or the existing one pending again, with its ingest job. */
+/**
+ * A drop file's new or changed content: a new document, or the existing one pending again, with
+ * its ingest job. `create` writes a new one (the watcher shares one statement among files, see
+ * write-batcher.ts).
+ */
 export async function storeDropContent(
   db: Knex,
   boss: PgBoss,
   doc: { id: string; existing: boolean; relPath: string },
   content: DocumentContent & Pick<DocumentRow, 'owner_id' | 'access'>,
+  create: (row: NewDocument) => Promise<unknown> = (row) => createDocument(db, boss, row),
 ): Promise<void> {
   if (doc.existing) await queueIngest(db, boss, doc.id, { content });
-  else {
-    const row: NewDocument = { ...content, id: doc.id, source: 'drop', source_path: doc.relPath };
-    await createDocument(db, boss, row);
-  }
+  else await create({ ...content, id: doc.id, source: 'drop', source_path: doc.relPath });
 }
 
 // ── reconcile and healing ───────────────────────────────────────────────────────────────────

@@ -155,7 +155,8 @@ export class IngestWorker {
     try {
       // Waits for room in INGEST_MAX_BYTES_IN_FLIGHT before the file is read (bytes-in-flight.ts);
       // the generation search uses now (its own model while a new one is re-embedded).
-      await withBytesInFlight(this.deps.bytesInFlight, db, documentId, signal, () =>
+      const readSize = async () => (await this.deps.writeBatcher.read(db, documentId))?.size;
+      await withBytesInFlight(this.deps.bytesInFlight, readSize, signal, () =>
         ingestDocument(activeDeps(this.deps), documentId, {
           force: Boolean(force),
           signal,

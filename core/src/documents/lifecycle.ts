@@ -1,5 +1,12 @@
 import type { Knex } from '../db/knex.js';
-import { JOBS, cancelIngestJobs, sendInTransaction, type IngestJob, type PgBoss } from '../queue.js';
+import {
+  JOBS,
+  cancelIngestJobs,
+  sendInTransaction,
+  sendManyInTransaction,
+  type IngestJob,
+  type PgBoss,
+} from '../queue.js';
 import { QUEUED_STATUSES, whereLive, type DocumentRow, type DocumentStatus } from './row.js';
 
 /**
@@ -37,13 +44,22 @@ export type NewDocument = DocumentContent &
   Partial<Pick<DocumentRow, 'id' | 'owner_id' | 'source_path' | 'tags'>>;
 
 /** A new document, `pending`, and its ingest job: written together or not at all. */
-export function createDocument(db: Db, boss: PgBoss, doc: NewDocument): Promise<DocumentRow> {
+export async function createDocument(db: Db, boss: PgBoss, doc: NewDocument): Promise<DocumentRow> {
+  return (await createDocuments(db, boss, [doc]))[0]!;
+}
+
+/** createDocument of several (drop-folder files found together): one insert of the rows, one of the jobs. */
+export function createDocuments(db: Db, boss: PgBoss, docs: NewDocument[]): Promise<DocumentRow[]> {
   return inTransaction(db, async (trx) => {
-    const [row] = await trx<DocumentRow>('documents')
-      .insert({ ...doc, status: 'pending', progress: 0, error: null })
+    const rows: DocumentRow[] = await trx<DocumentRow>('documents')
+      .insert(docs.map((doc) => ({ ...doc, status: 'pending', progress: 0, error: null })))
       .returning('*');
-    await sendInTransaction(boss, trx, JOBS.ingest, { documentId: row!.id });
-    return row as DocumentRow;
+    const ids = rows.map((r) => ({ documentId: r.id }));
+    if (ids.length === 1) await sendInTransaction(boss, trx, JOBS.ingest, ids[0]!);
+    else await sendManyInTransaction(boss, trx, JOBS.ingest, ids);
+    // In the order asked for (by id where the caller chose one).
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return docs.map((d, i) => (d.id ? byId.get(d.id)! : rows[i]!));
   });
 }
 
@@ -95,14 +111,16 @@ export interface StatusChange {
 }
 
 /**
- * Writes exactly the given fields (and `updated_at`) of a live document. False when none was.
+ * Writes exactly the given fields (and `updated_at`) of a live document, or of several in one
+ * statement (runs starting together). False when none was written.
  * A cancelled document is left as it is: the run a person stopped never writes it back to
  * `pending`, `waiting` or `failed` as it winds down.
  */
-export async function setStatus(db: Db, id: string, change: StatusChange): Promise<boolean> {
+export async function setStatus(db: Db, id: string | string[], change: StatusChange): Promise<boolean> {
   const { started, ...fields } = change;
+  const ids = typeof id === 'string' ? [id] : id;
   return (
-    (await liveRow(db, id)
+    (await whereLive(db<DocumentRow>('documents').whereIn('documents.id', ids))
       .whereNot('documents.status', 'cancelled')
       .update({
         ...fields,
@@ -155,10 +173,28 @@ export type IndexedFields = Pick<
   'chunk_count' | 'version' | 'indexed_sha256' | 'index_signature' | 'parser' | 'warnings'
 >;
 
-/** `indexed`, with what the current points were made from. Call inside the run's transaction. */
-export async function markIndexed(db: Db, id: string, fields: IndexedFields): Promise<void> {
-  await liveRow(db, id).update({
-    ...fields,
+/** The SQL type of each IndexedFields column, for reading several runs' fields as one record set. */
+const INDEXED_COLUMNS = {
+  chunk_count: 'int',
+  version: 'int',
+  indexed_sha256: 'text',
+  index_signature: 'text',
+  parser: 'text',
+  warnings: 'text[]',
+} as const satisfies Record<keyof IndexedFields, string>;
+
+/**
+ * `indexed`, with what the current points were made from, for one or more finished runs in one
+ * statement (the ingestor commits runs finishing together). Call inside the runs' transaction.
+ */
+export async function markIndexed(db: Db, runs: { id: string; fields: IndexedFields }[]): Promise<void> {
+  if (!runs.length) return;
+  const columns = Object.entries(INDEXED_COLUMNS).map(([c, type]) => `${c} ${type}`);
+  const v = db.raw(`jsonb_to_recordset(?::jsonb) AS v(id uuid, ${columns.join(', ')})`, [
+    JSON.stringify(runs.map((r) => ({ ...r.fields, id: r.id }))),
+  ]);
+  await whereLive(db<DocumentRow>('documents').updateFrom(v).whereRaw('documents.id = v.id')).update({
+    ...Object.fromEntries(Object.keys(INDEXED_COLUMNS).map((c) => [c, db.ref(`v.${c}`)])),
     status: 'indexed',
     progress: 1,
     error: null,

@@ -8,15 +8,23 @@ export interface FusionOptions {
   mode: SearchMode;
   /** Fuse document ranks (the lists carry `document_id`); see HYBRID_RANK_BY. */
   byDocument: boolean;
+  /** `rrf`: Σ weight / (rank + k); `convex`: α · scaled cosine + (1 − α) · scaled BM25 (see fuseLists). */
+  method: 'rrf' | 'convex';
   k: number;
   denseWeight: number;
   sparseWeight: number;
+  /** `convex`: the dense list's share, 0..1. */
+  alpha: number;
 }
 
 /**
- * Every candidate of the lists the mode uses, with its score: Σ weight / (rank + k) in hybrid
- * mode (0-based ranks, tied scores sharing one), the list's own score otherwise. Also the cosine
- * of each dense candidate and the BM25 rank of each sparse one (for the caller's floor).
+ * Every candidate of the lists the mode uses, with its score in hybrid mode: Σ weight / (rank + k)
+ * (0-based ranks, tied scores sharing one), or, `convex`, α · d + (1 − α) · s where each list's
+ * score is scaled from its theoretical lower bound (cosine −1, BM25 0) to the list's best (Bruch
+ * et al. 2023, "TM2C2"); a passage missing from the dense list gets the list's last cosine (its
+ * own is at most that), one missing from the BM25 list 0. The list's own score in the other
+ * modes. Also the cosine of each dense candidate and the BM25 rank of each sparse one (for the
+ * caller's floor).
  */
 export function fuseLists(dense: ListPoint[], sparse: ListPoint[], o: FusionOptions) {
   const denseScores = new Map(dense.map((p) => [String(p.id), p.score]));
@@ -27,15 +35,34 @@ export function fuseLists(dense: ListPoint[], sparse: ListPoint[], o: FusionOpti
     o.denseWeight * rrf(d) + o.sparseWeight * rrf(s);
   let scoreOf = (id: string, listScore: number) =>
     o.mode === 'hybrid' ? fused(denseRanks.get(id), sparseRanks.get(id)) : listScore;
+  const convex = o.method === 'convex' && o.mode === 'hybrid';
+  const d = convex ? scaled(dense, COSINE_FLOOR) : new Map<string, number>();
+  const sp = convex ? scaled(sparse, 0) : new Map<string, number>();
+  const dMissing = d.size > 0 ? Math.min(...d.values()) : 0;
+  const convexOf = (dv: number | undefined, sv: number | undefined) =>
+    o.alpha * (dv ?? dMissing) + (1 - o.alpha) * (sv ?? 0);
+  if (convex) scoreOf = (id) => convexOf(d.get(id), sp.get(id));
   if (o.byDocument) {
     // Each passage scores as its document: the document's place in each list is that of its
     // best passage there (ranks counted over documents). Within a document, the caller's
     // tie-break (cosine) picks the passage shown.
     const docOf = new Map<string, string>();
     for (const p of [...dense, ...sparse]) docOf.set(String(p.id), String(p.payload?.document_id));
-    const dDocs = documentRanks(dense, docOf);
-    const sDocs = documentRanks(sparse, docOf);
-    scoreOf = (id) => fused(dDocs.get(docOf.get(id)!), sDocs.get(docOf.get(id)!));
+    if (convex) {
+      // A document's scaled score in each list is its best passage's.
+      const best = (scores: Map<string, number>) => {
+        const out = new Map<string, number>();
+        for (const [id, sc] of scores) out.set(docOf.get(id)!, Math.max(out.get(docOf.get(id)!) ?? 0, sc));
+        return out;
+      };
+      const dDocs = best(d);
+      const sDocs = best(sp);
+      scoreOf = (id) => convexOf(dDocs.get(docOf.get(id)!), sDocs.get(docOf.get(id)!));
+    } else {
+      const dDocs = documentRanks(dense, docOf);
+      const sDocs = documentRanks(sparse, docOf);
+      scoreOf = (id) => fused(dDocs.get(docOf.get(id)!), sDocs.get(docOf.get(id)!));
+    }
   }
   const candidates = new Map<string, number>();
   for (const p of o.mode === 'dense' ? dense : o.mode === 'sparse' ? sparse : [...dense, ...sparse]) {
@@ -58,6 +85,19 @@ export function byFusedScore(a: SearchHit, b: SearchHit): number {
     a.payload.chunk_index - b.payload.chunk_index ||
     a.payload.document_id.localeCompare(b.payload.document_id)
   );
+}
+
+/** The lowest cosine there is: the dense list's theoretical lower bound. */
+const COSINE_FLOOR = -1;
+
+/**
+ * Each point's score scaled to [0, 1] from the list's theoretical lower bound to its best score.
+ * A list whose best is the bound itself gives all of them 1.
+ */
+export function scaled(points: { id: string | number; score: number }[], lower: number): Map<string, number> {
+  let hi = -Infinity;
+  for (const p of points) hi = Math.max(hi, p.score);
+  return new Map(points.map((p) => [String(p.id), hi > lower ? (p.score - lower) / (hi - lower) : 1]));
 }
 
 /** 0-based rank of each document in a score-ordered passage list: its best passage's place among documents. */

@@ -8,8 +8,10 @@ type Condition = Schemas['FieldCondition'];
 
 const anyOf = (key: string, values: string[]): Condition => ({ key, match: { any: values } });
 
-/** The fusion settings (RRF_K, HYBRID_*): Σ weight / (rank + k) over the dense and BM25 lists. */
+/** The fusion settings (RRF_K, HYBRID_*): RRF or a convex combination of the dense and BM25 lists. */
 export interface Fusion {
+  method: 'rrf' | 'convex';
+  alpha: number;
   k: number;
   denseWeight: number;
   sparseWeight: number;
@@ -18,6 +20,8 @@ export interface Fusion {
 
 export function fusionOf(config: VectorIndexConfig): Fusion {
   return {
+    method: config.HYBRID_FUSION ?? 'rrf',
+    alpha: config.HYBRID_CONVEX_ALPHA ?? 0.8,
     // Qdrant's own RRF constant when a request sets none.
     k: config.RRF_K ?? 2,
     denseWeight: config.HYBRID_DENSE_WEIGHT ?? 1,

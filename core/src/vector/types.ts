@@ -8,7 +8,17 @@ export type VectorIndexConfig = Pick<
   Config,
   'QDRANT_URL' | 'QDRANT_API_KEY' | 'QDRANT_COLLECTION' | 'EMBED_DIM'
 > &
-  Partial<Pick<Config, 'RRF_K' | 'HYBRID_DENSE_WEIGHT' | 'HYBRID_SPARSE_WEIGHT' | 'HYBRID_RANK_BY'>>;
+  Partial<
+    Pick<
+      Config,
+      | 'RRF_K'
+      | 'HYBRID_FUSION'
+      | 'HYBRID_CONVEX_ALPHA'
+      | 'HYBRID_DENSE_WEIGHT'
+      | 'HYBRID_SPARSE_WEIGHT'
+      | 'HYBRID_RANK_BY'
+    >
+  >;
 
 /** Payload fields with a keyword index: every query filters on them. */
 export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
@@ -24,6 +34,15 @@ export interface ChunkPoint {
   heading?: string | null;
   dense: number[];
   sparse: SparseVector;
+}
+
+/** One document version's points, as a write of several documents carries them. */
+export interface DocumentPoints {
+  documentId: string;
+  /** The version the points are written under. */
+  version: number;
+  chunks: ChunkPoint[];
+  base: ChunkPayloadBase;
 }
 
 export interface ChunkPayloadBase {
@@ -76,7 +95,7 @@ export interface ChunkRange {
 
 export interface SearchHit {
   id: string;
-  /** RRF score: Σ weight/(rank + RRF_K) over the dense and sparse candidate lists (0-based ranks). */
+  /** Fused score (HYBRID_FUSION): Σ weight/(rank + RRF_K), or α · scaled cosine + (1 − α) · scaled BM25. */
   score: number;
   /** Cosine similarity of the passage to the query, when it was among the dense candidates. */
   denseScore?: number;
@@ -96,6 +115,12 @@ export interface VectorIndex {
     chunks: ChunkPoint[],
     base: ChunkPayloadBase,
   ): Promise<string[]>;
+  /**
+   * upsertChunks for several documents at once: their points in shared requests (`wait: true`),
+   * then each one's replaced points dropped in one request. Resolves (ids per document, in order)
+   * only when all are durable; on an error none of them may be taken as written.
+   */
+  upsertDocuments(writes: DocumentPoints[]): Promise<string[][]>;
   deleteDocument(documentId: string): Promise<void>;
   /** Rewrite who may read a document, without re-embedding. */
   setPrincipals(documentId: string, principals: string[]): Promise<void>;

@@ -9,6 +9,7 @@ import type {
   ChunkPayload,
   ChunkPayloadBase,
   ChunkPoint,
+  DocumentPoints,
   QdrantCall,
   VectorIndex,
   VectorIndexConfig,
@@ -101,6 +102,11 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     chunks: ChunkPoint[],
     base: ChunkPayloadBase,
   ): Promise<string[]> {
+    const [ids] = await upsertDocuments([{ documentId, version, chunks, base }]);
+    return ids!;
+  }
+
+  function toPoints({ documentId, version, chunks, base }: DocumentPoints) {
     const ids: string[] = [];
     const points = chunks.map((c) => {
       const id = chunkPointId(documentId, c.index, c.text);
@@ -120,19 +126,28 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
       };
       return { id, vector: { [DENSE_VECTOR]: c.dense, [SPARSE_VECTOR]: c.sparse }, payload: { ...payload } };
     });
+    return { ids, points };
+  }
+
+  async function upsertDocuments(writes: DocumentPoints[]): Promise<string[][]> {
+    const each = writes.map(toPoints);
+    const points = each.flatMap((w) => w.points);
     // Bounded request size: a 500-page PDF must not become one 50 MB request body.
     for (let i = 0; i < points.length; i += 128) {
       const batch = points.slice(i, i + 128);
       await q('store points', () => client.upsert(collection, { wait: true, points: batch }));
     }
-    // Only after the new points are durable: remove what this version replaces (older versions
+    // Only after the new points are durable: remove what each version replaces (older versions
     // and same-version leftovers of an earlier, differently chunked attempt), never newer versions.
-    const filter: Filter = {
+    const replaced = writes.map(({ documentId, version }, i): Filter => ({
       must: [keyword('document_id', documentId), { key: 'version', range: { lte: version } }],
-      ...(ids.length ? { must_not: [{ has_id: ids }] } : {}),
-    };
-    await q('delete replaced points', () => client.delete(collection, { wait: true, filter }));
-    return ids;
+      ...(each[i]!.ids.length ? { must_not: [{ has_id: each[i]!.ids }] } : {}),
+    }));
+    if (replaced.length) {
+      const filter = replaced.length === 1 ? replaced[0]! : { should: replaced };
+      await q('delete replaced points', () => client.delete(collection, { wait: true, filter }));
+    }
+    return each.map((w) => w.ids);
   }
 
   async function deleteDocument(documentId: string): Promise<void> {
@@ -162,6 +177,7 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     collection,
     ensureCollection,
     upsertChunks,
+    upsertDocuments,
     deleteDocument,
     setPrincipals,
     countDocumentPoints,

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
 import {
@@ -25,6 +26,8 @@ export async function openDropFile(
   deps: Pick<IngestorDeps, 'log'>,
   root: string,
   relPath: string,
+  /** Its lstat, when the caller has just taken it. */
+  known?: Stats,
 ): Promise<{ abs: string; size: number } | null> {
   const { log } = deps;
   if (isIgnoredPath(relPath)) return null;
@@ -34,7 +37,7 @@ export async function openDropFile(
   }
   const abs = resolve(root, relPath);
   try {
-    let info = await lstat(abs);
+    let info = known ?? (await lstat(abs));
     if (info.isSymbolicLink()) {
       // A link may point anywhere on the host; follow it only when it stays inside the folder.
       const target = await realpath(abs);

@@ -1,5 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { lstat, readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { createHash, randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -13,13 +14,7 @@ import {
   type SupportedExtension,
 } from '@rattgllm/core';
 import type { IngestorDeps } from '../deps.js';
-import {
-  dropDocument,
-  dropDocumentsWithContent,
-  refuseDropFile,
-  removeDropDocument,
-  storeDropContent,
-} from '../store.js';
+import { dropRowsFor, refuseDropFile, removeDropDocument, storeDropContent } from '../store.js';
 import { admitDropFile, openDropFile } from './admit.js';
 
 export type SyncOutcome = 'queued' | 'unchanged' | 'moved' | 'skipped' | 'failed';
@@ -32,10 +27,18 @@ interface Placed {
   access: Access;
 }
 
-async function sha256File(path: string): Promise<string> {
+/** Files up to this size are read once, into memory: hashed and stored from the same bytes. */
+const READ_ONCE_BYTES = 1024 * 1024;
+
+/** The file's content to store (its bytes when small, else read again as a stream) and its hash. */
+async function readContent(path: string, size: number): Promise<{ sha256: string; bytes?: Buffer }> {
+  if (size <= READ_ONCE_BYTES) {
+    const bytes = await readFile(path);
+    return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes };
+  }
   const hash = createHash('sha256');
   await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
+  return { sha256: hash.digest('hex') };
 }
 
 /**
@@ -59,9 +62,15 @@ function isDropPathRace(err: unknown): boolean {
  * its content changed; recognise a moved file by its hash (no re-embedding); refuse what is
  * unsafe or not ours to index, with a logged reason.
  */
-export async function syncDropFile(deps: IngestorDeps, root: string, relPath: string): Promise<SyncOutcome> {
+export async function syncDropFile(
+  deps: IngestorDeps,
+  root: string,
+  relPath: string,
+  /** The file's lstat when the caller just took it (the watcher). */
+  known?: Stats,
+): Promise<SyncOutcome> {
   try {
-    return await syncOnce(deps, root, relPath);
+    return await syncOnce(deps, root, relPath, known);
   } catch (err) {
     // The watcher and the reconcile pass may meet on a new file: the loser sees the winner's row.
     if (!isDropPathRace(err)) throw err;
@@ -69,8 +78,13 @@ export async function syncDropFile(deps: IngestorDeps, root: string, relPath: st
   }
 }
 
-async function syncOnce(deps: IngestorDeps, root: string, relPath: string): Promise<SyncOutcome> {
-  const file = await openDropFile(deps, root, relPath);
+async function syncOnce(
+  deps: IngestorDeps,
+  root: string,
+  relPath: string,
+  known?: Stats,
+): Promise<SyncOutcome> {
+  const file = await openDropFile(deps, root, relPath, known);
   if (!file) return 'skipped';
   const admission = await admitDropFile(deps, relPath, file.size);
   if (!admission.admitted) {
@@ -79,15 +93,16 @@ async function syncOnce(deps: IngestorDeps, root: string, relPath: string): Prom
   }
   const placed: Placed = { relPath, ...admission };
 
-  let sha256: string;
+  let content: Awaited<ReturnType<typeof readContent>>;
   try {
-    sha256 = await sha256File(file.abs);
+    content = await readContent(file.abs, file.size);
   } catch (err) {
     await recordRefusal(deps, relPath, `The file could not be read: ${(err as Error).message}`, file.size);
     return 'failed';
   }
+  const { sha256 } = content;
 
-  const existing = await dropDocument(deps.db, relPath);
+  const { existing, sameContent } = await dropRowsFor(deps.db, relPath, sha256);
   if (existing && existing.storage_key && existing.sha256 === sha256) {
     if (existing.owner_id === placed.ownerId && existing.access === placed.access) return 'unchanged';
     // Same bytes, new owner/access (a user or group changed): only the principals change.
@@ -95,8 +110,8 @@ async function syncOnce(deps: IngestorDeps, root: string, relPath: string): Prom
     return 'moved';
   }
   // A rename is an unlink plus an add: find the document of the same bytes whose file is gone.
-  if (!existing && (await adoptMovedDocument(deps, root, placed, sha256))) return 'moved';
-  return storeContent(deps, file.abs, placed, sha256, existing, admission.ext);
+  if (!existing && (await adoptMovedDocument(deps, root, placed, sameContent))) return 'moved';
+  return storeContent(deps, file.abs, placed, content, existing, admission.ext);
 }
 
 /** The document of a renamed file (same bytes, old path gone) takes the new path: true when one did. */
@@ -104,9 +119,9 @@ async function adoptMovedDocument(
   deps: IngestorDeps,
   root: string,
   placed: Placed,
-  sha256: string,
+  sameContent: DocumentRow[],
 ): Promise<boolean> {
-  for (const c of await dropDocumentsWithContent(deps.db, sha256)) {
+  for (const c of sameContent) {
     if (!c.source_path || c.source_path === placed.relPath) continue;
     const gone = await lstat(resolve(root, c.source_path)).then(
       () => false,
@@ -137,7 +152,7 @@ async function storeContent(
   deps: IngestorDeps,
   abs: string,
   placed: Placed,
-  sha256: string,
+  { sha256, bytes }: { sha256: string; bytes?: Buffer },
   existing: DocumentRow | undefined,
   ext: SupportedExtension,
 ): Promise<SyncOutcome> {
@@ -145,7 +160,7 @@ async function storeContent(
   const id = existing?.id ?? randomUUID();
   const key = existing?.storage_key || objectKey(id, placed.filename);
   const mime = SUPPORTED_TYPES[ext];
-  const stored = await deps.storage.put(key, createReadStream(abs), {
+  const stored = await deps.storage.put(key, bytes ? Readable.from([bytes]) : createReadStream(abs), {
     contentType: mime,
     limit: config.MAX_UPLOAD_MB * 1024 * 1024,
   });
@@ -168,6 +183,8 @@ async function storeContent(
         storage_key: key,
         access: placed.access,
       },
+      // In a transaction shared with the other files registered now (write-batcher.ts).
+      (row) => deps.writeBatcher.createDocument(deps.db, deps.boss, row),
     );
   } catch (err) {
     if (!existing) await deps.storage.remove(key).catch(() => {});

@@ -19,9 +19,13 @@ export interface DropWatcherOptions {
   retryMaxMs?: number;
 }
 
-/** At most half the pool: the job worker and the reconcile pass need connections too. */
+/**
+ * At most the pool's size. A change holds a connection only for its own short reads: the rows and
+ * jobs of changes found together are written in one statement (write-batcher.ts), so the job
+ * worker and the reconcile pass still get connections while a burst is registered.
+ */
 export function dropConcurrency(config: IngestorDeps['config']): number {
-  return Math.max(1, Math.min(config.DROP_CONCURRENCY, Math.floor(config.DATABASE_POOL_MAX / 2)));
+  return Math.max(1, Math.min(config.DROP_CONCURRENCY, config.DATABASE_POOL_MAX));
 }
 
 /**
@@ -101,11 +105,8 @@ export class DropWatcher {
 
   /** One pass for a path, from what is on disk now: present → sync, gone → remove. */
   private async settle(rel: string): Promise<void> {
-    const present = await lstat(resolve(this.root, rel)).then(
-      () => true,
-      () => false,
-    );
-    if (present) await syncDropFile(this.deps, this.root, rel);
+    const present = await lstat(resolve(this.root, rel)).catch(() => undefined);
+    if (present) await syncDropFile(this.deps, this.root, rel, present);
     else await removeDropFile(this.deps, this.root, rel);
   }
 

@@ -65,6 +65,7 @@ export function fanOutIndex(target: () => VectorIndex, every: () => VectorIndex[
     },
     ensureCollection: () => target().ensureCollection(),
     upsertChunks: (...args) => target().upsertChunks(...args),
+    upsertDocuments: (writes) => target().upsertDocuments(writes),
     countDocumentPoints: (id) => target().countDocumentPoints(id),
     hybridSearch: (input) => target().hybridSearch(input),
     chunksInRanges: (principals, ranges) => target().chunksInRanges(principals, ranges),

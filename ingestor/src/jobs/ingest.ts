@@ -1,7 +1,7 @@
 import { isLive, rowPrincipals, setStatus, type RetryAttempt, type RetryOptions } from '@rattgllm/core';
 import { faultReason } from '../errors.js';
 import type { IngestorDeps } from '../deps.js';
-import { commitIndexed, getDocument } from '../store.js';
+import { getDocument } from '../store.js';
 import { indexSignature } from '../pipeline/signature.js';
 import { readStage } from '../pipeline/stages/read.js';
 import { parseStage } from '../pipeline/stages/parse.js';
@@ -38,7 +38,7 @@ export async function ingestDocument(
     signal: options.signal,
     onRetry: waiting.enter,
   };
-  const doc = await getDocument(db, documentId);
+  const doc = await deps.writeBatcher.read(db, documentId);
   if (!isLive(doc)) return { status: 'gone', chunks: 0 };
   // Cancelled after this job was fetched (its cancel reaches the signal at the next heartbeat).
   if (doc.status === 'cancelled') return { status: 'cancelled', chunks: 0 };
@@ -52,13 +52,7 @@ export async function ingestDocument(
       return { status: 'skipped', chunks: doc.chunk_count };
     }
   }
-  await setStatus(db, doc.id, {
-    status: 'processing',
-    progress: 0,
-    error: null,
-    next_attempt_at: null,
-    started: true,
-  });
+  await deps.writeBatcher.start(db, doc.id);
 
   const t: Record<string, number> = {};
   let mark = performance.now();
@@ -90,14 +84,20 @@ export async function ingestDocument(
   lap('indexMs');
 
   // The row may have changed while we worked: deleted, or given new content / access.
-  const current = await commitIndexed(db, doc.id, rows, {
+  // In one transaction with the commits of other documents finishing now (write-batcher.ts).
+  const fields = {
     chunk_count: chunks.length,
     version,
     indexed_sha256: doc.sha256,
     index_signature: signature,
     parser: parsed.parser,
     warnings: parsed.warnings.slice(0, 20),
-  });
+  };
+  const current = await deps.writeBatcher.commit(
+    db,
+    { documentId: doc.id, chunks: rows, fields },
+    options.signal,
+  );
   if (!current || current.access !== doc.access || current.owner_id !== doc.owner_id) {
     // Deleted meanwhile (its delete job may have run before our upsert): make sure nothing stays.
     const now = await getDocument(db, doc.id);

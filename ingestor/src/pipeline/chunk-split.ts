@@ -3,6 +3,7 @@
  * next finer unit — line, sentence, word, characters — and the overlap is taken from the end of
  * the chunk just emitted.
  */
+import { sentences, sentencesFromEnd } from './chunk-sentences.js';
 import { countTokens } from './tokens.js';
 
 export interface Piece {
@@ -12,8 +13,6 @@ export interface Piece {
   sep: string;
   page: number | undefined;
 }
-
-const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
 /** Levels below a paragraph: lines, sentences, words, then characters. */
 const LEVEL_SEPARATORS = ['\n', ' ', ' '] as const;
@@ -92,15 +91,6 @@ function nonEmpty(parts: string[]): string[] {
   return out;
 }
 
-function sentences(text: string): string[] {
-  const out: string[] = [];
-  for (const s of sentenceSegmenter.segment(text)) {
-    const t = s.segment.trim();
-    if (t.length > 0) out.push(t);
-  }
-  return out;
-}
-
 /** Last resort for a "word" over the limit (base64, a minified line): cut by characters. */
 function splitChars(
   text: string,
@@ -169,29 +159,27 @@ function tailOf(piece: Piece, room: number): Piece | undefined {
 
 /**
  * `takeFromEnd(sentences(text), room)`, reading sentences backwards from the end only as far as
- * the room goes (`Segments.containing` gives the same boundaries as a scan from the start), so a
- * long piece is not segmented whole at every chunk boundary.
+ * the room goes, so a long piece is not cut into sentences whole at every chunk boundary.
  */
 function lastSentences(text: string, room: number): { text: string; tokens: number } | undefined {
-  const segments = sentenceSegmenter.segment(text);
   const taken: string[] = [];
   let tokens = 0;
-  let pos = text.length - 1;
-  while (pos >= 0) {
-    const segment = segments.containing(pos)!;
-    pos = segment.index - 1;
-    const unit = segment.segment.trim();
-    if (unit.length === 0) continue;
+  let full = false;
+  sentencesFromEnd(text, (sentence) => {
+    const unit = sentence.trim();
+    if (unit.length === 0) return true;
     const cost = countTokens(unit) + (taken.length > 0 ? 1 : 0);
     if (tokens + cost > room) {
-      if (taken.length === 0) return undefined;
-      return { text: taken.reverse().join(' '), tokens };
+      full = true;
+      return false;
     }
     tokens += cost;
     taken.push(unit);
-  }
+    return true;
+  });
   // Everything would fit: then the whole piece would have fitted, so no tail (as takeFromEnd).
-  return undefined;
+  if (!full || taken.length === 0) return undefined;
+  return { text: taken.reverse().join(' '), tokens };
 }
 
 function takeFromEnd(units: string[], room: number): { text: string; tokens: number } | undefined {

@@ -139,72 +139,82 @@ let sumBpe = 0;
 let sumFloor = 0;
 
 /**
- * Segment cache: open addressing on the FNV-1a hash the scan computes anyway, with the segment's
- * characters kept in a pool and compared in place against the text, so a hit allocates nothing
- * and touches two cache lines (a Map would need the segment sliced out and hashed again). Each
- * slot is four int32s: hash, packed counts + 1 (0 = empty), pool offset, length. Emptied when
- * three quarters full.
+ * Segment cache: open addressing on the FNV-1a hash the scan computes anyway, with each entry's
+ * counts and characters kept together in a pool and compared in place against the text, so a hit
+ * allocates nothing. The cost of a hit is memory — the corpus of a few MB has ~70k distinct
+ * segments — so a slot is two int32s (hash; pool offset and length + 1, 0 = empty) and the entry
+ * in the pool is its packed counts (two units) then its characters: a hit reads one slot and one
+ * run of the pool, which for the frequent words, stored first, stay in cache. Emptied when three
+ * quarters full or when the pool offset would outgrow its 23 bits.
  */
-/** Packed counts: cl100k × PACK + WordPiece floor. */
-const PACK = 1024;
+/** Packed counts: cl100k << PACK_BITS | WordPiece floor. */
+const PACK_BITS = 10;
+const PACK_MASK = (1 << PACK_BITS) - 1;
 /** Longer segments (long URLs, code, blobs) are rarely repeated: counted, not cached. */
-const SEGMENT_CACHE_MAX_LENGTH = 256;
+const SEGMENT_CACHE_MAX_LENGTH = 255;
 const TABLE_BITS = 17;
 const TABLE_SIZE = 1 << TABLE_BITS;
 const TABLE_MASK = TABLE_SIZE - 1;
 const TABLE_LIMIT = (TABLE_SIZE * 3) / 4;
-const table = new Int32Array(TABLE_SIZE * 4);
+const POOL_LIMIT = 1 << 23;
+const table = new Int32Array(TABLE_SIZE * 2);
 let tableCount = 0;
 let pool = new Uint16Array(1 << 20);
 let poolUsed = 0;
 
+/** Adds the counts of `text[start, end)` to the sums: the hit path, small enough to be inlined. */
 function addSegment(text: string, start: number, end: number, hash: number, ascii: boolean): void {
   const length = end - start;
-  if (length > SEGMENT_CACHE_MAX_LENGTH) {
-    const segment = text.slice(start, end);
-    sumBpe += ascii ? countBpeAscii(text, start, end) : countBpe(segment);
-    sumFloor += wordPieceLowerBound(segment);
-    return;
-  }
-  let slot = (hash ^ (hash >>> TABLE_BITS)) & TABLE_MASK;
-  for (;;) {
-    const at = slot << 2;
-    const value = table[at + 1]!;
-    if (value === 0) break;
-    if (table[at] === hash && table[at + 3] === length && samePooled(table[at + 2]!, text, start, length)) {
-      const packed = value - 1;
-      const bpe = (packed / PACK) | 0;
-      sumBpe += bpe;
-      sumFloor += packed - bpe * PACK;
-      return;
+  if (length <= SEGMENT_CACHE_MAX_LENGTH) {
+    let slot = (hash ^ (hash >>> TABLE_BITS)) & TABLE_MASK;
+    for (;;) {
+      const entry = table[(slot << 1) + 1]! - 1;
+      if (entry < 0) break;
+      if (table[slot << 1] === hash && (entry & 255) === length) {
+        const offset = entry >>> 8;
+        if (samePooled(offset + 2, text, start, length)) {
+          const counts = pool[offset]! | (pool[offset + 1]! << 16);
+          sumBpe += counts >>> PACK_BITS;
+          sumFloor += counts & PACK_MASK;
+          return;
+        }
+      }
+      slot = (slot + 1) & TABLE_MASK;
     }
-    slot = (slot + 1) & TABLE_MASK;
   }
+  addNewSegment(text, start, end, hash, ascii);
+}
+
+/** Counts a segment not in the cache, and caches it unless it is long. */
+function addNewSegment(text: string, start: number, end: number, hash: number, ascii: boolean): void {
+  const length = end - start;
   const segment = start === 0 && end === text.length ? text : text.slice(start, end);
-  // At most 256 UTF-16 units: at most 3 × 256 cl100k tokens (one per UTF-8 byte at worst) and
-  // 256 WordPiece units, so both fit the packed form.
   const bpe = ascii ? countBpeAscii(text, start, end) : countBpe(segment);
   const floor = wordPieceLowerBound(segment);
   sumBpe += bpe;
   sumFloor += floor;
-  if (tableCount >= TABLE_LIMIT) {
+  if (length > SEGMENT_CACHE_MAX_LENGTH) return;
+  // At most 255 UTF-16 units: at most 3 × 255 cl100k tokens (one per UTF-8 byte at worst) and
+  // 255 WordPiece units, so both fit the packed form.
+  const counts = (bpe << PACK_BITS) | floor;
+  if (tableCount >= TABLE_LIMIT || poolUsed + length + 2 > POOL_LIMIT) {
     table.fill(0);
     tableCount = 0;
     poolUsed = 0;
-    slot = (hash ^ (hash >>> TABLE_BITS)) & TABLE_MASK;
   }
-  if (poolUsed + length > pool.length) {
+  let slot = (hash ^ (hash >>> TABLE_BITS)) & TABLE_MASK;
+  while (table[(slot << 1) + 1] !== 0) slot = (slot + 1) & TABLE_MASK;
+  if (poolUsed + length + 2 > pool.length) {
     const grown = new Uint16Array(pool.length * 2);
     grown.set(pool.subarray(0, poolUsed));
     pool = grown;
   }
-  for (let k = 0; k < length; k++) pool[poolUsed + k] = text.charCodeAt(start + k);
-  const at = slot << 2;
-  table[at] = hash;
-  table[at + 1] = bpe * PACK + floor + 1;
-  table[at + 2] = poolUsed;
-  table[at + 3] = length;
-  poolUsed += length;
+  pool[poolUsed] = counts & 0xffff;
+  pool[poolUsed + 1] = counts >>> 16;
+  for (let k = 0; k < length; k++) pool[poolUsed + 2 + k] = text.charCodeAt(start + k);
+  table[slot << 1] = hash;
+  table[(slot << 1) + 1] = ((poolUsed << 8) | length) + 1;
+  poolUsed += length + 2;
   tableCount++;
 }
 

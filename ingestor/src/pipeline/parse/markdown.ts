@@ -3,8 +3,9 @@
  * that a "# comment" inside a fenced code block is not one). Inline markup is left as written:
  * only block tokens are needed, which keeps this fast.
  */
-import { Lexer, Tokenizer, type Token, type Tokens, type TokensList } from 'marked';
+import { Lexer, type Token } from 'marked';
 import type { ParsedDocument } from '../types.js';
+import { TopLevelTokenizer } from './markdown-tokenizer.js';
 import { decodeText, normalizeNewlines, type ParserEnv } from './sink.js';
 
 export function parseMarkdown(data: Uint8Array, env: ParserEnv): ParsedDocument {
@@ -55,54 +56,5 @@ function plainInline(text: string): string {
 
 /** marked's top-level block tokens of `source` (list items are not lexed inside). */
 export function markdownBlocks(source: string): Token[] {
-  const lexer = new TopLevelLexer({ gfm: true, tokenizer: new TopLevelTokenizer() });
-  return lexer.blockTokens(source);
-}
-
-/**
- * Only top-level tokens and their `raw` text are used, so the contents of list items need not be
- * lexed: marked's list tokenizer has fixed the list's `raw` before it lexes each item (that pass
- * only decides `loose` and the items' child tokens). The item pass always ended by setting
- * `state.top` back to true, so that is kept. chunk-markdown.test.ts checks the tokens against
- * stock marked on real READMEs.
- */
-class TopLevelLexer extends Lexer {
-  skipBlocks = false;
-
-  override blockTokens(src: string, tokens?: Token[], lastParagraphClipped?: boolean): Token[];
-  override blockTokens(src: string, tokens?: TokensList, lastParagraphClipped?: boolean): TokensList;
-  override blockTokens(src: string, tokens: Token[] = [], lastParagraphClipped?: boolean): Token[] {
-    if (this.skipBlocks) return tokens;
-    return super.blockTokens(src, tokens, lastParagraphClipped);
-  }
-}
-
-class TopLevelTokenizer extends Tokenizer {
-  /**
-   * marked tries its GFM table pattern at every block, and that pattern is slow to fail. A table
-   * needs a delimiter row right after the first line (` {0,3}` then `|`, `:` or `-`: the start
-   * of marked's own pattern, whose first line cannot hold a line feed), so without one the
-   * answer is known — no table — without running it.
-   */
-  override table(src: string): Tokens.Table | undefined {
-    const nl = src.indexOf('\n');
-    if (nl < 0) return undefined;
-    let i = nl + 1;
-    while (i < nl + 4 && src.charCodeAt(i) === 32) i++;
-    const c = src.charCodeAt(i);
-    if (c !== 124 && c !== 58 && c !== 45) return undefined; // | : -
-    return super.table(src);
-  }
-
-  override list(src: string): Tokens.List | undefined {
-    const lexer = this.lexer as TopLevelLexer;
-    lexer.skipBlocks = true;
-    try {
-      const token = super.list(src);
-      if (token) lexer.state.top = true;
-      return token;
-    } finally {
-      lexer.skipBlocks = false;
-    }
-  }
+  return new Lexer({ gfm: true, tokenizer: new TopLevelTokenizer() }).blockTokens(source);
 }

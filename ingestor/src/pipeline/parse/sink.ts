@@ -93,17 +93,18 @@ export function decodeText(data: Uint8Array, label: string): string {
   if (data.length >= 2 && data[0] === 0xfe && data[1] === 0xff) {
     return new TextDecoder('utf-16be').decode(data);
   }
-  const probe = Math.min(data.length, 8192);
-  for (let i = 0; i < probe; i++) {
-    if (data[i] === 0) {
-      throw new ParseError(
-        'PARSE_UNSUPPORTED',
-        `${label} is not text (it contains binary data); check the file type`,
-      );
-    }
+  // indexOf on the typed array is a native scan, several times faster than a loop over bytes.
+  if (data.subarray(0, 8192).indexOf(0) !== -1) {
+    throw new ParseError(
+      'PARSE_UNSUPPORTED',
+      `${label} is not text (it contains binary data); check the file type`,
+    );
   }
-  return new TextDecoder('utf-8').decode(data);
+  return utf8.decode(data);
 }
+
+/** Stateless without `stream`, so one decoder serves every document. */
+const utf8 = new TextDecoder('utf-8');
 
 /** Normalises line ends so paragraph detection sees "\n\n" everywhere. */
 export function normalizeNewlines(text: string): string {

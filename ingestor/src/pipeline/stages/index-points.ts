@@ -25,9 +25,12 @@ export interface IndexInput {
  * Stage 4, index: dense and BM25 vectors with the passage and its readers' principals, upserted
  * into the vector index. Returns the `chunks` rows that record what went where.
  */
-export function indexStage(deps: Pick<IngestorDeps, 'db' | 'index'>): Stage<IndexInput, ChunkRow[]> {
+export function indexStage(
+  deps: Pick<IngestorDeps, 'db' | 'index' | 'writeBatcher'>,
+): Stage<IndexInput, ChunkRow[]> {
   return async ({ doc, version, chunks, embedded, retry: retrying }, { signal }) => {
-    const bm25Lengths = embedded.texts.map((t) => bm25Tokens(t).length);
+    const tokens = embedded.texts.map((t) => bm25Tokens(t));
+    const bm25Lengths = tokens.map((t) => t.length);
     const avgLength = await corpusBm25Length(deps, bm25Lengths);
     signal.throwIfAborted();
     const points = chunks.map((c, i) => ({
@@ -38,11 +41,13 @@ export function indexStage(deps: Pick<IngestorDeps, 'db' | 'index'>): Stage<Inde
       ...(c.pageBreaks ? { pageBreaks: c.pageBreaks } : {}),
       heading: c.heading || null,
       dense: embedded.vectors[i]!,
-      sparse: encodeDocument(embedded.texts[i]!, avgLength),
+      sparse: encodeDocument(embedded.texts[i]!, avgLength, tokens[i]),
     }));
     // The write is idempotent (derived ids), so a Qdrant outage here retries it whole.
     const base = { filename: doc.filename, principals: rowPrincipals(doc), tags: doc.tags };
-    const upsert = () => deps.index.upsertChunks(doc.id, version, points, base);
+    // Shared with the writes of other documents ready now; resolves once this one's are durable.
+    const write = { documentId: doc.id, version, chunks: points, base };
+    const upsert = () => deps.writeBatcher.upsert(deps.index, write, signal);
     const pointIds = retrying ? await retry(upsert, retrying) : await upsert();
     return chunks.map((c, i) => ({
       index: c.index,
@@ -62,8 +67,28 @@ export function indexStage(deps: Pick<IngestorDeps, 'db' | 'index'>): Stage<Inde
  * keep the average they were encoded with; a reindex re-encodes them with the current one.
  */
 async function corpusBm25Length(deps: Pick<IngestorDeps, 'db'>, own: number[]): Promise<number> {
-  const corpus = await corpusBm25Stats(deps.db);
+  const corpus = await cachedBm25Stats(deps.db);
   if (corpus.avg && corpus.n >= 32) return corpus.avg;
   const sum = own.reduce((a, b) => a + b, 0);
   return own.length && sum ? sum / own.length : 256;
+}
+
+/**
+ * The corpus figures are read at most once per BM25_STATS_TTL_MS per database: the average
+ * moves slowly, and reading it is an aggregate over every chunk row (a scan that grows with the
+ * corpus), which each small document otherwise paid for.
+ */
+const BM25_STATS_TTL_MS = 2000;
+const bm25Stats = new WeakMap<
+  IngestorDeps['db'],
+  { at: number; stats: ReturnType<typeof corpusBm25Stats> }
+>();
+function cachedBm25Stats(db: IngestorDeps['db']): ReturnType<typeof corpusBm25Stats> {
+  const hit = bm25Stats.get(db);
+  if (hit && Date.now() - hit.at < BM25_STATS_TTL_MS) return hit.stats;
+  const stats = corpusBm25Stats(db);
+  bm25Stats.set(db, { at: Date.now(), stats });
+  // A failed read is not kept: the next document asks again.
+  stats.catch(() => bm25Stats.delete(db));
+  return stats;
 }
