@@ -4,7 +4,7 @@
  * call on one simulated device), and the built ingestor in a process of its own, as production
  * runs it, with its peak RSS read from /proc.
  */
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,36 @@ export interface EmbedCounters {
   embedInputs: number;
 }
 
+/** CPU time used so far (ms): the ingestor process, the Postgres cluster, this process (S3, stand-ins, driver). */
+export interface CpuTimes {
+  ingestorMs: number;
+  postgresMs: number;
+  benchMs: number;
+}
+
+/** utime + stime (+ the reaped children's, with `children`) of a process, in ms; 0 when it is gone. */
+async function processCpuMs(pid: number, children = false): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime, stime, cutime, cstime are fields 14–17 (1-based), i.e. 11–14 here; clock ticks of 10 ms.
+  const ticks =
+    Number(f[11] ?? 0) + Number(f[12] ?? 0) + (children ? Number(f[13] ?? 0) + Number(f[14] ?? 0) : 0);
+  return ticks * 10;
+}
+
+/** The Postgres cluster's CPU: the postmaster with its reaped children, plus the live ones. */
+async function postgresCpuMs(postmaster: number): Promise<number> {
+  let total = await processCpuMs(postmaster, true);
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === postmaster) total += await processCpuMs(Number(entry));
+  }
+  return total;
+}
+
 export interface Harness {
   config: Config;
   env: Record<string, string>;
@@ -39,6 +69,8 @@ export interface Harness {
    * ingestor exits first or `timeoutMs` passes.
    */
   waitForIngestor(ready: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
+  /** CPU used so far by the ingestor, Postgres and this process (diffs say what bounds a run). */
+  cpu(): Promise<CpuTimes>;
   /** The ingestor's peak resident set (VmHWM), bytes. */
   peakRss(): Promise<number>;
   close(): Promise<void>;
@@ -52,6 +84,10 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
   const dbName = `rattg_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
+  // The backend serving `admin` is a child of the postmaster: its parent is the cluster's root.
+  const backend = (await admin.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+  const backendStat = await readFile(`/proc/${backend}/stat`, 'utf8').catch(() => '');
+  const postmaster = Number(backendStat.slice(backendStat.lastIndexOf(')') + 2).split(' ')[1] ?? 0);
   await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
   const dbUrl = new URL(adminUrl);
   dbUrl.pathname = `/${dbName}`;
@@ -144,6 +180,14 @@ export async function startHarness(cost: { callMs: number; textMs: number }): Pr
         if (Date.now() > deadline) throw new Error(`the ingestor was not ready after ${timeoutMs / 1000} s`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    async cpu() {
+      const own = process.cpuUsage();
+      return {
+        ingestorMs: child?.pid ? await processCpuMs(child.pid) : 0,
+        postgresMs: postmaster ? await postgresCpuMs(postmaster) : 0,
+        benchMs: (own.user + own.system) / 1000,
+      };
     },
     async peakRss() {
       const status = await readFile(`/proc/${child!.pid}/status`, 'utf8');

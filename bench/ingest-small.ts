@@ -9,6 +9,7 @@
  * BENCH_RATE (files/s) offers a steady load instead of a burst. BENCH_WARMUP files (default 100)
  * go through both paths first, unmeasured, so that neither path is measured on a cold process.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -25,12 +26,21 @@ import {
   type Knex,
 } from '@rattgllm/core';
 import { scifactFiles } from './corpus.js';
-import { MB, percentile, startHarness, type EmbedCounters, type Harness } from './ingest-harness.js';
+import {
+  MB,
+  percentile,
+  startHarness,
+  type CpuTimes,
+  type EmbedCounters,
+  type Harness,
+} from './ingest-harness.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 2000);
 const CALL_COST_MS = Number(process.env.BENCH_CALL_COST_MS ?? 15);
 const TEXT_COST_MS = Number(process.env.BENCH_TEXT_COST_MS ?? 0.5);
 const RATE = Number(process.env.BENCH_RATE ?? 0);
+/** Uploads (or file writes) in flight at once: many people uploading, or a folder copied in. */
+const LANES = Number(process.env.BENCH_LANES ?? 32);
 const PATHS = (process.env.BENCH_PATHS ?? 'upload,drop').split(',');
 /** Files ingested first through both paths and not measured (a warm process, as in production). */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 100);
@@ -42,7 +52,7 @@ const ZIP =
 
 type File = { name: string; text: string };
 
-/** Offer `files` at RATE per second (or all at once, 8 at a time), recording when each was sent. */
+/** Offer `files` at RATE per second (or all at once, LANES at a time), recording when each was sent. */
 async function offer(files: File[], send: (f: File) => Promise<void>): Promise<Map<string, number>> {
   const sentAt = new Map<string, number>();
   const t0 = Date.now();
@@ -58,7 +68,7 @@ async function offer(files: File[], send: (f: File) => Promise<void>): Promise<M
       await send(files[i]!);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, lane));
+  await Promise.all(Array.from({ length: LANES }, lane));
   return sentAt;
 }
 
@@ -71,6 +81,7 @@ async function measure(
   options: { quiet?: boolean } = {},
 ): Promise<void> {
   const before: EmbedCounters = await harness.counters();
+  const cpuBefore = await harness.cpu();
   const start = Date.now();
   const sentAt = await offer(files, send);
   const names = files.map((f) => f.name);
@@ -101,6 +112,7 @@ async function measure(
   const end = Math.max(...rows.map((r) => r.indexed_at?.getTime() ?? 0));
   const wall = (end - start) / 1000;
   const after = await harness.counters();
+  const cpuAfter = await harness.cpu();
   const calls = after.embedCalls - before.embedCalls;
   const texts = after.embedInputs - before.embedInputs;
   const latencies = rows
@@ -128,6 +140,14 @@ async function measure(
   console.log(
     `peak RSS              ${((await harness.peakRss()) / MB).toFixed(0)} MB (ingestor, VmHWM so far)`,
   );
+  // CPU per file (ms) and as cores busy over the run: 2 cores shared with everything else.
+  const per = (k: keyof CpuTimes) => {
+    const ms = cpuAfter[k] - cpuBefore[k];
+    return `${(ms / Math.max(1, rows.length)).toFixed(1)} ms/file (${(ms / 1000 / wall).toFixed(2)} cores)`;
+  };
+  console.log(`CPU ingestor          ${per('ingestorMs')}`);
+  console.log(`CPU Postgres          ${per('postgresMs')}`);
+  console.log(`CPU bench process     ${per('benchMs')} (S3, stand-ins, driver)`);
 }
 
 async function main() {
@@ -156,7 +176,7 @@ async function main() {
   });
 
   const upload = async (f: File) => {
-    const id = (await db.raw('select gen_random_uuid() as id')).rows[0].id as string;
+    const id = randomUUID();
     const key = objectKey(id, f.name);
     const stored = await storage.put(key, Readable.from([Buffer.from(f.text)]), {
       contentType: 'text/markdown',

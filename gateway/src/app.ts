@@ -14,8 +14,6 @@ import signInPlugin from './plugins/app/sign-in.js';
 import jwtPlugin from './plugins/external/jwt.js';
 import rateLimitPlugin from './plugins/external/rate-limit.js';
 import swaggerPlugin from './plugins/external/swagger.js';
-import multipartPlugin from './plugins/external/multipart.js';
-import cookiePlugin from './plugins/external/cookie.js';
 import storagePlugin from './plugins/app/storage.js';
 import queuePlugin from './plugins/app/queue.js';
 import eventsPlugin from './plugins/app/events.js';
@@ -60,8 +58,6 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(bodyLimits);
   await fastify.register(swaggerPlugin);
   await fastify.register(jwtPlugin);
-  await fastify.register(multipartPlugin);
-  await fastify.register(cookiePlugin);
   await fastify.register(dbPlugin);
   await fastify.register(cachesPlugin);
   await fastify.register(repositories);

@@ -4,6 +4,7 @@ import AjvModule, { type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import { loggerOptions, type Config } from '@rattgllm/core';
 import app from './app.js';
+import { RequestLog } from './lib/request-log.js';
 
 // ajv is CommonJS; its class is the module's default export.
 const Ajv = AjvModule.default;
@@ -18,6 +19,7 @@ function makeAjv(options: Options) {
 export async function buildApp(config: Config): Promise<FastifyInstance> {
   const fastify = Fastify({
     logger: loggerOptions(config, 'gateway'),
+    logController: new RequestLog(),
     trustProxy: config.TRUST_PROXY,
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();

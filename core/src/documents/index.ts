@@ -1,2 +1,3 @@
 export * from './row.js';
 export * from './lifecycle.js';
+export * from './refusals.js';

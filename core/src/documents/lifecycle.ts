@@ -18,7 +18,7 @@ import { QUEUED_STATUSES, whereLive, type DocumentRow, type DocumentStatus } fro
  *    ▲            │  ▲
  *    │            ▼  │
  *    └──────── waiting (a dependency is down; scheduleRetry / setStatus)
- * any ──► failed (setStatus, recordRefusal) · any ──► deleted ──► row removed (markDeleted → purgeDeleted)
+ * any ──► failed (setStatus; refusals.ts recordRefusal) · any ──► deleted ──► row removed (markDeleted → purgeDeleted)
  * pending | processing | waiting ──► cancelled (cancelIndexing; queueIngest starts it again)
  *
  * A job is enqueued in the transaction that writes its row (pg-boss with the caller's knex
@@ -271,37 +271,6 @@ export function markDeleted(db: Db, boss: PgBoss, id: string): Promise<boolean> 
 /** The last step of a delete: the row (its chunks cascade), only if it is still marked deleted. */
 export async function purgeDeleted(db: Db, id: string): Promise<boolean> {
   return (await db('documents').where({ id, status: 'deleted' }).delete()) > 0;
-}
-
-/** A drop-folder file that cannot be indexed: nothing stored, no job, only admins see it. */
-export type Refusal = Pick<DocumentRow, 'filename' | 'size' | 'source_path' | 'error'>;
-
-/**
- * The visible `failed` entry of a refused file: a new row, or `existingId`'s entry rewritten.
- * The caller first marks a real document at the same path deleted (markDeleted).
- */
-export async function recordRefusal(db: Db, refusal: Refusal, existingId?: string): Promise<void> {
-  const row = {
-    ...refusal,
-    owner_id: null,
-    mime: 'application/octet-stream',
-    sha256: '',
-    storage_key: '',
-    source: 'drop',
-    access: 'private',
-    status: 'failed',
-    progress: 0,
-  } as const;
-  if (existingId)
-    await db('documents')
-      .where({ id: existingId })
-      .update({ ...row, updated_at: db.fn.now() });
-  else await db('documents').insert(row);
-}
-
-/** A refusal entry whose file is gone: the row goes at once (nothing was stored or indexed). */
-export async function removeRefusal(db: Db, id: string): Promise<void> {
-  await db('documents').where({ id, storage_key: '' }).delete();
 }
 
 /**

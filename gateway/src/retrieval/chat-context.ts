@@ -123,10 +123,15 @@ export async function buildChatContext(deps: ChatContextDeps, input: ChatContext
           token: reader ? (documentId) => deps.signDocumentLink(reader, documentId) : undefined,
         }),
       );
-      log.info(
-        { pipeline: pipeline.id, identity: identity.label, passages: chosen.length, ...found.timings },
-        'chat context retrieved',
-      );
+      // Written once the upstream request is on its way (microtasks run before immediates):
+      // serialising and writing a log line is not worth a delay to the first token (issue #12).
+      const fields = {
+        pipeline: pipeline.id,
+        identity: identity.label,
+        passages: chosen.length,
+        ...found.timings,
+      };
+      setImmediate(() => log.info(fields, 'chat context retrieved'));
     } catch (err) {
       if (!(err instanceof EmbedderError || err instanceof VectorIndexError) || input.signal.aborted)
         throw err;

@@ -37,6 +37,10 @@ const CLASS = new Uint8Array(128).map((_, c) => {
   return OTHER;
 });
 
+const NON_ASCII = /[\u0080-\uffff]/;
+/** ATerm, STerm, CR and LF. */
+const TERMINATOR_OR_SEPARATOR = /[.!?\r\n]/g;
+
 /**
  * End offsets of the sentences of `text` (the last is `text.length`), or undefined when the text
  * is not all ASCII. The rules, for a terminator (SATerm = ATerm or STerm) at `i`:
@@ -49,35 +53,38 @@ const CLASS = new Uint8Array(128).map((_, c) => {
 function asciiSentenceEnds(text: string): number[] | undefined {
   const n = text.length;
   if (n === 0) return [];
-  for (let i = 0; i < n; i++) if (text.charCodeAt(i) > 127) return undefined;
-  const cls = (k: number): number => (k < n ? CLASS[text.charCodeAt(k)]! : -1);
+  if (NON_ASCII.test(text)) return undefined;
   const ends: number[] = [];
   let i = 0;
   while (i < n) {
-    const c = cls(i);
+    // Only terminators and separators decide anything: the native search skips the rest.
+    TERMINATOR_OR_SEPARATOR.lastIndex = i;
+    const found = TERMINATOR_OR_SEPARATOR.exec(text);
+    if (found === null) break;
+    i = found.index;
+    const c = classAt(text, i);
     if (c === CR || c === LF) {
-      i += c === CR && cls(i + 1) === LF ? 2 : 1;
+      i += c === CR && classAt(text, i + 1) === LF ? 2 : 1;
       ends.push(i);
       continue;
     }
-    if (c !== ATERM && c !== STERM) {
-      i++;
-      continue;
-    }
     const j = i + 1;
-    if (c === ATERM && (cls(j) === NUMERIC || (cls(j) === UPPER && isLetter(cls(i - 1))))) {
+    if (
+      c === ATERM &&
+      (classAt(text, j) === NUMERIC || (classAt(text, j) === UPPER && isLetter(classAt(text, i - 1))))
+    ) {
       i = j;
       continue;
     }
     let k = j;
-    while (cls(k) === CLOSE) k++;
-    while (cls(k) === SP) k++;
-    const next = cls(k);
+    while (classAt(text, k) === CLOSE) k++;
+    while (classAt(text, k) === SP) k++;
+    const next = classAt(text, k);
     if (next === CR || next === LF) {
-      k += next === CR && cls(k + 1) === LF ? 2 : 1;
+      k += next === CR && classAt(text, k + 1) === LF ? 2 : 1;
     } else if (
       k < n &&
-      (next === SCONTINUE || next === ATERM || next === STERM || (c === ATERM && lowerFollows(k, cls)))
+      (next === SCONTINUE || next === ATERM || next === STERM || (c === ATERM && lowerFollows(text, k)))
     ) {
       i = k;
       continue;
@@ -93,10 +100,15 @@ function isLetter(c: number): boolean {
   return c === LOWER || c === UPPER;
 }
 
+/** The class of `text[k]`, -1 past either end. */
+function classAt(text: string, k: number): number {
+  return k >= 0 && k < text.length ? CLASS[text.charCodeAt(k)]! : -1;
+}
+
 /** SB8: skipping anything but letters, separators and terminators, the next character is lower case. */
-function lowerFollows(k: number, cls: (k: number) => number): boolean {
+function lowerFollows(text: string, k: number): boolean {
   for (;;) {
-    const c = cls(k);
+    const c = classAt(text, k);
     if (c === LOWER) return true;
     if (c === -1 || c === UPPER || c === CR || c === LF || c === ATERM || c === STERM) return false;
     k++;
@@ -124,24 +136,31 @@ export function sentences(text: string): string[] {
 }
 
 /**
- * Calls `visit` with the text's sentences (untrimmed) from the last to the first, until it
- * returns false. ICU's `containing` walks back only as far as needed; the ASCII rules run forward
- * over the whole text, which costs less than one ICU call.
+ * The text's sentences (untrimmed) from the last to the first, read one at a time with
+ * `previous()`. ICU's `containing` walks back only as far as needed; the ASCII rules run forward
+ * over the whole text once, which costs less than one ICU call.
  */
-export function sentencesFromEnd(text: string, visit: (sentence: string) => boolean): void {
-  const ends = asciiSentenceEnds(text);
-  if (ends) {
-    for (let k = ends.length - 1; k >= 0; k--) {
-      if (!visit(text.slice(k > 0 ? ends[k - 1]! : 0, ends[k]!))) return;
-    }
-    return;
+export class SentencesFromEnd {
+  private readonly ends: number[] | undefined;
+  private readonly segments: Intl.Segments | undefined;
+  private at: number;
+
+  constructor(private readonly text: string) {
+    this.ends = asciiSentenceEnds(text);
+    this.segments = this.ends ? undefined : sentenceSegmenter.segment(text);
+    this.at = this.ends ? this.ends.length - 1 : text.length - 1;
   }
-  const segments = sentenceSegmenter.segment(text);
-  let pos = text.length - 1;
-  while (pos >= 0) {
-    const segment = segments.containing(pos)!;
-    pos = segment.index - 1;
-    if (!visit(segment.segment)) return;
+
+  /** The sentence before the last one returned, or undefined at the start of the text. */
+  previous(): string | undefined {
+    if (this.at < 0) return undefined;
+    if (this.ends) {
+      const k = this.at--;
+      return this.text.slice(k > 0 ? this.ends[k - 1]! : 0, this.ends[k]!);
+    }
+    const segment = this.segments!.containing(this.at)!;
+    this.at = segment.index - 1;
+    return segment.segment;
   }
 }
 

@@ -3,7 +3,7 @@
  * next finer unit — line, sentence, word, characters — and the overlap is taken from the end of
  * the chunk just emitted.
  */
-import { sentences, sentencesFromEnd } from './chunk-sentences.js';
+import { sentences, SentencesFromEnd } from './chunk-sentences.js';
 import { countTokens } from './tokens.js';
 
 export interface Piece {
@@ -14,11 +14,17 @@ export interface Piece {
   page: number | undefined;
 }
 
+/** Where split pieces go: the chunk being filled, and how much room it has left. */
+export interface PieceSink {
+  add(piece: Piece): void;
+  room(): number;
+}
+
 /** Levels below a paragraph: lines, sentences, words, then characters. */
 const LEVEL_SEPARATORS = ['\n', ' ', ' '] as const;
 
 /**
- * Hands `text` to `add` as one piece if it fits `limit`, else split at the next finer level. Units
+ * Hands `text` to the sink as one piece if it fits `limit`, else split at the next finer level. Units
  * of one level are re-packed up to the limit before going deeper, so a long paragraph becomes a
  * few pieces of several sentences, not hundreds of one-sentence pieces.
  */
@@ -28,21 +34,22 @@ export function splitToFit(
   sep: string,
   page: number | undefined,
   level: number,
-  add: (p: Piece) => void,
-  room: () => number = () => limit,
+  sink: PieceSink,
+  // The count of `text` when the caller has it already (a unit split further).
+  known?: number,
 ): void {
-  const tokens = countTokens(text);
+  const tokens = known ?? countTokens(text);
   if (tokens <= limit) {
-    add({ text, tokens, sep, page });
+    sink.add({ text, tokens, sep, page });
     return;
   }
   if (level >= LEVEL_SEPARATORS.length) {
-    splitChars(text, limit, sep, page, add);
+    splitChars(text, limit, sep, page, sink);
     return;
   }
   const units = splitLevel(text, level);
   if (units.length <= 1) {
-    splitToFit(text, limit, sep, page, level + 1, add, room);
+    splitToFit(text, limit, sep, page, level + 1, sink, tokens);
     return;
   }
   const joiner = LEVEL_SEPARATORS[level]!;
@@ -50,12 +57,12 @@ export function splitToFit(
   let bufferTokens = 0;
   let first = true;
   // The first piece fills what is left of the current chunk (when that is worth filling).
-  const left = room();
+  const left = sink.room();
   let cap = left >= limit / 8 ? Math.min(limit, left) : limit;
   const flush = (): void => {
     cap = limit;
     if (buffer.length === 0) return;
-    add({ text: buffer.join(joiner), tokens: bufferTokens, sep: first ? sep : joiner, page });
+    sink.add({ text: buffer.join(joiner), tokens: bufferTokens, sep: first ? sep : joiner, page });
     first = false;
     buffer = [];
     bufferTokens = 0;
@@ -64,7 +71,7 @@ export function splitToFit(
     const unitTokens = countTokens(unit);
     if (unitTokens > limit) {
       flush();
-      splitToFit(unit, limit, first ? sep : joiner, page, level + 1, add, room);
+      splitToFit(unit, limit, first ? sep : joiner, page, level + 1, sink, unitTokens);
       first = false;
       continue;
     }
@@ -97,7 +104,7 @@ function splitChars(
   limit: number,
   sep: string,
   page: number | undefined,
-  add: (p: Piece) => void,
+  sink: PieceSink,
 ): void {
   // A token is rarely under 1 UTF-16 unit; start at `limit` units and halve until it fits.
   let start = 0;
@@ -116,7 +123,7 @@ function splitChars(
       piece = text.slice(start, end);
       tokens = countTokens(piece);
     }
-    add({ text: piece, tokens, sep: first ? sep : '', page });
+    sink.add({ text: piece, tokens, sep: first ? sep : '', page });
     first = false;
     start = end;
   }
@@ -162,24 +169,22 @@ function tailOf(piece: Piece, room: number): Piece | undefined {
  * the room goes, so a long piece is not cut into sentences whole at every chunk boundary.
  */
 function lastSentences(text: string, room: number): { text: string; tokens: number } | undefined {
+  const backwards = new SentencesFromEnd(text);
   const taken: string[] = [];
   let tokens = 0;
-  let full = false;
-  sentencesFromEnd(text, (sentence) => {
+  for (let sentence = backwards.previous(); sentence !== undefined; sentence = backwards.previous()) {
     const unit = sentence.trim();
-    if (unit.length === 0) return true;
+    if (unit.length === 0) continue;
     const cost = countTokens(unit) + (taken.length > 0 ? 1 : 0);
     if (tokens + cost > room) {
-      full = true;
-      return false;
+      if (taken.length === 0) return undefined;
+      return { text: taken.reverse().join(' '), tokens };
     }
     tokens += cost;
     taken.push(unit);
-    return true;
-  });
+  }
   // Everything would fit: then the whole piece would have fitted, so no tail (as takeFromEnd).
-  if (!full || taken.length === 0) return undefined;
-  return { text: taken.reverse().join(' '), tokens };
+  return undefined;
 }
 
 function takeFromEnd(units: string[], room: number): { text: string; tokens: number } | undefined {

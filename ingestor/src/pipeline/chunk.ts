@@ -18,7 +18,7 @@
  */
 import { countTokens, HARD_MAX_TOKENS } from './tokens.js';
 import type { Chunk, ParsedDocument, Section, StageContext } from './types.js';
-import { overlapTail, splitToFit, type Piece } from './chunk-split.js';
+import { overlapTail, splitToFit, type Piece, type PieceSink } from './chunk-split.js';
 
 export interface ChunkOptions {
   /** Target tokens per chunk (CHUNK_TOKENS). Clamped to HARD_MAX_TOKENS. */
@@ -30,7 +30,30 @@ export interface ChunkOptions {
 /** Bump when the output for the same input changes: the reconcile pass re-indexes stale documents. */
 export const CHUNKER_VERSION = 'structure-v2';
 
-const PARAGRAPH_BREAK = /\n[ \t]*\n/;
+/**
+ * `text.split(/\n[ \t]*\n/)`, each part trimmed, empty ones left out: found with the native
+ * search for line feeds instead of the pattern, which tries every character.
+ */
+function paragraphsOf(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let nl = text.indexOf('\n');
+  while (nl >= 0) {
+    let j = nl + 1;
+    while (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9) j++;
+    if (text.charCodeAt(j) === 10) {
+      const part = text.slice(start, nl).trim();
+      if (part.length > 0) out.push(part);
+      start = j + 1;
+      nl = text.indexOf('\n', start);
+    } else {
+      nl = text.indexOf('\n', nl + 1);
+    }
+  }
+  const last = text.slice(start).trim();
+  if (last.length > 0) out.push(last);
+  return out;
+}
 
 export async function chunkDocument(
   doc: ParsedDocument,
@@ -89,18 +112,78 @@ function packGroup(group: Section[], target: number, overlap: number, out: Chunk
     header = undefined;
     headerTokens = 0;
   }
-  const budget = target - headerTokens;
-  const overlapTokens = Math.floor(target * overlap);
+  const packer = new GroupPacker(
+    out,
+    headingPath,
+    header,
+    headerTokens,
+    target - headerTokens,
+    target,
+    overlap,
+  );
+  for (const section of group) {
+    for (const paragraph of paragraphsOf(section.text)) {
+      splitToFit(paragraph, packer.budget, '\n\n', section.page, 0, packer);
+    }
+  }
+  packer.finish();
+}
 
-  let parts: Piece[] = [];
-  let used = 0;
+/**
+ * The chunk being filled for one group: pieces are added greedily and a full chunk is emitted
+ * with the overlap carried into the next. A class, not closures per group, because a Markdown
+ * file has a group per heading.
+ */
+class GroupPacker implements PieceSink {
+  private parts: Piece[] = [];
+  private used = 0;
+  private readonly overlapTokens: number;
 
-  const emit = (): void => {
+  constructor(
+    private readonly out: Chunk[],
+    private readonly headingPath: string[],
+    private readonly header: string | undefined,
+    private readonly headerTokens: number,
+    readonly budget: number,
+    target: number,
+    overlap: number,
+  ) {
+    this.overlapTokens = Math.floor(target * overlap);
+  }
+
+  add(piece: Piece): void {
+    const cost = piece.tokens + (this.parts.length > 0 ? 1 : 0);
+    if (this.parts.length > 0 && this.used + cost > this.budget) {
+      const previous = this.parts;
+      this.emit();
+      // Room for the overlap: never so much that the new piece would not fit.
+      const room = Math.min(this.overlapTokens, this.budget - piece.tokens - 1);
+      this.parts = room > 0 ? overlapTail(previous, room) : [];
+      this.used = sumTokens(this.parts);
+    }
+    this.used += piece.tokens + (this.parts.length > 0 ? 1 : 0);
+    this.parts.push(piece);
+  }
+
+  /**
+   * Room left in the chunk being filled: a paragraph that must be split fills it first, so a
+   * title or a short lead paragraph never stays alone in a chunk of its own.
+   */
+  room(): number {
+    return this.parts.length > 0 ? this.budget - this.used - 1 : this.budget;
+  }
+
+  finish(): void {
+    if (this.parts.length > 0) this.emit();
+  }
+
+  private emit(): void {
+    const { header, headingPath, parts } = this;
     const texts: string[] = header ? [header, '\n'] : [];
     let pageMin: number | undefined;
     let pageMax: number | undefined;
     const breaks: [number, number][] = [];
-    let offset = texts.join('').length;
+    let offset = header ? header.length + 1 : 0;
     let lastPage: number | undefined;
     for (let k = 0; k < parts.length; k++) {
       const p = parts[k]!;
@@ -117,47 +200,19 @@ function packGroup(group: Section[], target: number, overlap: number, out: Chunk
       }
     }
     const chunk: Chunk = {
-      index: out.length,
+      index: this.out.length,
       text: texts.join(''),
       headingPath: [...headingPath],
       heading: headingPath.join(' > '),
-      tokenCount: headerTokens + used,
+      tokenCount: this.headerTokens + this.used,
     };
     if (pageMin !== undefined) chunk.page = pageMin;
     if (pageMax !== undefined && pageMax !== pageMin) {
       chunk.pageEnd = pageMax;
       chunk.pageBreaks = breaks;
     }
-    out.push(chunk);
-  };
-
-  const add = (piece: Piece): void => {
-    const cost = piece.tokens + (parts.length > 0 ? 1 : 0);
-    if (parts.length > 0 && used + cost > budget) {
-      const previous = parts;
-      emit();
-      // Room for the overlap: never so much that the new piece would not fit.
-      const room = Math.min(overlapTokens, budget - piece.tokens - 1);
-      parts = room > 0 ? overlapTail(previous, room) : [];
-      used = sumTokens(parts);
-    }
-    used += piece.tokens + (parts.length > 0 ? 1 : 0);
-    parts.push(piece);
-  };
-
-  // Room left in the chunk being filled: a paragraph that must be split fills it first, so a
-  // title or a short lead paragraph never stays alone in a chunk of its own.
-  const room = (): number => (parts.length > 0 ? budget - used - 1 : budget);
-
-  for (const section of group) {
-    const paragraphs = section.text.split(PARAGRAPH_BREAK);
-    for (const raw of paragraphs) {
-      const paragraph = raw.trim();
-      if (paragraph.length === 0) continue;
-      splitToFit(paragraph, budget, '\n\n', section.page, 0, add, room);
-    }
+    this.out.push(chunk);
   }
-  if (parts.length > 0) emit();
 }
 
 function sumTokens(parts: Piece[]): number {

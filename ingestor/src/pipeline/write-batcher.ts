@@ -9,17 +9,19 @@ import {
   type VectorIndex,
 } from '@rattgllm/core';
 import { commitIndexed, getDocuments, type IndexedRun } from '../store.js';
-import { Coalescer } from './coalesce.js';
+import { Coalescer, type CoalesceOptions } from './coalesce.js';
 
 /**
  * The ingestor's per-document statements, shared across the documents in flight (coalesce.ts):
- * new drop-folder documents (rows, then jobs) in one statement each, the reads of their rows and their
- * `processing` transitions in one statement each, the points of
- * several documents in one Qdrant upsert (`wait: true`, then one delete of what they replace),
- * and their `indexed` commits in one Postgres transaction. A document's write resolves only once the
- * request that carried it succeeded, so it is `indexed` only after its points are durable; a
- * failed shared request is split and each document written alone. One batcher per process
- * (main.ts); its queues are per collection and per database, so index generations stay apart.
+ * - the points of several documents in one Qdrant upsert (`wait: true`), then one delete of the
+ *   points they replace;
+ * - their chunk rows and `indexed` status in one Postgres transaction;
+ * - the reads of their rows, their `processing` transitions, and the rows and jobs of new
+ *   drop-folder documents in one statement each.
+ * A document's write resolves only once the request that carried it succeeded, so it is `indexed`
+ * only after its points are durable; a failed shared request is split and each document written
+ * alone. One batcher per process (main.ts); its queues are per collection and per database, so
+ * index generations stay apart.
  */
 export interface WriteBatcherOptions {
   /** Points per Qdrant request (the index splits a larger document's own write). */
@@ -50,32 +52,15 @@ export class WriteBatcher {
 
   /** A document version's points, durable when this resolves; the point ids in chunk order. */
   upsert(index: VectorIndex, write: DocumentPoints, signal?: AbortSignal): Promise<string[]> {
-    let queue = this.upserts.get(index);
-    if (!queue) {
-      queue = new Coalescer((writes) => index.upsertDocuments(writes), {
-        maxWeight: this.options.maxPoints,
-        maxItems: this.options.maxDocuments,
-        concurrency: this.options.concurrency,
-        weight: (w) => w.chunks.length,
-      });
-      this.upserts.set(index, queue);
-    }
-    return queue.run(write, signal);
+    const flush = (writes: DocumentPoints[]) => index.upsertDocuments(writes);
+    const weight = { maxWeight: this.options.maxPoints, weight: (w: DocumentPoints) => w.chunks.length };
+    return this.queue(this.upserts, index, flush, weight).run(write, signal);
   }
 
   /** store.ts commitIndexed of one run, in a transaction shared with other runs ready now. */
   commit(db: Knex, run: IndexedRun, signal?: AbortSignal): Promise<DocumentRow | undefined> {
-    let queue = this.commits.get(db);
-    if (!queue) {
-      queue = new Coalescer((runs) => commitIndexed(db, runs), {
-        maxWeight: MAX_COMMIT_ROWS,
-        maxItems: this.options.maxDocuments,
-        concurrency: this.options.concurrency,
-        weight: (r) => r.chunks.length,
-      });
-      this.commits.set(db, queue);
-    }
-    return queue.run(run, signal);
+    const weight = { maxWeight: MAX_COMMIT_ROWS, weight: (r: IndexedRun) => r.chunks.length };
+    return this.queue(this.commits, db, (runs) => commitIndexed(db, runs), weight).run(run, signal);
   }
 
   /** A new document and its ingest job (lifecycle createDocuments), with others registered now. */
@@ -105,15 +90,17 @@ export class WriteBatcher {
     }).run(id);
   }
 
-  private queue<I, O>(map: WeakMap<Knex, Coalescer<I, O>>, db: Knex, flush: (items: I[]) => Promise<O[]>) {
-    let queue = map.get(db);
+  private queue<K extends object, I, O>(
+    map: WeakMap<K, Coalescer<I, O>>,
+    key: K,
+    flush: (items: I[]) => Promise<O[]>,
+    weight: Pick<CoalesceOptions<I>, 'maxWeight' | 'weight'> = { maxWeight: Infinity },
+  ): Coalescer<I, O> {
+    let queue = map.get(key);
     if (!queue) {
-      queue = new Coalescer(flush, {
-        maxWeight: Infinity,
-        maxItems: this.options.maxDocuments,
-        concurrency: this.options.concurrency,
-      });
-      map.set(db, queue);
+      const { maxDocuments: maxItems, concurrency } = this.options;
+      queue = new Coalescer(flush, { maxItems, concurrency, ...weight });
+      map.set(key, queue);
     }
     return queue;
   }

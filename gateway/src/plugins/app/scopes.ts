@@ -46,22 +46,25 @@ const ROUTE_SCOPES: Record<string, readonly Scope[] | 'any' | 'unscoped'> = {
 /** Enforces API-key scopes on every route, after `authenticate` established who is calling. */
 export default fp(
   async (fastify) => {
-    fastify.addHook('preHandler', async (request) => {
+    // A callback hook, not an async one: no promise and no extra tick on every request (issue #12).
+    fastify.addHook('preHandler', (request, _reply, done) => {
       const scopes = request.auth?.scopes;
-      if (!scopes) return; // a session, or a key that is not narrowed
+      if (!scopes) return done(); // a session, or a key that is not narrowed
       // HEAD is GET without a body (Fastify adds it to every GET route).
       const method = request.method === 'HEAD' ? 'GET' : request.method;
       const route = `${method} ${request.routeOptions.url ?? ''}`;
       const needed = ROUTE_SCOPES[route];
-      if (needed === 'any') return;
-      if (needed !== 'unscoped' && needed?.some((s) => scopes.includes(s))) return;
-      throw new ForbiddenError(
-        needed === 'unscoped'
-          ? 'This API key is limited to ' +
-              `${scopes.join(', ')}; sign in (or use a key without a scope) for ${request.method} ${request.routeOptions.url}`
-          : `This API key is limited to ${scopes.join(', ')}; ${request.method} ${request.routeOptions.url ?? request.url} ` +
-              `needs ${needed ? `the ${needed.join(' or ')} scope` : 'a key without a scope'}`,
-        'SCOPE_NOT_ALLOWED',
+      if (needed === 'any') return done();
+      if (needed !== 'unscoped' && needed?.some((s) => scopes.includes(s))) return done();
+      done(
+        new ForbiddenError(
+          needed === 'unscoped'
+            ? 'This API key is limited to ' +
+                `${scopes.join(', ')}; sign in (or use a key without a scope) for ${request.method} ${request.routeOptions.url}`
+            : `This API key is limited to ${scopes.join(', ')}; ${request.method} ${request.routeOptions.url ?? request.url} ` +
+                `needs ${needed ? `the ${needed.join(' or ')} scope` : 'a key without a scope'}`,
+          'SCOPE_NOT_ALLOWED',
+        ),
       );
     });
   },

@@ -26,7 +26,9 @@ export default fp(
     await fastify.register(jwt, {
       secret: fastify.config.JWT_SECRET,
       sign: { algorithm: 'HS256', expiresIn: fastify.config.JWT_EXPIRES_IN },
-      verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'exp', 'iat'] },
+      // `cache`: a token seen before is not decoded and HMAC-checked again on every request
+      // (fast-jwt keeps it until its `exp`, at most 10 minutes); who it names is still looked up.
+      verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'exp', 'iat'], cache: true },
     });
   },
   { name: 'jwt', dependencies: ['config'] },

@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tooManyAttempts } from '../../plugins/app/sign-in.js';
 import { messagePage, PAGE_CSP, signInPage, signOutPage } from './pages.js';
 import handoff from './handoff.js';
+import cookiePlugin from '../../plugins/external/cookie.js';
 import {
   CSRF_COOKIE,
   isServiceOnly,
@@ -50,6 +51,8 @@ function sameString(a: string | undefined, b: string | undefined): boolean {
 }
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // Cookies only here (the API uses bearer tokens): elsewhere no request pays for their hooks.
+  await fastify.register(cookiePlugin);
   await fastify.register(formbody, { bodyLimit: 16 * 1024 });
   await fastify.register(handoff);
   const { chatSessions, audit } = fastify.repos;

@@ -17,6 +17,7 @@ import { Document } from '../../schemas/documents.js';
 import { parseAccessField, parseTags } from './access.js';
 import { toPublicDocument, type DocumentRow } from '../../plugins/app/repositories/documents.js';
 import { isUniqueViolation } from '../../plugins/app/repositories/users.js';
+import multipartPlugin from '../../plugins/external/multipart.js';
 
 interface StoredUpload extends StoredObject {
   id: string;
@@ -26,6 +27,9 @@ interface StoredUpload extends StoredObject {
 
 /** `POST /upload`: files streamed to object storage, then one row + one ingest job each. */
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // multipart only here: its hooks (a close listener per request, a clean-up after it) would
+  // otherwise run on every request, the chat stream's included.
+  await fastify.register(multipartPlugin);
   const { documents, audit } = fastify.repos;
   const limitBytes = fastify.config.MAX_UPLOAD_MB * 1024 * 1024;
 

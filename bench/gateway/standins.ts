@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OllamaStandin, QdrantStandin } from '../test/standins/index.js';
+import { OllamaStandin, QdrantStandin } from '../../test/standins/index.js';
 
 const tokens = Number(process.env.BENCH_TOKENS ?? 20);
 const intervalMs = Number(process.env.BENCH_INTERVAL_MS ?? 10);

@@ -1,0 +1,165 @@
+/**
+ * The benchmark's stack for `npm run bench:gateway`: real Postgres (embedded, a fresh database from
+ * the test template), the stand-ins in their own process (standins.ts: Qdrant, Ollama embeddings,
+ * a streaming OpenAI-compatible upstream), 50 indexed org documents, and the compiled gateway in
+ * its own process (server.mjs), signed in as the admin.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { request } from 'undici';
+import { createVectorIndex, encodeDocument } from '@rattgllm/core';
+import setup, { TEMPLATE_DB, TEST_ADMIN_PASSWORD } from '../../test/support/global-setup.js';
+import { lexicalEmbedding } from '../../test/standins/index.js';
+import { agent } from './measure.js';
+
+const DIM = 768;
+
+export interface StackOptions {
+  tokens: number;
+  intervalMs: number;
+  /** NODE_OPTIONS of the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/gwprof`. */
+  gatewayNodeOptions: string;
+}
+
+export interface Stack {
+  /** The upstream's base URL (…/v1), called directly for the baseline. */
+  upstream: string;
+  /** The gateway's base URL. */
+  gateway: string;
+  /** The admin's Authorization header. */
+  auth: Record<string, string>;
+  /** Asks the gateway process over IPC; resolves with the first reply that has `key`. */
+  ask<T>(msg: string, key: string): Promise<T>;
+  close(): Promise<void>;
+  /** Another gateway process on the same stack (`env` on top of the first one's), e.g. another build to compare. */
+  spawnGateway(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }>;
+}
+
+function child(script: string, env: Record<string, string>): ChildProcess {
+  const proc = fork(new URL(script, import.meta.url).pathname, {
+    // TypeScript through tsx; the gateway itself runs compiled (.mjs importing gateway/dist).
+    execArgv: script.endsWith('.mjs') ? [] : ['--import', 'tsx', '--conditions=development'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  // The gateway logs at its shipped level (info: a line per request) into a pipe, as under
+  // Docker; only warnings and errors reach the console.
+  proc.stdout!.setEncoding('utf8');
+  let rest = '';
+  proc.stdout!.on('data', (text: string) => {
+    const lines = (rest + text).split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) if (!/"level":(10|20|30),/.test(l)) console.log(l);
+  });
+  return proc;
+}
+
+/** 50 org documents × 4 passages, as the ingestor would leave them. */
+async function seed(dbUrl: string, qdrantUrl: string, collection: string): Promise<void> {
+  const index = createVectorIndex({ QDRANT_URL: qdrantUrl, QDRANT_COLLECTION: collection, EMBED_DIM: DIM });
+  await index.ensureCollection();
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  const topics = ['travel expenses', 'parking permits', 'salary bands', 'holiday rota', 'security policy'];
+  for (let d = 0; d < 50; d++) {
+    const id = randomUUID();
+    await db.query(
+      `insert into documents (id, owner_id, filename, mime, size, sha256, storage_key, source, source_path, access, status, chunk_count)
+       values ($1, null, $2, 'text/plain', 100, $3, $4, 'drop', $5, 'org', 'indexed', 4)`,
+      [id, `doc-${d}.txt`, randomBytes(32).toString('hex'), `documents/${id}`, `/drop/doc-${d}.txt`],
+    );
+    const chunks = Array.from({ length: 4 }, (_, i) => {
+      const text = `Section ${i} of document ${d} about ${topics[(d + i) % topics.length]}: how they are handled, who approves them, and the deadlines that apply to every team.`;
+      return {
+        index: i,
+        text,
+        page: i + 1,
+        heading: `Section ${i}`,
+        dense: lexicalEmbedding(text, DIM),
+        sparse: encodeDocument(text),
+      };
+    });
+    await index.upsertChunks(id, 1, chunks, { filename: `doc-${d}.txt`, principals: ['org'] });
+  }
+  await db.end();
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const provided: Record<string, string> = {};
+  console.log('starting Postgres and S3 …');
+  const teardown = await setup({ provide: (k: string, v: string) => (provided[k] = v) } as never);
+  const adminUrl = provided.databaseAdminUrl!;
+  const dbName = `rattg_gwbench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+
+  const standins = child('./standins.ts', {
+    BENCH_TOKENS: String(options.tokens),
+    BENCH_INTERVAL_MS: String(options.intervalMs),
+  });
+  const [urls] = (await once(standins, 'message')) as [{ ollama: string; qdrant: string; upstream: string }];
+  const collection = `gwbench_${randomBytes(4).toString('hex')}`;
+  await seed(dbUrl.toString(), urls.qdrant, collection);
+
+  const gatewayEnv = {
+    NODE_ENV: 'production',
+    // The shipped default (info: a line per request), so the benchmark pays what production pays.
+    LOG_LEVEL: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'info',
+    JWT_SECRET: 'bench-secret-0123456789abcdef',
+    ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    DATABASE_URL: dbUrl.toString(),
+    DATABASE_POOL_MAX: '20',
+    S3_ENDPOINT: provided.s3Endpoint!,
+    MINIO_ROOT_USER: provided.s3AccessKey!,
+    MINIO_ROOT_PASSWORD: provided.s3SecretKey!,
+    QDRANT_URL: urls.qdrant,
+    QDRANT_COLLECTION: collection,
+    OLLAMA_URL: urls.ollama,
+    LLM_BASE_URL: urls.upstream,
+    EMBED_DIM: String(DIM),
+    PIPELINES_DIR: new URL('../../pipelines', import.meta.url).pathname,
+    LOGIN_RATE_LIMIT_MAX: '1000',
+    NODE_OPTIONS: options.gatewayNodeOptions,
+  };
+  const gateway = child(process.env.BENCH_GATEWAY_SCRIPT ?? './server.mjs', gatewayEnv);
+  const [{ url: gw }] = (await once(gateway, 'message')) as [{ url: string }];
+  const login = await request(`${gw}/auth/login`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
+  });
+  const token = ((await login.body.json()) as { access_token: string }).access_token;
+
+  return {
+    upstream: urls.upstream,
+    gateway: gw,
+    async spawnGateway(env: Record<string, string>) {
+      const g = child(process.env.BENCH_GATEWAY_SCRIPT ?? './server.mjs', { ...gatewayEnv, ...env });
+      const [{ url }] = (await once(g, 'message')) as [{ url: string }];
+      return { url, proc: g };
+    },
+    auth: { authorization: `Bearer ${token}` },
+    async ask<T>(msg: string, key: string): Promise<T> {
+      gateway.send(msg);
+      for (;;) {
+        const [reply] = (await once(gateway, 'message')) as [Record<string, unknown>];
+        if (key in reply) return reply as T;
+      }
+    },
+    async close() {
+      gateway.send('close');
+      standins.send('close');
+      await Promise.all([once(gateway, 'exit'), once(standins, 'exit')]);
+      await agent.close();
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+      await teardown();
+    },
+  };
+}
