@@ -26,6 +26,10 @@ async function readmeText(limit: number): Promise<string> {
   return text.repeat(Math.ceil(limit / Math.max(1, text.length)));
 }
 
+/** Deadlines so a stuck ingestor ends the run with a message instead of hanging it. */
+const INGEST_DEADLINE_MS = 15 * 60_000;
+const SEARCHABLE_DEADLINE_MS = 60_000;
+
 async function main() {
   const harness = await startHarness({ callMs: BATCH_COST_MS, textMs: 0 });
   const { config, drop, counters } = harness;
@@ -127,6 +131,10 @@ async function main() {
       console.log(`peak RSS              ${(peakRss / MB).toFixed(0)} MB (the ingestor process, VmHWM)`);
       break;
     }
+    if (performance.now() - start > INGEST_DEADLINE_MS)
+      throw new Error(
+        `bench:ingest: ${r.done} of ${r.total} files done after ${INGEST_DEADLINE_MS / 1000} s; giving up`,
+      );
     await new Promise((res) => setTimeout(res, 200));
   }
 
@@ -149,6 +157,9 @@ async function main() {
         limit: 3,
       });
       if (hits.some((h) => h.payload.filename === `${word}.txt`)) break;
+      // A dropped file that never becomes searchable is a failure to report, not a hang.
+      if (performance.now() - t > SEARCHABLE_DEADLINE_MS)
+        throw new Error(`bench:ingest: ${word}.txt not searchable after ${SEARCHABLE_DEADLINE_MS / 1000} s`);
       await new Promise((res) => setTimeout(res, 20));
     }
     const elapsed = (performance.now() - t) / 1000;
