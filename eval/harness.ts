@@ -62,6 +62,8 @@ export interface EvalSettings {
   tuning?: EvalQuery[];
   /** Only /search (limit 10), chat and per-passage search: a third of the queries' cost. */
   light?: boolean;
+  /** Called with the main figures before a sweep starts (so they are kept if it is cut short). */
+  onMainReport?: (report: EvalReport) => Promise<void>;
   /** Write the index and the query vectors (test and `tuning`) to this file and stop (dump.ts). */
   dump?: string;
 }
@@ -302,16 +304,6 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
         )
       : undefined;
     const querySeconds = (performance.now() - t1) / 1000;
-    const sweep = settings.sweep?.length
-      ? await runSweep(
-          env,
-          parseConfig,
-          settings.sweep,
-          { test: data.queries, ...(settings.tuning ? { tuning: settings.tuning } : {}) },
-          { topK, minScore },
-          log,
-        )
-      : undefined;
     const modes = Object.fromEntries(
       Object.entries(perMode).map(([k, v]) => [
         k,
@@ -326,7 +318,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     ) as EvalReport['modes'];
     const n = data.queries.length;
     const hasQa = data.queries.some((q) => q.answers?.length);
-    return {
+    const report: EvalReport = {
       dataset: data.name,
       documents: data.documents.length,
       queries: n,
@@ -355,8 +347,20 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
       modes,
       ...(hasQa ? { qa: { search: finishQa(qa.search, n), chat: finishQa(qa.chat, n) } } : {}),
       ...(followUps ? { followUps } : {}),
-      ...(sweep ? { sweep } : {}),
     };
+    if (settings.sweep?.length) {
+      // The main figures first: a sweep cut short still leaves them.
+      await settings.onMainReport?.(report);
+      report.sweep = await runSweep(
+        env,
+        parseConfig,
+        settings.sweep,
+        { test: data.queries, ...(settings.tuning ? { tuning: settings.tuning } : {}) },
+        { topK, minScore },
+        log,
+      );
+    }
+    return report;
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => {});
   }

@@ -97,6 +97,14 @@ await admin.connect();
 await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
 const dbUrl = new URL(adminUrl);
 dbUrl.pathname = `/${dbName}`;
+const out = resolve(
+  values.out ??
+    `eval/reports/${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`,
+);
+const save = async (report: Awaited<ReturnType<typeof runEval>>) => {
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+};
 try {
   const report = await runEval(data, {
     ...(values['embedder-url'] ? { embedderUrl: values['embedder-url'] } : {}),
@@ -123,16 +131,16 @@ try {
     ...(sweep ? { sweep } : {}),
     light: values.light,
     ...(tuning ? { tuning } : {}),
+    onMainReport: async (main) => {
+      console.log(formatReport(main));
+      await save(main);
+      console.log(`report before the sweep: ${out}`);
+    },
     ...(values.dump ? { dump: resolve(values.dump) } : {}),
   });
   if (!values.dump) {
     console.log(formatReport(report));
-    const out = resolve(
-      values.out ??
-        `eval/reports/${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`,
-    );
-    await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+    await save(report);
     console.log(`report: ${out}`);
   }
 } finally {

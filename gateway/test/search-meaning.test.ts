@@ -29,6 +29,9 @@ beforeAll(async () => {
     EMBED_DOCUMENT_PREFIX: 'none',
     EMBED_QUERY_PREFIX: 'none',
     QDRANT_COLLECTION: collection,
+    // Each matching chunk its own passage: grouping and ties as such (the windows that join a
+    // document's neighbouring chunks are search-window.test.ts's).
+    PASSAGE_WINDOW_TOKENS: '0',
   });
   afterAll(() => qdrant.close());
   token = await login(app, ADMIN.username, ADMIN.password);

@@ -6,7 +6,7 @@ const RANGES_PER_CALL = 64;
 
 /**
  * The chunks of one document version around retrieved hits (a passage window, gateway
- * retrieval/window.ts), in one scroll per 64 ranges. No point ids to derive (they hold a content
+ * retrieval/window.ts), in one scroll per 64 ranges, sent together. No point ids to derive (they hold a content
  * hash), so the filter names them: document, version and a chunk_index range, and — defence in
  * depth beside the caller's Postgres check — the asker's principals, so the answer can only
  * ever hold text of documents the asker may read and that the caller named.
@@ -19,40 +19,55 @@ export async function chunksInRanges(
   ranges: ChunkRange[],
 ): Promise<ChunkPayload[]> {
   if (principals.length === 0) return [];
-  const out: ChunkPayload[] = [];
+  const batches: ChunkRange[][] = [];
   for (let i = 0; i < ranges.length; i += RANGES_PER_CALL) {
     const batch = ranges.slice(i, i + RANGES_PER_CALL).filter((r) => r.to >= r.from);
-    if (batch.length === 0) continue;
-    const filter: Schemas['Filter'] = {
-      must: [{ key: 'principals', match: { any: principals } }],
-      should: batch.map((r) => ({
-        must: [
-          { key: 'document_id', match: { value: r.documentId } },
-          { key: 'version', range: { gte: r.version, lte: r.version } },
-          { key: 'chunk_index', range: { gte: r.from, lte: r.to } },
-        ],
-      })),
-    };
-    // Ranges may overlap; the sum bounds the points that can match (a leftover of an earlier,
-    // differently chunked attempt of the same version is the only way to exceed it: the page
-    // loop below still ends, and the caller keeps one chunk per index).
-    const limit = batch.reduce((n, r) => n + r.to - r.from + 1, 0);
-    let offset: Schemas['ExtendedPointId'] | undefined;
-    for (let page = 0; page < 4; page++) {
-      const res = await q('fetch passage neighbours', () =>
-        client.scroll(collection, {
-          filter,
-          limit,
-          with_payload: true,
-          with_vector: false,
-          ...(offset !== undefined ? { offset } : {}),
-        }),
-      );
-      for (const p of res.points) if (p.payload) out.push(p.payload as unknown as ChunkPayload);
-      const next = res.next_page_offset;
-      if (next === null || next === undefined || typeof next === 'object') break;
-      offset = next;
-    }
+    if (batch.length) batches.push(batch);
+  }
+  // The batches at once: a /search of 100 documents is one round trip's latency, not several.
+  const pages = await Promise.all(
+    batches.map((batch) => scrollRanges(client, collection, q, principals, batch)),
+  );
+  return pages.flat();
+}
+
+async function scrollRanges(
+  client: QdrantClient,
+  collection: string,
+  q: QdrantCall,
+  principals: string[],
+  batch: ChunkRange[],
+): Promise<ChunkPayload[]> {
+  const out: ChunkPayload[] = [];
+  const filter: Schemas['Filter'] = {
+    must: [{ key: 'principals', match: { any: principals } }],
+    should: batch.map((r) => ({
+      must: [
+        { key: 'document_id', match: { value: r.documentId } },
+        { key: 'version', range: { gte: r.version, lte: r.version } },
+        { key: 'chunk_index', range: { gte: r.from, lte: r.to } },
+      ],
+    })),
+  };
+  // Ranges may overlap; the sum bounds the points that can match (a leftover of an earlier,
+  // differently chunked attempt of the same version is the only way to exceed it: the page
+  // loop below still ends, and the caller keeps one chunk per index).
+  const limit = batch.reduce((n, r) => n + r.to - r.from + 1, 0);
+  let offset: Schemas['ExtendedPointId'] | undefined;
+  for (let page = 0; page < 4; page++) {
+    const res = await q('fetch passage neighbours', () =>
+      client.scroll(collection, {
+        filter,
+        limit,
+        with_payload: true,
+        with_vector: false,
+        ...(offset !== undefined ? { offset } : {}),
+      }),
+    );
+    for (const p of res.points) if (p.payload) out.push(p.payload as unknown as ChunkPayload);
+    const next = res.next_page_offset;
+    if (next === null || next === undefined || typeof next === 'object') break;
+    offset = next;
   }
   return out;
 }
