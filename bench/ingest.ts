@@ -158,8 +158,14 @@ async function main() {
       });
       if (hits.some((h) => h.payload.filename === `${word}.txt`)) break;
       // A dropped file that never becomes searchable is a failure to report, not a hang.
-      if (performance.now() - t > SEARCHABLE_DEADLINE_MS)
-        throw new Error(`bench:ingest: ${word}.txt not searchable after ${SEARCHABLE_DEADLINE_MS / 1000} s`);
+      if (performance.now() - t > SEARCHABLE_DEADLINE_MS) {
+        const row = await db('documents')
+          .where({ filename: `${word}.txt` })
+          .first('status', 'error', 'chunk_count');
+        throw new Error(
+          `bench:ingest: ${word}.txt not searchable after ${SEARCHABLE_DEADLINE_MS / 1000} s (its row: ${JSON.stringify(row ?? null)}; top hits: ${JSON.stringify(hits.map((h) => h.payload.filename))})`,
+        );
+      }
       await new Promise((res) => setTimeout(res, 20));
     }
     const elapsed = (performance.now() - t) / 1000;
