@@ -52,6 +52,9 @@ const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // Log lines are written to stdout in the background (sonic-boom, sync: false) and flushed
+    // synchronously on exit; true writes each line before the logging call returns.
+    LOG_SYNC: bool.default(false),
 
     // Gateway
     HOST: z.string().default('0.0.0.0'),

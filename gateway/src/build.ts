@@ -2,9 +2,9 @@ import Fastify, { type FastifyInstance, type FastifySchemaCompiler } from 'fasti
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import AjvModule, { type Options } from 'ajv';
 import addFormats from 'ajv-formats';
-import { loggerOptions, type Config } from '@rattgllm/core';
+import { logDestination, loggerOptions, type Config, type DestinationStream } from '@rattgllm/core';
 import app from './app.js';
-import { RequestLog } from './lib/request-log.js';
+import { RequestLog, serializeRequest } from './lib/request-log.js';
 
 // ajv is CommonJS; its class is the module's default export.
 const Ajv = AjvModule.default;
@@ -15,10 +15,19 @@ function makeAjv(options: Options) {
   return ajv;
 }
 
+export interface BuildOptions {
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: DestinationStream;
+}
+
 /** A ready-to-listen gateway. Tests call this and use `app.inject`. */
-export async function buildApp(config: Config): Promise<FastifyInstance> {
+export async function buildApp(config: Config, { logStream }: BuildOptions = {}): Promise<FastifyInstance> {
   const fastify = Fastify({
-    logger: loggerOptions(config, 'gateway'),
+    logger: {
+      ...loggerOptions(config, 'gateway'),
+      serializers: { req: serializeRequest },
+      stream: logStream ?? logDestination(config),
+    },
     logController: new RequestLog(),
     trustProxy: config.TRUST_PROXY,
     bodyLimit: 1024 * 1024,

@@ -9,18 +9,24 @@ import type {} from '../../gateway/src/plugins/app/config.js';
 import type {} from '../../gateway/src/plugins/app/storage.js';
 import type {} from '../../gateway/src/plugins/app/events.js';
 import type {} from '../../gateway/src/plugins/app/queue.js';
-import { buildApp } from '../../gateway/src/build.js';
+import { buildApp, type BuildOptions } from '../../gateway/src/build.js';
 import { createTestDatabase } from './db.js';
 import { testConfig } from './config.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-test-password' };
 
 /** The real gateway on a database of this file's own; closed and dropped after the file. */
-export async function startGateway(overrides: Record<string, string> = {}): Promise<FastifyInstance> {
+export async function startGateway(
+  overrides: Record<string, string> = {},
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
   const database = await createTestDatabase();
   // A bucket of its own too: tests list and count stored objects.
   const bucket = `t-${randomBytes(6).toString('hex')}`;
-  const app = await buildApp(testConfig({ DATABASE_URL: database.url, S3_BUCKET: bucket, ...overrides }));
+  const app = await buildApp(
+    testConfig({ DATABASE_URL: database.url, S3_BUCKET: bucket, ...overrides }),
+    options,
+  );
   afterAll(async () => {
     await app.close();
     await database.drop();

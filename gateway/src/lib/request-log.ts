@@ -1,11 +1,40 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
+/** A parameter's name as the query parser reads it (`%74oken` is `token`). */
+function paramName(part: string): string {
+  const name = part.slice(0, (part.indexOf('=') + 1 || part.length + 1) - 1);
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' ')).toLowerCase();
+  } catch {
+    return name.toLowerCase();
+  }
+}
+
+/** The URL with the value of every `token` parameter (event-stream and document links) hidden. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url.slice(q + 1).split('&');
+  if (!params.some((p) => paramName(p) === 'token')) return url;
+  const safe = params.map((p) => (paramName(p) === 'token' ? `${p.split('=')[0]}=[redacted]` : p));
+  return `${url.slice(0, q)}?${safe.join('&')}`;
+}
+
 /**
- * One log line per request, written when it completes (method, URL, status, time), instead of
- * Fastify's two: the "incoming request" line was serialised and written to stdout on the way in,
- * before the handler ran, so every chat turn waited for it (issue #12). It is kept at `debug`,
- * for following a request that never completes.
+ * How a request appears in a log line: Fastify's fields, without the `accept-version` header, and
+ * with a URL's `token` parameter hidden (a document link's token opens the document for a day).
+ * No header is ever written, so Authorization, cookies and forwarded JWTs stay out of the logs.
  */
+export function serializeRequest(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: redactUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 export class RequestLog extends LogController {
   override incomingRequest(request: FastifyRequest): void {
     if (this.isLogDisabled(request)) return;
