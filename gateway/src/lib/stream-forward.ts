@@ -1,18 +1,19 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /**
- * The upstream's body forwarded as it arrives, after `prefix` (our own events): piped, so the
- * client's backpressure reaches the upstream socket, rather than pulled through an async
- * generator, which cost a promise and a tick per chunk on the hot path (issue #12). A failure
- * mid-stream ends the stream with what `onError` returns (an error event, or nothing when the
- * client is gone anyway); `body` may fail more than once (abort after error): all are handled.
+ * The upstream's body written to the client's response as it arrives, after `prefix` (our own
+ * events): piped straight into the response, so the client's backpressure reaches the upstream
+ * socket, with nothing in between (a PassThrough and Fastify's stream sending cost a pipe and a
+ * tick before the first token, issue #12). A failure mid-stream ends the response with what
+ * `onError` returns (an error event, or nothing when the client is gone anyway); `body` may fail
+ * more than once (abort after error): all are handled.
  */
 export function forwardBody(
   prefix: string,
   body: Readable,
+  out: Writable,
   onError: (err: unknown) => string | undefined,
-): Readable {
-  const out = new PassThrough({ highWaterMark: 16 * 1024 });
+): void {
   if (prefix) out.write(prefix);
   let failed = false;
   body.on('error', (err) => {
@@ -23,5 +24,4 @@ export function forwardBody(
     if (!out.destroyed && !out.writableEnded) out.end(last);
   });
   body.pipe(out);
-  return out;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { UpstreamResponse } from '../../lib/llm.js';
 import { forwardBody } from '../../lib/stream-forward.js';
@@ -64,8 +65,9 @@ export interface ForwardOptions {
 
 /**
  * A streamed answer: our events first (before the first token), then the upstream's bytes as
- * they come, with backpressure (piped: lib/stream-forward.ts). Owns the
- * client connection from here: it is disposed when the stream closes.
+ * they come, with backpressure, written to the response directly (lib/stream-forward.ts): the
+ * reply is hijacked, so Fastify's headers (Server-Timing) are written here. Owns the client
+ * connection from here: it is disposed when the response closes.
  */
 export function forwardStream(
   reply: FastifyReply,
@@ -82,7 +84,22 @@ export function forwardStream(
     context.warnings.map((w) => statusChunk(base, w)).join('') +
     context.sources.map((s) => sourceChunk(base, s)).join('');
   stats.activeStreams++;
-  const stream = forwardBody(prefix, upstream.body, (err) => {
+  const res = reply.raw;
+  // 'close' comes after the end and after a destroy (client gone), even if nothing was
+  // forwarded yet, so cleanup cannot be skipped.
+  res.once('close', () => {
+    stats.activeStreams--;
+    upstream.body.destroy();
+    client.dispose();
+  });
+  reply.hijack();
+  res.writeHead(200, {
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  forwardBody(prefix, upstream.body, res, (err) => {
     if (client.signal.aborted) {
       log.info('client went away; upstream stream aborted');
       return undefined;
@@ -92,16 +109,5 @@ export function forwardStream(
     log.warn({ err }, 'upstream stream failed');
     return errorEvent(e.error.message, e.error.type, e.error.code);
   });
-  // 'close' comes after the end and after a destroy (client gone), even if nothing was
-  // forwarded yet, so cleanup cannot be skipped.
-  stream.once('close', () => {
-    stats.activeStreams--;
-    upstream.body.destroy();
-    client.dispose();
-  });
-  return reply
-    .header('content-type', 'text/event-stream; charset=utf-8')
-    .header('cache-control', 'no-cache')
-    .header('x-accel-buffering', 'no')
-    .send(stream);
+  return reply;
 }
