@@ -13,6 +13,7 @@ import type { FastifyJWT } from '@fastify/jwt';
 import { TokenError } from 'fast-jwt';
 import type { UserRow } from './repositories/users.js';
 import type { ApiKeyRow } from './repositories/apiKeys.js';
+import { VerifiedTokens } from '../../lib/cache/verified-tokens.js';
 
 /** Who is calling, as established by `fastify.authenticate`. */
 export interface AuthUser extends Principal {
@@ -110,17 +111,21 @@ export default fp(
       return { ...toAuthUser(user, roles, 'api_key', row.id), ...(row.scopes ? { scopes: row.scopes } : {}) };
     }
 
+    const verified = new VerifiedTokens<FastifyJWT['user']>();
+
     async function fromJwt(token: string): Promise<AuthUser> {
-      let claims;
-      try {
-        // Synchronous, with the verifier made once (and its cache of verified tokens, see
-        // plugins/external/jwt.ts): request.jwtVerify() merges options and runs a callback
-        // waterfall on every call, a fifth of the chat proxy's own time (issue #12).
-        claims = fastify.jwt.verify<FastifyJWT['user']>(token);
-      } catch (err) {
-        if ((err as { code?: string }).code === TokenError.codes.expired)
-          throw new UnauthorizedError('Your session has expired; sign in again', 'TOKEN_EXPIRED');
-        throw new UnauthorizedError('Invalid token', 'INVALID_TOKEN');
+      let claims = verified.get(token);
+      if (!claims) {
+        try {
+          // Synchronous, with the verifier made once: request.jwtVerify() merges options and runs
+          // a callback waterfall on every call, a fifth of the chat proxy's own time (issue #12).
+          claims = fastify.jwt.verify<FastifyJWT['user']>(token);
+        } catch (err) {
+          if ((err as { code?: string }).code === TokenError.codes.expired)
+            throw new UnauthorizedError('Your session has expired; sign in again', 'TOKEN_EXPIRED');
+          throw new UnauthorizedError('Invalid token', 'INVALID_TOKEN');
+        }
+        verified.set(token, claims);
       }
       // A narrow token (in a URL, short-lived) is not a session: it opens only what it was made for.
       if (claims.scope) throw new UnauthorizedError('This token cannot be used here', 'INVALID_TOKEN');
