@@ -56,6 +56,16 @@ describe('streamed chat forwarding', () => {
     breakAfter = Infinity;
     const res = await ask();
     expect(res.statusCode).toBe(200);
+    // The reply is hijacked (written straight to the socket): its headers are written by hand.
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('no-cache');
+    const timing = String(res.headers['server-timing']);
+    expect([...timing.matchAll(/(\w+);dur=(\d+(?:\.\d+)?)(?:, |$)/g)].map((m) => m[1])).toEqual([
+      'auth',
+      'parse',
+      'context',
+      'upstream',
+    ]);
     const events = parseSse(res.body);
     const contents = events
       .filter((e): e is { choices: { delta: { content: string } }[] } => typeof e === 'object')

@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { AppError, networkCodeOf } from '@rattgllm/core';
 
 /**
@@ -75,6 +75,9 @@ export interface LlmClient {
 
 export function createLlmClient(options: LlmClientOptions): LlmClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  // Parsed once: a URL string per request is parsed by undici on every call.
+  const { origin, pathname } = new URL(baseUrl);
+  const basePath = pathname.replace(/\/+$/, '');
   const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const dispatcher = new Agent({
     connections: options.connections ?? 512,
@@ -116,9 +119,10 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
   ): Promise<UpstreamResponse> {
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(`${baseUrl}${path}`, {
+      res = await dispatcher.request({
+        origin,
+        path: `${basePath}${path}`,
         method,
-        dispatcher,
         ...(signal ? { signal } : {}),
         headers: {
           ...(body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' }),

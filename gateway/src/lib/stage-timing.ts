@@ -3,23 +3,29 @@
  * (and `npm run bench:gateway`) can tell where the gateway's own milliseconds go.
  */
 export class StageTimer {
-  private readonly stages: [string, number][] = [];
+  // Built as the stages come: the header is a string per chat turn, on the way to the first token.
+  private text = '';
   private last = performance.now();
 
   /** Records the time since the previous lap (or since the timer started) as `name`. */
   lap(name: string): void {
     const now = performance.now();
-    this.stages.push([name, now - this.last]);
+    this.push(name, now - this.last);
     this.last = now;
   }
 
   /** Records a duration measured elsewhere (and restarts the lap clock). */
   add(name: string, ms: number): void {
-    this.stages.push([name, ms]);
+    this.push(name, ms);
     this.last = performance.now();
   }
 
   header(): string {
-    return this.stages.map(([name, ms]) => `${name};dur=${ms.toFixed(2)}`).join(', ');
+    return this.text;
+  }
+
+  private push(name: string, ms: number): void {
+    // Hundredths of a millisecond, without toFixed's trailing zeros (`dur=0.1`, `dur=12`).
+    this.text += `${this.text ? ', ' : ''}${name};dur=${Math.round(ms * 100) / 100}`;
   }
 }
