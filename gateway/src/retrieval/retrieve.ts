@@ -11,7 +11,8 @@ import {
 import type { Passage } from './context.js';
 import { select } from './select.js';
 import { widenPassages, windowRanges } from './window.js';
-import { startWindows, windowChunks, withAlso } from './window-fetch.js';
+import { cachedChunks, startWindows, windowChunks, withAlso } from './window-fetch.js';
+import type { WindowCache } from '../lib/cache/window-cache.js';
 
 /**
  * Who retrieval reads for. `principal` drives the Postgres re-check (`whereReadable`),
@@ -72,7 +73,7 @@ export type Retrieve = (input: RetrieveInput) => Promise<RetrieveResult>;
 /** An index generation's query embedder and collection: one model's vectors on both sides. */
 export interface SearchTarget {
   embedder: Pick<Embedder, 'embedQuery'>;
-  vectorIndex: Pick<VectorIndex, 'hybridSearch' | 'chunksInRanges'>;
+  vectorIndex: Pick<VectorIndex, 'collection' | 'hybridSearch' | 'chunksInRanges'>;
 }
 
 export interface RetrieveDeps {
@@ -98,6 +99,8 @@ export interface RetrieveDeps {
    * (estimated) tokens (window.ts); 0 or unset: the chunk alone.
    */
   windowTokens?: number;
+  /** The chunks windows were built from, by document version (lib/cache/window-cache.ts); none: always Qdrant. */
+  windowCache?: WindowCache;
   /**
    * DOCUMENT_SCORE_NEXT_WEIGHT: grouped by document, a document scores its best passage plus
    * w × its second, w² × its third, … (rankDocuments); 0 or unset: its best passage alone.
@@ -112,6 +115,7 @@ export function createRetrieve({
   readableAmong,
   readableCached,
   windowTokens = 0,
+  windowCache,
   documentNextWeight = 0,
   log,
 }: RetrieveDeps): Retrieve {
@@ -155,7 +159,7 @@ export function createRetrieve({
     const ids = [...new Set(hits.map((h) => h.payload.document_id))];
     const fetchWindows = (ranges: ChunkRange[]) =>
       withGeneration(input.collection, ({ vectorIndex }) =>
-        vectorIndex.chunksInRanges(identity.principals, ranges),
+        cachedChunks(windowCache, vectorIndex, identity.principals, ranges),
       );
     const shape = { limit: input.limit, byDocument, floor: input.minScore ?? 0, documentNextWeight };
     const cached = readableCached?.(identity.principal, ids, input.tags);

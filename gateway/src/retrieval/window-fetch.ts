@@ -4,7 +4,8 @@
  * only what the real selection needs beyond that (when the check dropped a hit, a later one moves
  * up). What is fetched early is never used for a document the check did not confirm (retrieve.ts).
  */
-import type { ChunkPayload, ChunkRange } from '@rattgllm/core';
+import type { ChunkPayload, ChunkRange, VectorIndex } from '@rattgllm/core';
+import type { WindowCache } from '../lib/cache/window-cache.js';
 import type { Passage } from './context.js';
 import type { Selection } from './select.js';
 import { windowRanges } from './window.js';
@@ -46,4 +47,20 @@ export async function windowChunks(
   const missing = ranges.filter((r) => !have.has(rangeKey(r)));
   const [got, more] = await Promise.all([early?.chunks ?? [], missing.length ? fetch(missing) : []]);
   return more.length ? [...got, ...more] : got;
+}
+
+/** Qdrant's chunks of `ranges`, the ones the window cache holds from memory (lib/cache/window-cache.ts). */
+export async function cachedChunks(
+  cache: WindowCache | undefined,
+  index: Pick<VectorIndex, 'collection' | 'chunksInRanges'>,
+  principals: string[],
+  ranges: ChunkRange[],
+): Promise<ChunkPayload[]> {
+  if (!cache?.enabled) return index.chunksInRanges(principals, ranges);
+  const { chunks, missing } = cache.lookup(index.collection, principals, ranges);
+  if (missing.length === 0) return chunks;
+  const since = cache.begin();
+  const fetched = await index.chunksInRanges(principals, missing);
+  cache.store(index.collection, since, missing, fetched);
+  return chunks.length ? [...chunks, ...fetched] : fetched;
 }
