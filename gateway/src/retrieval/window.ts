@@ -150,6 +150,20 @@ export function joinChunks(
 }
 
 /**
+ * Each pair of chunks' seam once: growth tries a window many times and the final join needs them
+ * again; kept with the chunk objects themselves (the window cache's, so a question asked again
+ * computes none).
+ */
+const seams = new WeakMap<PageInfo, WeakMap<PageInfo, number>>();
+function seamOf(a: PageInfo, b: PageInfo): number {
+  let m = seams.get(a);
+  if (!m) seams.set(a, (m = new WeakMap()));
+  let k = m.get(b);
+  if (k === undefined) m.set(b, (k = seam(a.text, b.text)));
+  return k;
+}
+
+/**
  * Each passage widened to its window, in the given (rank) order; a passage whose chunk is inside
  * a better passage's window of the same document is left out (its text is there). `chunks` may
  * hold anything the index returned: only chunks of the passage's own document and version, and
@@ -166,26 +180,22 @@ export function widenPassages(
   for (const c of chunks) byKey.set(key(c.document_id, c.version, c.chunk_index), c);
   const claimed = new Map<string, Set<number>>();
   const out: Passage[] = [];
-  // Each pair's seam once: growth tries a window many times, and the final join needs them again.
-  const seams = new WeakMap<PageInfo, WeakMap<PageInfo, number>>();
-  const seamOf = (a: PageInfo, b: PageInfo): number => {
-    let m = seams.get(a);
-    if (!m) seams.set(a, (m = new WeakMap()));
-    let k = m.get(b);
-    if (k === undefined) m.set(b, (k = seam(a.text, b.text)));
-    return k;
-  };
   for (const p of ranked) {
     const version = versionOf(p);
     const taken = claimed.get(p.documentId) ?? new Set<number>();
     claimed.set(p.documentId, taken);
     if (taken.has(p.chunkIndex)) continue;
-    const own: PageInfo = {
-      text: p.text,
-      page: p.page,
-      ...(p.pageEnd != null ? { page_end: p.pageEnd } : {}),
-      ...(p.pageBreaks ? { page_breaks: p.pageBreaks } : {}),
-    };
+    // The hit's own chunk as fetched with its neighbours (the same payload), else as the hit has it.
+    const fetched = version === undefined ? undefined : byKey.get(key(p.documentId, version, p.chunkIndex));
+    const own: PageInfo =
+      fetched?.text === p.text
+        ? fetched
+        : {
+            text: p.text,
+            page: p.page,
+            ...(p.pageEnd != null ? { page_end: p.pageEnd } : {}),
+            ...(p.pageBreaks ? { page_breaks: p.pageBreaks } : {}),
+          };
     const neighbour = (index: number): PageInfo | undefined => {
       if (version === undefined || taken.has(index)) return undefined;
       const c = byKey.get(key(p.documentId, version, index));
