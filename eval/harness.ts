@@ -126,7 +126,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
     const identity = await adminIdentity(app);
     const pipeline = app.pipelines.get(settings.pipelineId ?? 'rattgllm');
     if (!pipeline) throw new Error(`no pipeline ${settings.pipelineId ?? 'rattgllm'} in PIPELINES_DIR`);
-    const { topK, minScore } = pipeline.retrieval;
+    const { topK, minScore, maxContextTokens } = pipeline.retrieval;
     // Each query is asked in five ways; embed it once. Only the evaluation does this: the
     // retrieval code below is the gateway's, unchanged.
     const embedQuery = app.rag.embedder.embedQuery.bind(app.rag.embedder);
@@ -147,7 +147,8 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
 
     const t1 = performance.now();
     const light = settings.light ?? false;
-    const { modes, qa, followUps } = await runQueries(data, retrieve, { topK, minScore }, light, log);
+    const chatPath = { topK, minScore, maxContextTokens };
+    const { modes, qa, followUps } = await runQueries(data, retrieve, chatPath, light, log);
     const querySeconds = (performance.now() - t1) / 1000;
     const n = data.queries.length;
     const report: EvalReport = {
@@ -164,7 +165,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
         chunkTokens: ingestor.deps.chunkTokens ?? config.CHUNK_TOKENS ?? null,
         chunkOverlap: config.CHUNK_OVERLAP,
         ...(settings.claimContext ? { claimedModelContext: settings.claimContext } : {}),
-        pipeline: { id: pipeline.id, topK, minScore },
+        pipeline: { id: pipeline.id, ...chatPath },
         ...(light ? { light: true } : {}),
       },
       ingestSeconds,
@@ -188,7 +189,7 @@ export async function runEval(data: Dataset, settings: EvalSettings): Promise<Ev
         parseConfig,
         settings.sweep,
         { test: data.queries, ...(settings.tuning ? { tuning: settings.tuning } : {}) },
-        { topK, minScore },
+        chatPath,
         log,
       );
     }

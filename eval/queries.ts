@@ -5,7 +5,7 @@
  * and its follow-up set.
  */
 import type { RetrieveInput } from '../gateway/src/retrieval/retrieve.js';
-import type { Passage } from '../gateway/src/retrieval/context.js';
+import { selectPassages, type Passage } from '../gateway/src/retrieval/context.js';
 import type { Dataset } from './datasets.js';
 import { followUpPairs, scoreFollowUps, type FollowUpFigures } from './followups.js';
 import {
@@ -34,11 +34,14 @@ export interface QueryFigures {
 export async function runQueries(
   data: Dataset,
   retrieve: EvalRetrieve,
-  chatPath: { topK: number; minScore: number },
+  /** The pipeline's retrieval settings; `maxContextTokens`: the passages the prompt holds (selectPassages). */
+  chatPath: { topK: number; minScore: number; maxContextTokens?: number },
   light: boolean,
   log: (line: string) => void,
+  /** `followUps: false`: without the COVID-QA follow-up set (a sweep's variants). */
+  options: { followUps?: boolean } = {},
 ): Promise<QueryFigures> {
-  const { topK, minScore } = chatPath;
+  const { topK, minScore, maxContextTokens } = chatPath;
   const stem = (filename: string) => filename.replace(/\.[^.]+$/, '');
   const perMode: Record<
     string,
@@ -69,7 +72,10 @@ export async function runQueries(
       const docs = firstAppearance(ps.map((p) => stem(p.filename)));
       add(mode, docs, docs, relevant);
     }
-    const chat = await retrieve({ query: q.text, limit: topK, minScore });
+    // What the chat model is shown: within the context budget a window may fall back to its
+    // chunk, and the passages are numbered by document.
+    const ranked = await retrieve({ query: q.text, limit: topK, minScore });
+    const chat = maxContextTokens === undefined ? ranked : selectPassages(ranked, maxContextTokens);
     const chatDocs = firstAppearance(chat.map((p) => stem(p.filename)));
     add('chat', chatDocs, chatDocs, relevant);
     // Ablations on the same index (no re-ingest): /search one entry per passage (its shape
@@ -93,7 +99,8 @@ export async function runQueries(
     }
     if (++done % 50 === 0) log(`  ${done}/${data.queries.length} queries`);
   }
-  const pairs = data.queries.some((q) => q.answers?.length) ? followUpPairs(data) : [];
+  const pairs =
+    options.followUps !== false && data.queries.some((q) => q.answers?.length) ? followUpPairs(data) : [];
   const followUps = pairs.length
     ? await scoreFollowUps(pairs, async (query) =>
         firstAppearance(
