@@ -119,7 +119,7 @@ const schema = z
      * (estimated like the chat context, about 3 characters a token). What is embedded stays the
      * small chunk fitted to the model. 0: a passage is its chunk alone.
      */
-    PASSAGE_WINDOW_TOKENS: z.coerce.number().int().min(0).max(8000).default(768),
+    PASSAGE_WINDOW_TOKENS: z.coerce.number().int().min(0).max(8000).default(1024),
     /**
      * /search (grouped by document) ranks a document by its best passage plus this weight times
      * its second, its square times its third, … (fused scores). 0: the best passage alone.

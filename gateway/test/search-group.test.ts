@@ -126,3 +126,47 @@ describe('POST /search: limit documents, however many passages one of them match
     }
   });
 });
+
+describe('passages folded into a better passage’s window leave room for the next hits', () => {
+  let env: RagEnv;
+  const guide = [
+    'Kayak paddling stroke: keep the kayak paddle blade vertical in the water.',
+    'Kayak paddling stroke: rotate the torso, not the arms, with the kayak paddle.',
+    'Kayak paddling stroke: the kayak paddle enters the water by the feet.',
+    'Kayak paddling stroke: pull the kayak paddle out at the hip.',
+  ];
+
+  beforeAll(async () => {
+    env = await startRag({ PASSAGE_WINDOW_TOKENS: '768' });
+    // One section of four matching chunks: their hits join into one window.
+    await env.addDocument({
+      ownerId: null,
+      access: 'org',
+      filename: 'kayak-guide.txt',
+      chunks: guide,
+      headings: guide.map(() => 'Strokes'),
+    });
+    for (let n = 0; n < 6; n++)
+      await env.addDocument({
+        ownerId: null,
+        access: 'org',
+        filename: `trip-${n}.txt`,
+        chunks: [`Trip ${n}: we practised the kayak paddling stroke on the lake.`],
+      });
+  });
+
+  it('`limit` passages (group passage), none repeating text', async () => {
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/search',
+      headers: bearer(env.adminToken),
+      payload: { query: 'kayak paddling stroke paddle', group: 'passage', limit: 4 },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const results = (res.json() as { results: Result[] }).results;
+    expect(results).toHaveLength(4);
+    // Each chunk's text shows once at most, across all windows.
+    for (const s of [...guide, ...Array.from({ length: 6 }, (_, n) => `Trip ${n}:`)])
+      expect(results.filter((r) => r.text.includes(s)).length, s).toBeLessThanOrEqual(1);
+  });
+});

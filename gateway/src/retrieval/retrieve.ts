@@ -205,7 +205,7 @@ export function createRetrieve({
         // Ranked by several passages, a document found later may still pass one found earlier.
         if (passages.length >= input.limit && !(documentNextWeight > 0)) continue;
         byDoc.set(doc.id, passage);
-      } else if (passages.length >= input.limit) break;
+      } else if (passages.length >= input.limit * (windowTokens > 0 ? 2 : 1)) break;
       passages.push(passage);
     }
     if (byDocument && documentNextWeight > 0)
@@ -227,7 +227,8 @@ export function createRetrieve({
             const [best, ...also] = widenPassages([p, ...(p.also ?? [])], chunks, versionOf, windowTokens);
             return p.also ? { ...best!, also } : best!;
           })
-        : widenPassages(passages, chunks, versionOf, windowTokens);
+        : // A hit inside a better hit's window is folded into it and leaves room for the next.
+          widenPassages(passages, chunks, versionOf, windowTokens).slice(0, input.limit);
       timings.windowMs = performance.now() - tw;
     }
     if (dropped > 0)
