@@ -11,6 +11,8 @@ export interface SequentialFigures {
   directTtft: number[];
   retrieval: number[];
   addedRag: number[];
+  /** addedRag less the window fetch (Server-Timing `window`): the gateway's own time alone. */
+  addedRagOwn: number[];
   addedProxy: number[];
   directDelays: number[];
   gatewayDelays: number[];
@@ -30,12 +32,19 @@ export interface ConcurrentFigures {
   rss: number;
 }
 
-export function reportSequential(s: SequentialFigures): void {
+/** Processing time inside the Qdrant stand-in per request kind (ms), from its answers' `time`. */
+export interface QdrantStats {
+  qdrant: Record<string, number[]>;
+}
+
+export function reportSequential(s: SequentialFigures, stats?: QdrantStats): void {
   console.log('\nResults');
   line('direct TTFT p50 / p99 (ms)', p50p99(s.directTtft));
   line('embed + vector search p50 / p99 (ms)', p50p99(s.retrieval));
   line('added TTFT with retrieval, p50 (ms)', f(pct(s.addedRag, 50)), '(target ≤ 3 ms)');
   line('added TTFT with retrieval, p99 (ms)', f(pct(s.addedRag, 99)));
+  if (s.addedRagOwn.length)
+    line('  of it the gateway alone (less the window fetch) p50 / p99', p50p99(s.addedRagOwn));
   line('added TTFT, proxy only (task request), p50 / p99 (ms)', p50p99(s.addedProxy), '(target ≤ 1 ms p50)');
   line('chunk delay direct p50 / p99 (ms)', p50p99(s.directDelays));
   line('chunk delay via gateway p50 / p99 (ms)', p50p99(s.gatewayDelays));
@@ -53,6 +62,17 @@ export function reportSequential(s: SequentialFigures): void {
     console.log(`  gateway stages, ${label} (Server-Timing), p50 / p99 ms:`);
     console.log(
       '    ' + names.map((n) => `${n} ${p50p99(rows.map((r) => r[n] ?? 0)).replace(' / ', '/')}`).join(', '),
+    );
+  }
+  if (stats) {
+    // search and window are timed by the gateway around its Qdrant calls: the stand-in's own work,
+    // the loopback HTTP hop and the client. This is the first part alone.
+    console.log('  inside the Qdrant stand-in (its own processing, per request), p50 / p99 ms:');
+    console.log(
+      '    ' +
+        Object.entries(stats.qdrant)
+          .map(([kind, v]) => `${kind} ${p50p99(v).replace(' / ', '/')} (${v.length})`)
+          .join(', '),
     );
   }
 }

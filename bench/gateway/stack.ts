@@ -1,7 +1,7 @@
 /**
  * The benchmark's stack for `npm run bench:gateway`: real Postgres (embedded, a fresh database from
  * the test template), the stand-ins in their own process (standins.ts: Qdrant, Ollama embeddings,
- * a streaming OpenAI-compatible upstream), 50 indexed org documents, and the compiled gateway in
+ * a streaming OpenAI-compatible upstream), 50 indexed org documents (400 passages), and the compiled gateway in
  * its own process (server.mjs), signed in as the admin.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -33,8 +33,8 @@ export interface Stack {
   gateway: string;
   /** The admin's Authorization header. */
   auth: Record<string, string>;
-  /** Asks the gateway process over IPC; resolves with the first reply that has `key`. */
-  ask<T>(msg: string, key: string): Promise<T>;
+  /** Asks the gateway (or the stand-ins') process over IPC; resolves with the first reply that has `key`. */
+  ask<T>(msg: string, key: string, to?: 'gateway' | 'standins'): Promise<T>;
   close(): Promise<void>;
   /** Another gateway process on the same stack (`env` on top of the first one's), e.g. another build to compare. */
   spawnGateway(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }>;
@@ -61,27 +61,38 @@ function warnings(path: string): string[] {
     .filter((l) => /"level":(40|50|60),/.test(l));
 }
 
-/** 50 org documents × 4 passages, as the ingestor would leave them. */
+/** Sentences of a seeded section: sentence `k` of document `d`, section `s`. */
+const TOPICS = ['travel expenses', 'parking permits', 'salary bands', 'holiday rota', 'security policy'];
+const sentence = (d: number, s: number, k: number) =>
+  `Rule ${k} of section ${s} in document ${d} covers ${TOPICS[(d + s + k) % TOPICS.length]}: how they are handled, who approves them, and the deadlines that apply to every team.`;
+
+/**
+ * 50 org documents, each 2 sections of 4 chunks, as the ingestor would leave them: every chunk
+ * about 4 sentences (~600 characters), the next one repeating its last sentence (the chunker's
+ * overlap), one heading per section — so passage windows (PASSAGE_WINDOW_TOKENS) really fetch,
+ * join and trim neighbours, as they do on real documents.
+ */
 async function seed(dbUrl: string, qdrantUrl: string, collection: string): Promise<void> {
   const index = createVectorIndex({ QDRANT_URL: qdrantUrl, QDRANT_COLLECTION: collection, EMBED_DIM: DIM });
   await index.ensureCollection();
   const db = new pg.Client({ connectionString: dbUrl });
   await db.connect();
-  const topics = ['travel expenses', 'parking permits', 'salary bands', 'holiday rota', 'security policy'];
   for (let d = 0; d < 50; d++) {
     const id = randomUUID();
     await db.query(
       `insert into documents (id, owner_id, filename, mime, size, sha256, storage_key, source, source_path, access, status, chunk_count)
-       values ($1, null, $2, 'text/plain', 100, $3, $4, 'drop', $5, 'org', 'indexed', 4)`,
+       values ($1, null, $2, 'text/plain', 100, $3, $4, 'drop', $5, 'org', 'indexed', 8)`,
       [id, `doc-${d}.txt`, randomBytes(32).toString('hex'), `documents/${id}`, `/drop/doc-${d}.txt`],
     );
-    const chunks = Array.from({ length: 4 }, (_, i) => {
-      const text = `Section ${i} of document ${d} about ${topics[(d + i) % topics.length]}: how they are handled, who approves them, and the deadlines that apply to every team.`;
+    const chunks = Array.from({ length: 8 }, (_, i) => {
+      const section = Math.floor(i / 4);
+      const first = (i % 4) * 3;
+      const text = [0, 1, 2, 3].map((k) => sentence(d, section, first + k)).join(' ');
       return {
         index: i,
         text,
-        page: i + 1,
-        heading: `Section ${i}`,
+        page: section + 1,
+        heading: `Section ${section}`,
         dense: lexicalEmbedding(text, DIM),
         sparse: encodeDocument(text),
       };
@@ -148,6 +159,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     process.exit(1);
   });
   const [{ url: gw }] = (await once(gateway, 'message')) as [{ url: string }];
+  const others: ChildProcess[] = [];
   const login = await request(`${gw}/auth/login`, {
     method: 'POST',
     dispatcher: agent,
@@ -165,21 +177,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         { ...gatewayEnv, ...env },
         logFile(),
       );
+      others.push(g);
       const [{ url }] = (await once(g, 'message')) as [{ url: string }];
       return { url, proc: g };
     },
     auth: { authorization: `Bearer ${token}` },
-    async ask<T>(msg: string, key: string): Promise<T> {
-      gateway.send(msg);
+    async ask<T>(msg: string, key: string, to: 'gateway' | 'standins' = 'gateway'): Promise<T> {
+      const proc = to === 'gateway' ? gateway : standins;
+      proc.send(msg);
       for (;;) {
-        const [reply] = (await once(gateway, 'message')) as [Record<string, unknown>];
+        const [reply] = (await once(proc, 'message')) as [Record<string, unknown>];
         if (key in reply) return reply as T;
       }
     },
     async close() {
+      for (const g of others) g.send('close');
       gateway.send('close');
       standins.send('close');
-      await Promise.all([once(gateway, 'exit'), once(standins, 'exit')]);
+      await Promise.all([
+        once(gateway, 'exit'),
+        once(standins, 'exit'),
+        ...others.filter((g) => g.exitCode === null).map((g) => once(g, 'exit')),
+      ]);
       await agent.close();
       for (const { path, fd } of logs) {
         closeSync(fd);

@@ -2,7 +2,9 @@
  * Stand-ins for `npm run bench:gateway`, in their own process: Qdrant and Ollama (embeddings),
  * and an OpenAI-compatible upstream that streams `tokens` chunks every `intervalMs`, each chunk
  * stamped with the wall-clock time it was written (`ts`, ms with µs precision), so the client
- * can measure each chunk's delay with and without the gateway in between.
+ * can measure each chunk's delay with and without the gateway in between. `stats` answers the
+ * Qdrant stand-in's own processing time per request kind since `reset` (the `time` of Qdrant's
+ * answer envelope), so the benchmark can tell the stand-in's work from the HTTP hop and the gateway.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -62,6 +64,26 @@ await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
 
 process.send!({ ollama: ollama.url, qdrant: qdrant.url, upstream: upstreamUrl });
+/** The Qdrant requests the gateway makes per chat turn, by the path's last segment. */
+const KINDS: Record<string, string> = {
+  batch: 'query batch (search)',
+  points: 'retrieve (search)',
+  scroll: 'scroll (window)',
+};
 process.on('message', (msg) => {
+  if (msg === 'reset') {
+    qdrantStandin.log.length = 0;
+    process.send!({ reset: true });
+  }
+  if (msg === 'stats') {
+    const qdrant: Record<string, number[]> = {};
+    for (const e of qdrantStandin.log) {
+      const kind = KINDS[e.path.split('/').at(-1)!];
+      const time = (e.response as { time?: number } | undefined)?.time;
+      if (kind && time !== undefined) (qdrant[kind] ??= []).push(time * 1000);
+    }
+    qdrantStandin.log.length = 0;
+    process.send!({ qdrant });
+  }
   if (msg === 'close') void Promise.all([ollama.close(), qdrant.close()]).then(() => process.exit(0));
 });

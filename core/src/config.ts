@@ -121,6 +121,12 @@ const schema = z
      */
     PASSAGE_WINDOW_TOKENS: z.coerce.number().int().min(0).max(8000).default(1024),
     /**
+     * The gateway keeps the chunks windows were built from in memory, for this many documents
+     * (the oldest go first), as long as document access facts and dropped with them: a question
+     * about documents asked about before needs no further Qdrant fetch. 0: always fetched.
+     */
+    PASSAGE_WINDOW_CACHE_DOCUMENTS: z.coerce.number().int().min(0).max(1_000_000).default(2000),
+    /**
      * /search (grouped by document) ranks a document by its best passage plus this weight times
      * its second, its square times its third, … (fused scores). 0: the best passage alone.
      */

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  INDEXED_INTEGERS,
   INDEXED_KEYWORDS,
   OllamaServerError,
   createEmbedder,
@@ -127,6 +128,7 @@ describe('vector index repair', () => {
       expect(info.config.params.vectors.dense).toMatchObject({ size: 64, distance: 'Cosine' });
       expect(info.config.params.sparse_vectors.sparse).toMatchObject({ modifier: 'idf' });
       for (const field of INDEXED_KEYWORDS) expect(info.payload_schema[field]?.data_type).toBe('keyword');
+      for (const field of INDEXED_INTEGERS) expect(info.payload_schema[field]?.data_type).toBe('integer');
 
       // A write into the lost collection goes into the new one.
       await qdrantHttp(`/collections/${collection}`, 'DELETE');

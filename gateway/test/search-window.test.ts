@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeDocument } from '@rattgllm/core';
-import { lexicalEmbedding } from '../../test/standins/index.js';
+import { LIVE_OLLAMA, LIVE_QDRANT, lexicalEmbedding } from '../../test/standins/index.js';
 import { bearer, createUser } from '../../test/support/gateway.js';
 import { estimateTokens } from '../src/retrieval/context.js';
 import { DIM, startRag, type RagEnv } from './rag-support.js';
@@ -186,5 +186,118 @@ describe('passage windows', () => {
     const report = sources.find((s) => s.source.id === ids.report);
     expect(report?.document).toContain(WINDOW);
     for (const s of sources) for (const d of s.document) expect(d.toLowerCase()).not.toContain('secret');
+  });
+});
+
+/**
+ * A stale index payload: Qdrant says bob may read `stale`, Postgres says he may not. While Postgres
+ * answers, the windows are fetched for the hits as found, this one's included; none of its text
+ * may reach /search, the chat context or its citations.
+ */
+describe('passage windows of hits Postgres refuses', () => {
+  let env: RagEnv;
+  let bob: { id: string; token: string };
+  const ids: Record<string, string> = {};
+  const STALE = S.map((x) => `Stale ${x.toLowerCase()}`);
+  const QUERY = 'stale capybara numbers river delta dormice nested';
+
+  beforeAll(async () => {
+    // No access cache: every question's check goes to Postgres, with the windows fetched meanwhile
+    // (with the cache, the check answers first and only confirmed hits are widened).
+    env = await startRag({ PASSAGE_WINDOW_TOKENS: String(BUDGET), GATEWAY_CACHE_TTL_MS: '0' });
+    const alice = await createUser(env.app, env.adminToken, { username: 'alice', groups: ['eng'] });
+    bob = await createUser(env.app, env.adminToken, { username: 'bob', groups: ['sales'] });
+    const headings = Array.from({ length: 6 }, () => 'Results');
+    ids.report = await env.addDocument({
+      ownerId: alice.id,
+      access: 'org',
+      filename: 'report.txt',
+      chunks: chunksOf(S),
+      headings,
+    });
+    ids.stale = await env.addDocument({
+      ownerId: alice.id,
+      access: 'private',
+      filename: 'stale.txt',
+      chunks: chunksOf(STALE),
+      headings,
+      stalePrincipals: ['org', `user:${alice.id}`],
+    });
+  });
+
+  // Every sentence of the refused document opens with "Stale " (the question says "stale", lower case).
+  const noStaleText = (texts: string[]) => {
+    for (const t of texts) {
+      expect(t).not.toContain('Stale ');
+      for (const s of STALE) expect(t).not.toContain(s.slice('Stale '.length));
+    }
+  };
+
+  const search = async (group: 'passage' | 'document', limit: number) => {
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/search',
+      headers: bearer(bob.token),
+      payload: { query: QUERY, group, limit },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const top = res.json().results as Result[];
+    expect(top.length, `${group}, limit ${limit}`).toBeGreaterThan(0);
+    for (const r of top) expect(r.documentId).toBe(ids.report);
+    const results = top.flatMap((r) => [r, ...(r.also ?? [])]);
+    noStaleText(results.map((r) => r.text));
+    return results;
+  };
+
+  it('/search: the refused document contributes neither a hit nor window text', async () => {
+    // The report's best hit (chunk 2) still gets its whole window.
+    for (const [group, limit] of [
+      ['passage', 3],
+      ['document', 3],
+    ] as const)
+      expect((await search(group, limit)).map((r) => r.text)).toContain(WINDOW);
+  });
+
+  it('/search: a hit that moves up when Postgres refuses the one before gets its window too', async () => {
+    // One document: the early fetch was for the refused one's hits only; the report's window is
+    // fetched after the check.
+    const [best] = await search('document', 1);
+    expect(best!.text).toBe(WINDOW);
+  });
+
+  it.skipIf(LIVE_QDRANT)(
+    'the early fetch did name the refused document (so the filtering above was needed)',
+    () => {
+      const scrolls = env.qdrant.standin!.log.filter((e) => e.path.endsWith('/points/scroll'));
+      expect(scrolls.some((e) => JSON.stringify(e.body).includes(ids.stale!))).toBe(true);
+    },
+  );
+
+  const chat = async () => {
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: bearer(bob.token),
+      payload: { model: 'rattgllm', messages: [{ role: 'user', content: QUERY }] },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res;
+  };
+
+  it('chat: no text of the refused document in the answer or its citations', async () => {
+    const res = await chat();
+    const sources = res.json().sources as { source: { id: string }; document: string[] }[];
+    expect(sources.length).toBeGreaterThan(0);
+    for (const s of sources) expect(s.source.id).toBe(ids.report);
+    noStaleText([res.body]);
+    expect(sources.flatMap((s) => s.document).join(' ')).toContain(S[3]);
+  });
+
+  // Reads the request the Ollama stand-in recorded: skipped against a real Ollama (OLLAMA_URL).
+  it.skipIf(LIVE_OLLAMA)('chat: no text of the refused document in the prompt sent upstream', async () => {
+    await chat();
+    const prompt = JSON.stringify(env.ollama.standin!.chatRequests.at(-1));
+    expect(prompt).toContain(S[3]);
+    noStaleText([prompt]);
   });
 });

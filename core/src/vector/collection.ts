@@ -1,7 +1,7 @@
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { DENSE_VECTOR, SPARSE_VECTOR, checkCollectionShape } from './shape.js';
 import { QdrantRequestError } from './errors.js';
-import { INDEXED_KEYWORDS, type QdrantCall } from './types.js';
+import { INDEXED_INTEGERS, INDEXED_KEYWORDS, type QdrantCall } from './types.js';
 
 /**
  * Create the collection if missing (named dense vector of `dim`, cosine; BM25 sparse vector with
@@ -36,11 +36,17 @@ export async function ensureCollection(
   }
   const info = await q('read the collection', () => client.getCollection(collection), false);
   checkCollectionShape(info, collection, dim);
-  for (const field of INDEXED_KEYWORDS) {
-    if (info.payload_schema[field]?.data_type === 'keyword') continue;
+  // Created on a collection made before an index was added too (Qdrant builds it over the
+  // points already there; creating an existing index is a no-op).
+  const wanted = [
+    ...INDEXED_KEYWORDS.map((field) => [field, 'keyword'] as const),
+    ...INDEXED_INTEGERS.map((field) => [field, 'integer'] as const),
+  ];
+  for (const [field, schema] of wanted) {
+    if (info.payload_schema[field]?.data_type === schema) continue;
     await q(
       `index ${field}`,
-      () => client.createPayloadIndex(collection, { field_name: field, field_schema: 'keyword', wait: true }),
+      () => client.createPayloadIndex(collection, { field_name: field, field_schema: schema, wait: true }),
       false,
     );
   }

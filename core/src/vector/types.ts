@@ -23,6 +23,13 @@ export type VectorIndexConfig = Pick<
 /** Payload fields with a keyword index: every query filters on them. */
 export const INDEXED_KEYWORDS = ['document_id', 'principals'] as const;
 
+/**
+ * Payload fields with an integer index: the ranges passage windows fetch (chunk_index, version;
+ * vector/neighbours.ts) and a new version's clean-up (version) are read from the index, not from
+ * each point's payload (on disk in Qdrant).
+ */
+export const INDEXED_INTEGERS = ['chunk_index', 'version'] as const;
+
 export interface ChunkPoint {
   index: number;
   text: string;

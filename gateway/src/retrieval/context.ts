@@ -45,8 +45,11 @@ export interface OpenWebUISource {
  * passages stay within `maxContextTokens` for any tokenizer the chat model uses.
  */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 3);
+  return tokensOfLength(text.length);
 }
+
+/** estimateTokens of a text of this many characters. */
+export const tokensOfLength = (chars: number): number => Math.ceil(chars / 3);
 
 function label(p: Passage): string {
   const parts = [p.filename];

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import {
   byFusedScore,
   encodeQuery,
+  type ChunkRange,
   type Embedder,
   type Principal,
   type SearchHit,
@@ -9,7 +10,10 @@ import {
   type VectorIndex,
 } from '@rattgllm/core';
 import type { Passage } from './context.js';
+import { select } from './select.js';
 import { widenPassages, windowRanges } from './window.js';
+import { cachedChunks, startWindows, windowChunks, withAlso } from './window-fetch.js';
+import type { WindowCache } from '../lib/cache/window-cache.js';
 
 /**
  * Who retrieval reads for. `principal` drives the Postgres re-check (`whereReadable`),
@@ -51,16 +55,16 @@ export interface RetrieveInput {
   signal?: AbortSignal;
 }
 
-/** Passages BM25 ranks this high pass the score floor whatever their cosine (see retrieve). */
-export const SPARSE_FLOOR_RANK = 3;
+export { SPARSE_FLOOR_RANK, rankDocuments } from './select.js';
 
 export interface RetrieveResult {
   passages: Passage[];
   /**
-   * Time spent embedding the query, searching Qdrant, re-checking in Postgres, and fetching the
-   * passages' neighbours (windowMs, 0 without windows) (ms).
+   * Time spent embedding the query, searching Qdrant, re-checking in Postgres, and widening the
+   * passages to their windows after the check (windowMs, 0 without windows; of it windowFetchMs
+   * waiting for Qdrant's neighbours: the part of their fetch the check did not already cover) (ms).
    */
-  timings: { embedMs: number; searchMs: number; checkMs: number; windowMs: number };
+  timings: { embedMs: number; searchMs: number; checkMs: number; windowMs: number; windowFetchMs: number };
   /** Hits Qdrant returned that Postgres refused (stale payload, deleted, access changed). */
   dropped: number;
 }
@@ -70,7 +74,7 @@ export type Retrieve = (input: RetrieveInput) => Promise<RetrieveResult>;
 /** An index generation's query embedder and collection: one model's vectors on both sides. */
 export interface SearchTarget {
   embedder: Pick<Embedder, 'embedQuery'>;
-  vectorIndex: Pick<VectorIndex, 'hybridSearch' | 'chunksInRanges'>;
+  vectorIndex: Pick<VectorIndex, 'collection' | 'hybridSearch' | 'chunksInRanges'>;
 }
 
 export interface RetrieveDeps {
@@ -96,6 +100,8 @@ export interface RetrieveDeps {
    * (estimated) tokens (window.ts); 0 or unset: the chunk alone.
    */
   windowTokens?: number;
+  /** The chunks windows were built from, by document version (lib/cache/window-cache.ts); none: always Qdrant. */
+  windowCache?: WindowCache;
   /**
    * DOCUMENT_SCORE_NEXT_WEIGHT: grouped by document, a document scores its best passage plus
    * w × its second, w² × its third, … (rankDocuments); 0 or unset: its best passage alone.
@@ -110,11 +116,12 @@ export function createRetrieve({
   readableAmong,
   readableCached,
   windowTokens = 0,
+  windowCache,
   documentNextWeight = 0,
   log,
 }: RetrieveDeps): Retrieve {
   return async function retrieve(input: RetrieveInput): Promise<RetrieveResult> {
-    const timings = { embedMs: 0, searchMs: 0, checkMs: 0, windowMs: 0 };
+    const timings = { embedMs: 0, searchMs: 0, checkMs: 0, windowMs: 0, windowFetchMs: 0 };
     const { identity } = input;
     if (identity.principals.length === 0 || input.limit < 1) return { passages: [], timings, dropped: 0 };
     // Over-fetch: the re-check and the score floor may drop some hits, and grouping by document
@@ -142,8 +149,17 @@ export function createRetrieve({
         timings.searchMs += performance.now() - t;
         return found;
       });
+    const fetchWindows = (ranges: ChunkRange[]) =>
+      withGeneration(input.collection, ({ vectorIndex }) =>
+        cachedChunks(windowCache, vectorIndex, identity.principals, ranges),
+      );
+    // Passages: a hit folded into a better hit's window leaves room for the next, so up to twice
+    // `limit` are widened and the first `limit` windows kept.
+    const selectLimit = !byDocument && windowTokens > 0 ? input.limit * 2 : input.limit;
+    const shape = { limit: selectLimit, byDocument, floor: input.minScore ?? 0, documentNextWeight };
     let hits: SearchHit[] = [];
     let readable = new Map<string, { id: string; filename: string }>();
+    let early: ReturnType<typeof startWindows>;
     for (let documents = input.limit, attempt = 0; ; attempt++) {
       hits = await search(documents);
       input.signal?.throwIfAborted();
@@ -156,9 +172,19 @@ export function createRetrieve({
       // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.
       const t = performance.now();
       const ids = [...new Set(hits.map((h) => h.payload.document_id))];
-      const rows =
-        readableCached?.(identity.principal, ids, input.tags) ??
-        (await readableAmong(identity.principal, ids, input.tags));
+      const cached = readableCached?.(identity.principal, ids, input.tags);
+      // When Postgres must answer, the windows are fetched meanwhile, for the passages the hits
+      // would give if every one were confirmed (almost always the case). Nothing of them is used
+      // before Postgres has answered, and only chunks of documents it confirmed (below).
+      early =
+        !cached && windowTokens > 0
+          ? startWindows(
+              select(hits, (id) => ({ id, filename: '' }), shape),
+              windowTokens,
+              fetchWindows,
+            )
+          : undefined;
+      const rows = cached ?? (await readableAmong(identity.principal, ids, input.tags));
       timings.checkMs += performance.now() - t;
       readable = new Map(rows.map((r) => [r.id, r]));
       // Grouped, documents Postgres refused leave room for as many more: searched once more
@@ -168,67 +194,22 @@ export function createRetrieve({
       if (attempt >= 2) break;
       documents = input.limit + refused;
     }
-    const floor = input.minScore ?? 0;
-    let passages: Passage[] = [];
-    const byDoc = new Map<string, Passage>();
-    const versions = new WeakMap<Passage, number>();
-    let dropped = 0;
-    for (const h of hits) {
-      const doc = readable.get(h.payload.document_id);
-      if (!doc) {
-        dropped++;
-        continue;
-      }
-      // The floor is on meaning (cosine), but a passage BM25 ranks among its first few passes
-      // too: an exact name or code that the vectors miss is what hybrid search is for.
-      const strongSparse = h.sparseRank !== undefined && h.sparseRank < SPARSE_FLOOR_RANK;
-      if (floor > 0 && !strongSparse && (h.denseScore === undefined || h.denseScore < floor)) continue;
-      const passage: Passage = {
-        documentId: doc.id,
-        filename: doc.filename,
-        chunkIndex: h.payload.chunk_index,
-        text: h.payload.text,
-        score: h.score,
-        denseScore: h.denseScore ?? null,
-        page: h.payload.page ?? null,
-        pageEnd: h.payload.page_end ?? null,
-        pageBreaks: h.payload.page_breaks ?? null,
-        heading: h.payload.heading ?? null,
-      };
-      versions.set(passage, h.payload.version);
-      if (byDocument) {
-        const best = byDoc.get(doc.id);
-        if (best) {
-          (best.also ??= []).push(passage);
-          continue;
-        }
-        // Ranked by several passages, a document found later may still pass one found earlier.
-        if (passages.length >= input.limit && !(documentNextWeight > 0)) continue;
-        byDoc.set(doc.id, passage);
-      } else if (passages.length >= input.limit * (windowTokens > 0 ? 2 : 1)) break;
-      passages.push(passage);
-    }
-    if (byDocument && documentNextWeight > 0)
-      passages = rankDocuments(passages, documentNextWeight).slice(0, input.limit);
+    const selected = select(hits, (id) => readable.get(id), shape);
+    let { passages } = selected;
+    const { dropped, versionOf } = selected;
     if (windowTokens > 0 && passages.length > 0) {
-      // Only around hits Postgres confirmed, and the index filter names the same document,
-      // version and principals: a window never holds text the asker may not read.
       const tw = performance.now();
-      const versionOf = (p: Passage) => versions.get(p);
-      const all = byDocument ? passages.flatMap((p) => [p, ...(p.also ?? [])]) : passages;
-      const ranges = windowRanges(all, versionOf, windowTokens);
-      const chunks = ranges.length
-        ? await withGeneration(input.collection, ({ vectorIndex }) =>
-            vectorIndex.chunksInRanges(identity.principals, ranges),
-          )
-        : [];
+      const ranges = windowRanges(withAlso(passages), versionOf, windowTokens);
+      const fetched = await windowChunks(ranges, early, fetchWindows);
+      timings.windowFetchMs = performance.now() - tw;
+      // Defence in depth beside the Qdrant filter: chunks of documents Postgres confirmed, only.
+      const chunks = fetched.filter((c) => readable.has(c.document_id));
       passages = byDocument
         ? passages.map((p) => {
             const [best, ...also] = widenPassages([p, ...(p.also ?? [])], chunks, versionOf, windowTokens);
             return p.also ? { ...best!, also } : best!;
           })
-        : // A hit inside a better hit's window is folded into it and leaves room for the next.
-          widenPassages(passages, chunks, versionOf, windowTokens).slice(0, input.limit);
+        : widenPassages(passages, chunks, versionOf, windowTokens).slice(0, input.limit);
       timings.windowMs = performance.now() - tw;
     }
     if (dropped > 0)
@@ -238,25 +219,4 @@ export function createRetrieve({
       );
     return { passages, timings, dropped };
   };
-}
-
-/**
- * Documents (best passage first, the others in `also`, each list in fused order) ordered by
- * best + w·second + w²·third + …: a long paper that matches in several places passes one that
- * matches once. Ties keep the order by best passage (a stable sort).
- */
-export function rankDocuments(documents: readonly Passage[], w: number): Passage[] {
-  const score = (p: Passage) => {
-    let sum = p.score;
-    let f = w;
-    for (const a of p.also ?? []) {
-      sum += f * a.score;
-      f *= w;
-    }
-    return sum;
-  };
-  return documents
-    .map((p, i) => ({ p, i, s: score(p) }))
-    .sort((a, b) => b.s - a.s || a.i - b.i)
-    .map((x) => x.p);
 }

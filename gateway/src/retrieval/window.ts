@@ -8,7 +8,7 @@
  * the neighbours (VectorIndex.chunksInRanges) and applies them.
  */
 import type { ChunkPayload, ChunkRange } from '@rattgllm/core';
-import { estimateTokens, type Passage } from './context.js';
+import { estimateTokens, tokensOfLength, type Passage } from './context.js';
 
 /** Neighbours fetched per side at most, whatever the budget (a bounded scroll). */
 export const MAX_WINDOW_RADIUS = 8;
@@ -52,10 +52,12 @@ const isSpace = (c: string | undefined) => c === undefined || /\s/.test(c);
 export function overlapLength(prev: string, next: string): number {
   const s = `${next}\u0000${prev}`;
   const pi = new Int32Array(s.length);
+  // Char codes, not one-character strings: this runs over every pair of neighbours on a search.
   for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     let k = pi[i - 1]!;
-    while (k > 0 && s[i] !== s[k]) k = pi[k - 1]!;
-    if (s[i] === s[k]) k++;
+    while (k > 0 && c !== s.charCodeAt(k)) k = pi[k - 1]!;
+    if (c === s.charCodeAt(k)) k++;
     pi[i] = k;
   }
   for (let k = pi[s.length - 1]!; k > 0; k = pi[k - 1]!) {
@@ -86,11 +88,13 @@ function pageAt(c: PageInfo, pos: number): number | null {
 /**
  * Chunks in document order joined into one text, with its first and last page and page breaks.
  * `before` / `after`: the chunks around that another passage already shows — their overlap with
- * this text is left out, so two passages never repeat each other's words.
+ * this text is left out, so two passages never repeat each other's words. `seamOf`: `seam` of two
+ * chunks' texts (widenPassages passes a memo of it).
  */
 export function joinChunks(
   chunks: readonly PageInfo[],
   edges: { before?: PageInfo | undefined; after?: PageInfo | undefined } = {},
+  seamOf: (prev: PageInfo, next: PageInfo) => number = (a, b) => seam(a.text, b.text),
 ): {
   text: string;
   page: number | null;
@@ -105,7 +109,7 @@ export function joinChunks(
   for (let i = 1; i < chunks.length; i++) {
     const prev = chunks[i - 1]!;
     const c = chunks[i]!;
-    const start = seam(prev.text, c.text);
+    const start = seamOf(prev, c);
     let offset = length;
     if (start === 0) {
       parts.push('\n\n');
@@ -125,7 +129,7 @@ export function joinChunks(
   }
   let text = parts.join('');
   // The edges: what the neighbouring passages already hold is cut off both ends.
-  let from = edges.before ? seam(edges.before.text, first.text) : 0;
+  let from = edges.before ? seamOf(edges.before, first) : 0;
   let end = text.length - (edges.after ? overlapLength(chunks.at(-1)!.text, edges.after.text) : 0);
   // The separator at a cut belongs to neither side.
   if (end < text.length) while (end > from && isSpace(text[end - 1])) end--;
@@ -143,6 +147,20 @@ export function joinChunks(
     pageEnd: page !== null && max > page ? max : null,
     pageBreaks: kept.length ? kept : null,
   };
+}
+
+/**
+ * Each pair of chunks' seam once: growth tries a window many times and the final join needs them
+ * again; kept with the chunk objects themselves (the window cache's, so a question asked again
+ * computes none).
+ */
+const seams = new WeakMap<PageInfo, WeakMap<PageInfo, number>>();
+function seamOf(a: PageInfo, b: PageInfo): number {
+  let m = seams.get(a);
+  if (!m) seams.set(a, (m = new WeakMap()));
+  let k = m.get(b);
+  if (k === undefined) m.set(b, (k = seam(a.text, b.text)));
+  return k;
 }
 
 /**
@@ -167,12 +185,17 @@ export function widenPassages(
     const taken = claimed.get(p.documentId) ?? new Set<number>();
     claimed.set(p.documentId, taken);
     if (taken.has(p.chunkIndex)) continue;
-    const own: PageInfo = {
-      text: p.text,
-      page: p.page,
-      ...(p.pageEnd != null ? { page_end: p.pageEnd } : {}),
-      ...(p.pageBreaks ? { page_breaks: p.pageBreaks } : {}),
-    };
+    // The hit's own chunk as fetched with its neighbours (the same payload), else as the hit has it.
+    const fetched = version === undefined ? undefined : byKey.get(key(p.documentId, version, p.chunkIndex));
+    const own: PageInfo =
+      fetched?.text === p.text
+        ? fetched
+        : {
+            text: p.text,
+            page: p.page,
+            ...(p.pageEnd != null ? { page_end: p.pageEnd } : {}),
+            ...(p.pageBreaks ? { page_breaks: p.pageBreaks } : {}),
+          };
     const neighbour = (index: number): PageInfo | undefined => {
       if (version === undefined || taken.has(index)) return undefined;
       const c = byKey.get(key(p.documentId, version, index));
@@ -181,6 +204,13 @@ export function widenPassages(
     const window: PageInfo[] = [own];
     let lo = p.chunkIndex;
     let hi = p.chunkIndex;
+    // The joined text's length so far, kept as it grows: a chunk adds its text less what the seam
+    // shares with its neighbour (or the blank line between two that share nothing).
+    let length = own.text.length;
+    const grownBy = (prev: PageInfo, next: PageInfo, newcomer: PageInfo) => {
+      const k = seamOf(prev, next);
+      return newcomer.text.length - k + (k === 0 ? 2 : 0);
+    };
     let open = { next: true, prev: true };
     // Grow one chunk at a time, following text first, then the one before, while it fits.
     for (
@@ -191,14 +221,20 @@ export function widenPassages(
       if (!open[side]) continue;
       const index = side === 'next' ? hi + 1 : lo - 1;
       const c = neighbour(index);
-      const tried = c ? (side === 'next' ? [...window, c] : [c, ...window]) : undefined;
-      if (!tried || estimateTokens(joinChunks(tried).text) > budgetTokens) {
+      const grown =
+        c && length + (side === 'next' ? grownBy(window.at(-1)!, c, c) : grownBy(c, window[0]!, c));
+      if (c === undefined || grown === undefined || tokensOfLength(grown) > budgetTokens) {
         open = { ...open, [side]: false };
         continue;
       }
-      window.splice(0, window.length, ...tried);
-      if (side === 'next') hi = index;
-      else lo = index;
+      length = grown;
+      if (side === 'next') {
+        window.push(c);
+        hi = index;
+      } else {
+        window.unshift(c);
+        lo = index;
+      }
     }
     // Chunks just outside that a better passage of this document shows: their overlap is theirs.
     const before = taken.has(lo - 1) ? byKey.get(key(p.documentId, version ?? -1, lo - 1)) : undefined;
@@ -208,7 +244,7 @@ export function widenPassages(
       out.push(p);
       continue;
     }
-    const joined = joinChunks(window, { before, after });
+    const joined = joinChunks(window, { before, after }, seamOf);
     // Nothing of its own left (all of it shown by the passages around it): folded into them.
     const narrow = {
       text: p.text,

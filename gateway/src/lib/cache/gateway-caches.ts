@@ -1,5 +1,6 @@
 import { startListener, type Listener } from './listener.js';
 import { NotifiedCache } from './notified-cache.js';
+import { WindowCache } from './window-cache.js';
 import type { UserRow } from '../../plugins/app/repositories/users.js';
 import type { ApiKeyRow } from '../../plugins/app/repositories/apiKeys.js';
 import type { DocumentAccessRow } from '../../plugins/app/repositories/documentAccess.js';
@@ -27,6 +28,8 @@ export interface GatewayCaches {
   apiKeysByHash: NotifiedCache<string, ApiKeyRow | undefined>;
   /** null: no such row. */
   documents: NotifiedCache<string, DocumentAccessRow | null>;
+  /** The chunks passage windows were built from (window-cache.ts), dropped with their document's facts. */
+  windows: WindowCache;
   /** Drops what a change to this row could make wrong. */
   invalidate(table: CachedTable, id: string): void;
   /** Drops everything cached from this table (a write of this process, rows unknown). */
@@ -41,6 +44,8 @@ export interface GatewayCachesOptions {
   databaseUrl: string;
   ttlMs: number;
   maxEntries?: number;
+  /** PASSAGE_WINDOW_CACHE_DOCUMENTS (0: no window cache). */
+  windowDocuments?: number;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
@@ -60,7 +65,12 @@ export function createGatewayCaches(options: GatewayCachesOptions): GatewayCache
     ttlMs: options.ttlMs * DOCUMENT_TTL_FACTOR,
     maxEntries: options.maxEntries ?? 100_000,
   });
-  const all = [usersById, usersByEmail, apiKeysByPrefix, apiKeysByHash, documents];
+  const windows = new WindowCache({
+    ttlMs: options.ttlMs * DOCUMENT_TTL_FACTOR,
+    maxDocuments: options.windowDocuments ?? 2_000,
+    isLive,
+  });
+  const all = [usersById, usersByEmail, apiKeysByPrefix, apiKeysByHash, documents, windows];
 
   function invalidate(table: string, id: string): void {
     if (table === 'users') {
@@ -73,6 +83,7 @@ export function createGatewayCaches(options: GatewayCachesOptions): GatewayCache
       apiKeysByHash.clear();
     } else if (table === 'documents') {
       documents.delete(id);
+      windows.invalidate(id);
     }
   }
 
@@ -83,7 +94,10 @@ export function createGatewayCaches(options: GatewayCachesOptions): GatewayCache
     } else if (table === 'api_keys') {
       apiKeysByPrefix.clear();
       apiKeysByHash.clear();
-    } else documents.clear();
+    } else {
+      documents.clear();
+      windows.clear();
+    }
   }
 
   if (options.ttlMs > 0) {
@@ -98,10 +112,14 @@ export function createGatewayCaches(options: GatewayCachesOptions): GatewayCache
         }
         try {
           const { id } = JSON.parse(payload) as { id?: unknown };
-          if (typeof id === 'string') documents.delete(id);
+          if (typeof id === 'string') {
+            documents.delete(id);
+            windows.invalidate(id);
+          }
         } catch {
           // Unreadable: whatever it was about may be cached.
           documents.clear();
+          windows.clear();
         }
       },
       // Emptied both ways: changes made while nobody listened may be in any entry.
@@ -124,6 +142,7 @@ export function createGatewayCaches(options: GatewayCachesOptions): GatewayCache
     apiKeysByPrefix,
     apiKeysByHash,
     documents,
+    windows,
     invalidate,
     invalidateTable,
     get live() {

@@ -18,6 +18,7 @@ export default fp(
     const caches = createGatewayCaches({
       databaseUrl: fastify.config.DATABASE_URL,
       ttlMs: fastify.config.GATEWAY_CACHE_TTL_MS,
+      windowDocuments: fastify.config.PASSAGE_WINDOW_CACHE_DOCUMENTS,
       log: fastify.log.child({ component: 'caches' }),
     });
     const stopWatching = dropCachesOnLocalWrites(fastify.db, caches);

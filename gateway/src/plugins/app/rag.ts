@@ -78,6 +78,7 @@ export default fp(
       readableAmong: (principal, ids, tags) => documents.readableAmong(principal, ids, tags),
       readableCached: (principal, ids, tags) => documents.readableCached(principal, ids, tags),
       windowTokens: config.PASSAGE_WINDOW_TOKENS,
+      windowCache: fastify.caches.windows,
       documentNextWeight: config.DOCUMENT_SCORE_NEXT_WEIGHT,
       log: fastify.log,
     });
