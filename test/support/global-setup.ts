@@ -11,6 +11,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import S3rver from 's3rver';
+import { addListObjectsV2 } from './s3rver-list.js';
 import pg from 'pg';
 import { createDb, migrate } from '@rattgllm/core';
 
@@ -164,6 +165,7 @@ export default async function setup(project: TestProject) {
     const dir = await mkdtemp(join(tmpdir(), 'rattg-s3-'));
     const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir });
     addListMultipartUploads(s3);
+    addListObjectsV2(s3);
     const { port } = await s3.run();
     s3Endpoint = `http://127.0.0.1:${port}`;
     s3AccessKey = 'S3RVER';
