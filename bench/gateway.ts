@@ -5,7 +5,7 @@
  * upstream streaming BENCH_TOKENS chunks every BENCH_INTERVAL_MS, each stamped with the time it
  * was written), the real gateway (own process: own RSS), and this load generator. Real Postgres
  * (embedded) behind the gateway, the shipped `rattgllm` pipeline, 50 indexed documents
- * (gateway/stack.ts). The gateway runs from gateway/dist, so the script builds first (`tsc -b gateway`).
+ * (gateway/stack.ts; BENCH_CORPUS=short: the one-sentence chunks of earlier runs, no window grows). The gateway runs from gateway/dist, so the script builds first (`tsc -b gateway`).
  *
  * Reports (gateway/report.ts)
  * - added time-to-first-token: gateway TTFT − direct TTFT − (embed + vector search) of the same
@@ -37,6 +37,7 @@ const stack = await startStack({
   tokens: TOKENS,
   intervalMs: INTERVAL_MS,
   gatewayNodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
+  corpus: process.env.BENCH_CORPUS === 'short' ? 'short' : 'sections',
 });
 const url = `${stack.gateway}/v1/chat/completions`;
 const direct = () => stream(`${stack.upstream}/chat/completions`, {}, 'llama3.1:8b', TOKENS);

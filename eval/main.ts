@@ -14,7 +14,8 @@
  *   --threads N                  ONNX threads (2)   --out FILE  (eval/reports/<dataset>-<time>.json)
  *   --cache-dir DIR | --no-cache embeddings kept by model + text (eval/.cache): reruns skip the model
  *   --split test|train           SciFact claims: BEIR test (300, default) or train (for tuning)
- *   --sweep 'K=V,K=V|K=V'        settings compared on the same index (eval/sweep.ts); with SciFact
+ *   --sweep 'K=V,K=V|K=V'        settings compared on the same index (eval/sweep.ts; topK, minScore and
+ *                                maxContextTokens set the chat path, the rest the environment); with SciFact
  *                                the train claims are run too, as the set to choose on
  *   --tuning N                   how many train claims (first N; 400)
  *   --light                      /search, chat and per-passage search only (no limit-100 modes, no ablation)

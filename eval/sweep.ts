@@ -9,13 +9,15 @@
 import { principalsOf, type Config } from '@rattgllm/core';
 import { buildApp } from '../gateway/src/build.js';
 import type { EvalQuery } from './datasets.js';
-import { firstAppearance, mean, ndcgAt, normalise, recallAt } from './metrics.js';
+import type { QaFigures } from './metrics.js';
+import { runQueries } from './queries.js';
 
 export interface Variant {
   label: string;
   config: Record<string, string>;
   topK?: number;
   minScore?: number;
+  maxContextTokens?: number;
 }
 
 export interface VariantFigures {
@@ -28,14 +30,16 @@ export interface VariantFigures {
       searchRecall10: number;
       chatNdcg10: number;
       queries: number;
-      /** COVID-QA: the right paper in /search's top 5, an answer in the top 5 passages. */
+      /** COVID-QA: the right paper in /search's top 5, an answer in the top 5 passages (as the main run). */
       paperAt5?: number;
       answerAt5?: number;
+      /** COVID-QA: all the main run's paper and answer rates, /search and chat. */
+      qa?: { search: QaFigures; chat: QaFigures };
     }
   >;
 }
 
-/** `K=V,K=V|K=V` → variants; `topK` and `minScore` set the chat path, the rest the configuration. */
+/** `K=V,K=V|K=V` → variants; `topK`, `minScore`, `maxContextTokens` set the chat path, the rest the configuration. */
 export function parseSweep(spec: string): Variant[] {
   return spec
     .split('|')
@@ -48,6 +52,7 @@ export function parseSweep(spec: string): Variant[] {
         if (!key || value === undefined) throw new Error(`--sweep: "${pair}" is not KEY=VALUE`);
         if (key === 'topK') variant.topK = Number(value);
         else if (key === 'minScore') variant.minScore = Number(value);
+        else if (key === 'maxContextTokens') variant.maxContextTokens = Number(value);
         else variant.config[key] = value;
       }
       return variant;
@@ -65,56 +70,46 @@ export async function adminIdentity(app: Awaited<ReturnType<typeof buildApp>>) {
   return { principal, principals: principalsOf(principal), label: 'eval' };
 }
 
+/**
+ * Each variant over each query set, measured as the main run measures (queries.ts, light: /search,
+ * the chat path and per-passage search), so a variant's figures compare with the main ones.
+ */
 export async function runSweep(
   env: Record<string, string>,
   parse: (env: Record<string, string>) => Config,
   variants: Variant[],
   sets: Record<string, EvalQuery[]>,
-  chat: { topK: number; minScore: number },
+  chat: { topK: number; minScore: number; maxContextTokens?: number },
   log: (line: string) => void,
 ): Promise<VariantFigures[]> {
   const out: VariantFigures[] = [];
-  const stem = (filename: string) => filename.replace(/\.[^.]+$/, '');
   for (const v of variants) {
     const app = await buildApp(parse({ ...env, ...v.config }));
     try {
       const identity = await adminIdentity(app);
       const figures: VariantFigures = { label: v.label, sets: {} };
+      const chatPath = {
+        topK: v.topK ?? chat.topK,
+        minScore: v.minScore ?? chat.minScore,
+        ...((v.maxContextTokens ?? chat.maxContextTokens) !== undefined
+          ? { maxContextTokens: v.maxContextTokens ?? chat.maxContextTokens }
+          : {}),
+      };
       for (const [name, queries] of Object.entries(sets)) {
-        const search: number[] = [];
-        const recall: number[] = [];
-        const chatNdcg: number[] = [];
-        const paper: number[] = [];
-        const answer: number[] = [];
-        for (const q of queries) {
-          const relevant = new Set(q.relevant);
-          const served = await app.rag.retrieve({ identity, query: q.text, limit: 10, group: 'document' });
-          const docs = firstAppearance(served.passages.map((p) => stem(p.filename)));
-          search.push(ndcgAt(docs, relevant, 10));
-          recall.push(recallAt(docs, relevant, 10));
-          const c = await app.rag.retrieve({
-            identity,
-            query: q.text,
-            limit: v.topK ?? chat.topK,
-            minScore: v.minScore ?? chat.minScore,
-          });
-          chatNdcg.push(ndcgAt(firstAppearance(c.passages.map((p) => stem(p.filename))), relevant, 10));
-          if (q.answers?.length) {
-            paper.push(docs.slice(0, 5).some((d) => relevant.has(d)) ? 1 : 0);
-            const flat = await app.rag.retrieve({ identity, query: q.text, limit: 5, group: 'passage' });
-            const answers = q.answers.map(normalise);
-            const found = flat.passages.some(
-              (p) => relevant.has(stem(p.filename)) && answers.some((a) => normalise(p.text).includes(a)),
-            );
-            answer.push(found ? 1 : 0);
-          }
-        }
+        const r = await runQueries(
+          { name, documents: [], queries },
+          (input) => app.rag.retrieve({ identity, ...input }).then((x) => x.passages),
+          chatPath,
+          true,
+          () => {},
+          { followUps: false },
+        );
         figures.sets[name] = {
-          searchNdcg10: mean(search),
-          searchRecall10: mean(recall),
-          chatNdcg10: mean(chatNdcg),
+          searchNdcg10: r.modes.search?.ndcg10 ?? 0,
+          searchRecall10: r.modes.search?.recall10 ?? 0,
+          chatNdcg10: r.modes.chat?.ndcg10 ?? 0,
           queries: queries.length,
-          ...(paper.length ? { paperAt5: mean(paper), answerAt5: mean(answer) } : {}),
+          ...(r.qa ? { paperAt5: r.qa.search.paperAt5, answerAt5: r.qa.search.answerAt5, qa: r.qa } : {}),
         };
       }
       log(
@@ -123,9 +118,7 @@ export async function runSweep(
             .map(
               ([n, f]) =>
                 `${n} /search ${f.searchNdcg10.toFixed(3)} (R@10 ${f.searchRecall10.toFixed(3)}) chat ${f.chatNdcg10.toFixed(3)}` +
-                (f.paperAt5 !== undefined
-                  ? ` paper@5 ${(f.paperAt5 * 100).toFixed(1)} % answer@5 ${(f.answerAt5! * 100).toFixed(1)} %`
-                  : ''),
+                (f.qa ? ` ${qaLine(f.qa)}` : ''),
             )
             .join(' · '),
       );
@@ -135,4 +128,13 @@ export async function runSweep(
     }
   }
   return out;
+}
+
+const pct = (x: number) => (x * 100).toFixed(1);
+
+/** paper@1/5/10 and answer@1/5/10, /search then chat. */
+function qaLine(qa: { search: QaFigures; chat: QaFigures }): string {
+  const one = (f: QaFigures) =>
+    `paper@1/5/10 ${pct(f.paperAt1)}/${pct(f.paperAt5)}/${pct(f.paperAt10)} % answer@1/5/10 ${pct(f.answerAt1)}/${pct(f.answerAt5)}/${pct(f.answerAt10)} %`;
+  return `· /search ${one(qa.search)} · chat ${one(qa.chat)}`;
 }

@@ -60,7 +60,7 @@ export function reportCompare(
     ['A', 0],
     ['B', 1],
   ] as const) {
-    const rows = pairs.map((p) => ({ ...p[i].stages, untimed: untimed(p[i]) }));
+    const rows: Record<string, number>[] = pairs.map((p) => ({ ...p[i].stages, untimed: untimed(p[i]) }));
     const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
     console.log(
       `  ${name} stages p50: ` +

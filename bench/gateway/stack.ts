@@ -24,6 +24,8 @@ export interface StackOptions {
   intervalMs: number;
   /** NODE_OPTIONS of the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/gwprof`. */
   gatewayNodeOptions: string;
+  /** The seeded documents (see seed). */
+  corpus: 'sections' | 'short';
 }
 
 export interface Stack {
@@ -67,12 +69,19 @@ const sentence = (d: number, s: number, k: number) =>
   `Rule ${k} of section ${s} in document ${d} covers ${TOPICS[(d + s + k) % TOPICS.length]}: how they are handled, who approves them, and the deadlines that apply to every team.`;
 
 /**
- * 50 org documents, each 2 sections of 4 chunks, as the ingestor would leave them: every chunk
- * about 4 sentences (~600 characters), the next one repeating its last sentence (the chunker's
- * overlap), one heading per section — so passage windows (PASSAGE_WINDOW_TOKENS) really fetch,
- * join and trim neighbours, as they do on real documents.
+ * 50 org documents as the ingestor would leave them. `sections` (default): each 2 sections of 4
+ * chunks of about 4 sentences (~600 characters), the next one repeating its last sentence (the
+ * chunker's overlap), one heading per section — so passage windows (PASSAGE_WINDOW_TOKENS) really
+ * fetch, join and trim neighbours, and the prompt carries windows, as on real documents.
+ * `short` (BENCH_CORPUS=short, the corpus before): 4 one-sentence chunks, each its own section, so
+ * no window ever grows — for comparing with figures measured on it.
  */
-async function seed(dbUrl: string, qdrantUrl: string, collection: string): Promise<void> {
+async function seed(
+  dbUrl: string,
+  qdrantUrl: string,
+  collection: string,
+  corpus: 'sections' | 'short',
+): Promise<void> {
   const index = createVectorIndex({ QDRANT_URL: qdrantUrl, QDRANT_COLLECTION: collection, EMBED_DIM: DIM });
   await index.ensureCollection();
   const db = new pg.Client({ connectionString: dbUrl });
@@ -81,13 +90,23 @@ async function seed(dbUrl: string, qdrantUrl: string, collection: string): Promi
     const id = randomUUID();
     await db.query(
       `insert into documents (id, owner_id, filename, mime, size, sha256, storage_key, source, source_path, access, status, chunk_count)
-       values ($1, null, $2, 'text/plain', 100, $3, $4, 'drop', $5, 'org', 'indexed', 8)`,
-      [id, `doc-${d}.txt`, randomBytes(32).toString('hex'), `documents/${id}`, `/drop/doc-${d}.txt`],
+       values ($1, null, $2, 'text/plain', 100, $3, $4, 'drop', $5, 'org', 'indexed', $6)`,
+      [
+        id,
+        `doc-${d}.txt`,
+        randomBytes(32).toString('hex'),
+        `documents/${id}`,
+        `/drop/doc-${d}.txt`,
+        corpus === 'short' ? 4 : 8,
+      ],
     );
-    const chunks = Array.from({ length: 8 }, (_, i) => {
-      const section = Math.floor(i / 4);
+    const chunks = Array.from({ length: corpus === 'short' ? 4 : 8 }, (_, i) => {
+      const section = corpus === 'short' ? i : Math.floor(i / 4);
       const first = (i % 4) * 3;
-      const text = [0, 1, 2, 3].map((k) => sentence(d, section, first + k)).join(' ');
+      const text =
+        corpus === 'short'
+          ? `Section ${i} of document ${d} about ${TOPICS[(d + i) % TOPICS.length]}: how they are handled, who approves them, and the deadlines that apply to every team.`
+          : [0, 1, 2, 3].map((k) => sentence(d, section, first + k)).join(' ');
       return {
         index: i,
         text,
@@ -120,7 +139,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   });
   const [urls] = (await once(standins, 'message')) as [{ ollama: string; qdrant: string; upstream: string }];
   const collection = `gwbench_${randomBytes(4).toString('hex')}`;
-  await seed(dbUrl.toString(), urls.qdrant, collection);
+  await seed(dbUrl.toString(), urls.qdrant, collection, options.corpus);
 
   const gatewayEnv = {
     NODE_ENV: 'production',

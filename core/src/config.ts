@@ -122,7 +122,7 @@ const schema = z
      * (estimated like the chat context, about 3 characters a token). What is embedded stays the
      * small chunk fitted to the model. 0: a passage is its chunk alone.
      */
-    PASSAGE_WINDOW_TOKENS: z.coerce.number().int().min(0).max(8000).default(768),
+    PASSAGE_WINDOW_TOKENS: z.coerce.number().int().min(0).max(8000).default(1024),
     /**
      * The gateway keeps the chunks windows were built from in memory, for this many documents
      * (the oldest go first), as long as document access facts and dropped with them: a question

@@ -142,8 +142,12 @@ describe('passage windows', () => {
       group: 'passage',
       limit: 10,
     });
-    expect(new Set(alices.map((r) => r.documentId))).toEqual(new Set([ids.report, ids.secret]));
-    for (const r of alices) {
+    const docs = new Set(alices.map((r) => r.documentId));
+    expect(docs.has(ids.report!) && docs.has(ids.secret!)).toBe(true);
+    // Windows folded into better ones leave room for further hits, of other documents too.
+    for (const r of alices.filter((x) => x.documentId !== ids.report && x.documentId !== ids.secret))
+      for (const s of [...S, ...SECRET]) expect(r.text).not.toContain(s);
+    for (const r of alices.filter((x) => x.documentId === ids.report || x.documentId === ids.secret)) {
       const own = r.documentId === ids.secret ? SECRET : S;
       const theirs = r.documentId === ids.secret ? S : SECRET;
       expect(own.some((s) => r.text.includes(s))).toBe(true);

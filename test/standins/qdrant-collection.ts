@@ -26,6 +26,8 @@ export interface Collection {
   points: Map<string, StoredPoint>;
   /** The payload indexes of `payloadSchema`, over `points` (qdrant-index.ts). */
   index: PayloadIndex;
+  /** IDF by sparse vector and term as computed since the last write of points (qdrant-query.ts). */
+  idf: Map<string, number>;
   operation: number;
   createdAt: number;
 }
@@ -62,6 +64,7 @@ export function createCollection(name: string, b: Json): Collection {
     payloadSchema: new Map(),
     points,
     index: new PayloadIndex(points),
+    idf: new Map(),
     operation: 0,
     createdAt: Date.now(),
   };

@@ -46,9 +46,13 @@ export function compareIds(a: PointId, b: PointId): number {
 }
 
 /** Values at a payload path; `a.b` descends objects, arrays are flattened (Qdrant's semantics). */
+const paths = new Map<string, string[]>();
+
 export function valuesAt(payload: Json, key: string): unknown[] {
+  let parts = paths.get(key);
+  if (!parts) paths.set(key, (parts = key.replace(/\[\]/g, '').split('.')));
   let current: unknown[] = [payload];
-  for (const part of key.replace(/\[\]/g, '').split('.')) {
+  for (const part of parts) {
     const next: unknown[] = [];
     for (const c of current) {
       if (c && typeof c === 'object' && !Array.isArray(c) && part in (c as Json)) {

@@ -65,6 +65,16 @@ export class PayloadIndex {
     return best;
   }
 
+  /**
+   * Whether `candidates(filter)` is the answer itself (one indexed match and nothing else, the
+   * access filter of every search): then no point's payload needs checking, as in Qdrant.
+   */
+  answers(filter: Json | null | undefined): boolean {
+    if (!filter || Object.keys(filter).some((k) => k !== 'must')) return false;
+    const must = asList(filter.must);
+    return must.length === 1 && 'key' in must[0]! && this.ofCondition(must[0]!) !== undefined;
+  }
+
   private ofCondition(cond: Json): Set<string> | undefined {
     if (!('key' in cond)) return 'must' in cond || 'should' in cond ? this.candidates(cond) : undefined;
     const values = typeof cond.key === 'string' ? this.byField.get(cond.key) : undefined;
@@ -93,5 +103,5 @@ export function filtered(
   const points = keys
     ? [...keys].map((k) => c.points.get(k)).filter((p): p is StoredPoint => p !== undefined)
     : [...c.points.values()];
-  return filter ? points.filter((p) => matchFilter(p, filter)) : points;
+  return filter && !(keys && c.index.answers(filter)) ? points.filter((p) => matchFilter(p, filter)) : points;
 }

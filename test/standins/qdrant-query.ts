@@ -43,6 +43,10 @@ function shuffled<T>(items: T[]): T[] {
  * exact sparse scores after deleting or re-upserting points.
  */
 function idf(c: Collection, using: string, index: number): number {
+  // Kept until the next write of points (qdrant.ts clears it): the same terms are asked often.
+  const key = `${using}\n${index}`;
+  const known = c.idf.get(key);
+  if (known !== undefined) return known;
   let n = 0;
   let total = 0;
   for (const p of c.points.values()) {
@@ -51,7 +55,9 @@ function idf(c: Collection, using: string, index: number): number {
     total++;
     if (s.indices.includes(index)) n++;
   }
-  return Math.log(1 + (total - n + 0.5) / (n + 0.5));
+  const value = Math.log(1 + (total - n + 0.5) / (n + 0.5));
+  c.idf.set(key, value);
+  return value;
 }
 
 function score(c: Collection, query: unknown, using: string, candidates: StoredPoint[]): ScoredPoint[] {

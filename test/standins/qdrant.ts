@@ -151,6 +151,7 @@ export class QdrantStandin extends StandinServer {
           c.index.remove(p);
           c.points.delete(idKey(p.id));
         }
+        c.idf.clear();
         return this.ok(res, update(c), t0);
       }
       case 'POST points/payload':
@@ -264,6 +265,7 @@ export class QdrantStandin extends StandinServer {
       c.points.set(key, point);
       c.index.add(point);
     }
+    c.idf.clear();
     return result;
   }
 

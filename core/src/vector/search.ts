@@ -54,7 +54,7 @@ export async function hybridSearch(
   // The ACL is a `must` of both lists' filters, so neither can return what the asker may not read.
   const filter: Filter = { must };
   const mode = input.mode ?? 'hybrid';
-  const depth = Math.max(prefetchLimit, input.limit);
+  const documents = input.documents ?? 0;
   // Both candidate lists in one round trip (Qdrant runs a batch on one snapshot): the dense one
   // gives cosine scores (a usable score floor, unlike rank-only fused scores), the sparse one
   // BM25 ranks (so the floor keeps a passage BM25 ranks high though its vector is far). The
@@ -62,37 +62,51 @@ export async function hybridSearch(
   // score (Qdrant's RRF ranks ties in whatever order they came), and only the hits kept fetch
   // their payload.
   const byDocument = mode === 'hybrid' && fusion.rankBy === 'document' && input.byDocument === true;
-  const marker = byDocument ? ['document_id'] : false;
-  const [denseRes, sparseRes] = await q('search', () =>
-    client.queryBatch(collection, {
-      searches: [
-        listQuery(input, 'dense', filter, depth, marker),
-        listQuery(input, 'sparse', filter, depth, marker),
-      ],
-    }),
-  );
-  const { candidates, denseScores, sparseRanks } = fuseLists(
-    denseRes?.points ?? [],
-    sparseRes?.points ?? [],
-    {
-      mode,
-      byDocument,
-      ...fusion,
-    },
-  );
+  // Counting documents needs each candidate's document id before the payloads are fetched.
+  const marker = byDocument || documents > 0 ? ['document_id'] : false;
+  let depth = Math.max(prefetchLimit, input.limit);
+  let fused: ReturnType<typeof fuseLists>;
+  let docOf: Map<string, string>;
+  for (;;) {
+    const [denseRes, sparseRes] = await q('search', () =>
+      client.queryBatch(collection, {
+        searches: [
+          listQuery(input, 'dense', filter, depth, marker),
+          listQuery(input, 'sparse', filter, depth, marker),
+        ],
+      }),
+    );
+    const dense = denseRes?.points ?? [];
+    const sparse = sparseRes?.points ?? [];
+    fused = fuseLists(dense, sparse, { mode, byDocument, ...fusion });
+    docOf = new Map([...dense, ...sparse].map((p) => [String(p.id), String(p.payload?.document_id)]));
+    // A grouped search wants `documents` documents; one long document can fill both lists with
+    // its passages. Deeper lists, while a list was cut at the depth (more lies beyond) and
+    // within MAX_GROUP_DEPTH (a bounded cost).
+    const full = dense.length >= depth || sparse.length >= depth;
+    if (documents === 0 || !full || depth >= MAX_GROUP_DEPTH) break;
+    if (new Set([...fused.candidates.keys()].map((id) => docOf.get(id))).size >= documents) break;
+    depth = Math.min(depth * 4, MAX_GROUP_DEPTH);
+  }
+  const { candidates, denseScores, sparseRanks } = fused;
   // Cut at `limit` on the fused score alone would split ties by chance; the full order needs
   // payloads, so the tied tail at the cut is fetched too and ordered with them.
   const ranked = [...candidates].sort((x, y) => y[1] - x[1]);
   const cutScore = ranked[input.limit - 1]?.[1];
   const kept =
     cutScore === undefined ? ranked : ranked.filter(([, sc], i) => i < input.limit || sc === cutScore);
+  const extra = documents > 0 ? furtherDocuments(ranked, kept, docOf, documents) : [];
   if (kept.length === 0) return [];
   const records = await q('search', () =>
-    client.retrieve(collection, { ids: kept.map(([id]) => id), with_payload: true, with_vector: false }),
+    client.retrieve(collection, {
+      ids: [...kept, ...extra].map(([id]) => id),
+      with_payload: true,
+      with_vector: false,
+    }),
   );
   const payloads = new Map(records.map((r) => [String(r.id), r.payload]));
   const hits: SearchHit[] = [];
-  for (const [id, score] of kept) {
+  for (const [id, score] of [...kept, ...extra]) {
     const payload = payloads.get(id);
     // Deleted between the two calls: gone, not an error.
     if (!payload) continue;
@@ -106,5 +120,45 @@ export async function hybridSearch(
       payload: payload as unknown as ChunkPayload,
     });
   }
-  return hits.sort(byFusedScore).slice(0, input.limit);
+  hits.sort(byFusedScore);
+  if (documents === 0) return hits.slice(0, input.limit);
+  // The first `limit` passages, then each further document's best one until `documents`.
+  const seen = new Set<string>();
+  return hits.filter((h, i) => {
+    const doc = h.payload.document_id;
+    const take = i < input.limit || (!seen.has(doc) && seen.size < documents);
+    if (take) seen.add(doc);
+    return take;
+  });
+}
+
+/** How deep a grouped search may read each candidate list to find enough documents. */
+const MAX_GROUP_DEPTH = 4096;
+
+/**
+ * The candidates beyond the first `limit` passages (`kept`) that a grouped search fetches: the
+ * best passages of the next documents not yet among them, until `documents` documents, with
+ * every passage tied with a fetched one (the final order breaks ties on payload fields).
+ */
+function furtherDocuments(
+  ranked: readonly [string, number][],
+  kept: readonly [string, number][],
+  docOf: ReadonlyMap<string, string>,
+  documents: number,
+): [string, number][] {
+  const seen = new Set(kept.map(([id]) => docOf.get(id)));
+  const taken = new Set(kept.map(([id]) => id));
+  const extra: [string, number][] = [];
+  let lastScore: number | undefined;
+  for (const [id, score] of ranked) {
+    if (taken.has(id)) continue;
+    const doc = docOf.get(id);
+    if (seen.size >= documents && score !== lastScore) break;
+    // Ties: any passage scoring as the last one taken may be ordered before it.
+    if (seen.has(doc) && score !== lastScore) continue;
+    seen.add(doc);
+    extra.push([id, score]);
+    lastScore = score;
+  }
+  return extra;
 }

@@ -90,6 +90,12 @@ export interface HybridSearchInput {
   mode?: SearchMode;
   /** The caller groups hits by document: with HYBRID_RANK_BY=document, document ranks are fused. */
   byDocument?: boolean;
+  /**
+   * The caller groups hits by document and shows this many: after the first `limit` passages
+   * come the best passages of further documents until this many documents are covered, the
+   * candidate lists read deeper (bounded) when they hold fewer. Unset: `limit` passages.
+   */
+  documents?: number;
 }
 
 /** Chunks `from`..`to` (chunk_index, inclusive) of one version of one document. */

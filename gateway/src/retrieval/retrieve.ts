@@ -5,6 +5,7 @@ import {
   type ChunkRange,
   type Embedder,
   type Principal,
+  type SearchHit,
   type SearchMode,
   type VectorIndex,
 } from '@rattgllm/core';
@@ -124,59 +125,75 @@ export function createRetrieve({
     const { identity } = input;
     if (identity.principals.length === 0 || input.limit < 1) return { passages: [], timings, dropped: 0 };
     // Over-fetch: the re-check and the score floor may drop some hits, and grouping by document
-    // needs several passages per document.
+    // needs several passages per document (and, beyond them, `limit` documents: `documents`).
     const byDocument = input.group === 'document';
     // The query is embedded with the model of the collection it searches: until a switch the old
     // one, after it the new one (never a vector of one model against the other's points).
-    const hits = await withGeneration(input.collection, async ({ embedder, vectorIndex }) => {
-      let t = performance.now();
-      const dense = await embedder.embedQuery(input.query, input.signal ? { signal: input.signal } : {});
-      timings.embedMs = performance.now() - t;
-      input.signal?.throwIfAborted();
-      t = performance.now();
-      const found = await vectorIndex.hybridSearch({
-        dense,
-        sparse: encodeQuery(input.query),
-        principals: identity.principals,
-        limit: byDocument ? Math.min(input.limit * 4, 400) : Math.min(input.limit * 2, 100),
-        ...(input.documentIds ? { documentIds: input.documentIds } : {}),
-        ...(input.tags?.length ? { tags: input.tags } : {}),
-        ...(input.mode ? { mode: input.mode } : {}),
-        ...(byDocument ? { byDocument } : {}),
+    const search = (documents: number) =>
+      withGeneration(input.collection, async ({ embedder, vectorIndex }) => {
+        let t = performance.now();
+        const dense = await embedder.embedQuery(input.query, input.signal ? { signal: input.signal } : {});
+        timings.embedMs += performance.now() - t;
+        input.signal?.throwIfAborted();
+        t = performance.now();
+        const found = await vectorIndex.hybridSearch({
+          dense,
+          sparse: encodeQuery(input.query),
+          principals: identity.principals,
+          limit: byDocument ? Math.min(input.limit * 4, 400) : Math.min(input.limit * 2, 100),
+          ...(input.documentIds ? { documentIds: input.documentIds } : {}),
+          ...(input.tags?.length ? { tags: input.tags } : {}),
+          ...(input.mode ? { mode: input.mode } : {}),
+          ...(byDocument ? { byDocument, documents } : {}),
+        });
+        timings.searchMs += performance.now() - t;
+        return found;
       });
-      timings.searchMs = performance.now() - t;
-      return found;
-    });
-    input.signal?.throwIfAborted();
-    // RRF gives equal scores often (first in one list, second in the other). Ties go to the
-    // passage closer in meaning, then to a key that survives re-ingestion (file name, chunk
-    // index; a document id is random), so the same question always gets the same passages.
-    hits.sort(byFusedScore);
-
-    // Defence in depth: the Qdrant payload may be stale (access changed, document deleted,
-    // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.
-    const t = performance.now();
-    const ids = [...new Set(hits.map((h) => h.payload.document_id))];
     const fetchWindows = (ranges: ChunkRange[]) =>
       withGeneration(input.collection, ({ vectorIndex }) =>
         cachedChunks(windowCache, vectorIndex, identity.principals, ranges),
       );
-    const shape = { limit: input.limit, byDocument, floor: input.minScore ?? 0, documentNextWeight };
-    const cached = readableCached?.(identity.principal, ids, input.tags);
-    // When Postgres must answer, the windows are fetched meanwhile, for the passages the hits
-    // would give if every one were confirmed (almost always the case). Nothing of them is used
-    // before Postgres has answered, and only chunks of documents it confirmed (below).
-    const early =
-      !cached && windowTokens > 0
-        ? startWindows(
-            select(hits, (id) => ({ id, filename: '' }), shape),
-            windowTokens,
-            fetchWindows,
-          )
-        : undefined;
-    const rows = cached ?? (await readableAmong(identity.principal, ids, input.tags));
-    timings.checkMs = performance.now() - t;
-    const readable = new Map(rows.map((r) => [r.id, r]));
+    // Passages: a hit folded into a better hit's window leaves room for the next, so up to twice
+    // `limit` are widened and the first `limit` windows kept.
+    const selectLimit = !byDocument && windowTokens > 0 ? input.limit * 2 : input.limit;
+    const shape = { limit: selectLimit, byDocument, floor: input.minScore ?? 0, documentNextWeight };
+    let hits: SearchHit[] = [];
+    let readable = new Map<string, { id: string; filename: string }>();
+    let early: ReturnType<typeof startWindows>;
+    for (let documents = input.limit, attempt = 0; ; attempt++) {
+      hits = await search(documents);
+      input.signal?.throwIfAborted();
+      // RRF gives equal scores often (first in one list, second in the other). Ties go to the
+      // passage closer in meaning, then to a key that survives re-ingestion (file name, chunk
+      // index; a document id is random), so the same question always gets the same passages.
+      hits.sort(byFusedScore);
+
+      // Defence in depth: the Qdrant payload may be stale (access changed, document deleted,
+      // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.
+      const t = performance.now();
+      const ids = [...new Set(hits.map((h) => h.payload.document_id))];
+      const cached = readableCached?.(identity.principal, ids, input.tags);
+      // When Postgres must answer, the windows are fetched meanwhile, for the passages the hits
+      // would give if every one were confirmed (almost always the case). Nothing of them is used
+      // before Postgres has answered, and only chunks of documents it confirmed (below).
+      early =
+        !cached && windowTokens > 0
+          ? startWindows(
+              select(hits, (id) => ({ id, filename: '' }), shape),
+              windowTokens,
+              fetchWindows,
+            )
+          : undefined;
+      const rows = cached ?? (await readableAmong(identity.principal, ids, input.tags));
+      timings.checkMs += performance.now() - t;
+      readable = new Map(rows.map((r) => [r.id, r]));
+      // Grouped, documents Postgres refused leave room for as many more: searched once more
+      // (twice at most) unless the index had no more documents to give.
+      const refused = ids.length - readable.size;
+      if (!byDocument || refused === 0 || readable.size >= input.limit || ids.length < documents) break;
+      if (attempt >= 2) break;
+      documents = input.limit + refused;
+    }
     const selected = select(hits, (id) => readable.get(id), shape);
     let { passages } = selected;
     const { dropped, versionOf } = selected;
@@ -192,7 +209,7 @@ export function createRetrieve({
             const [best, ...also] = widenPassages([p, ...(p.also ?? [])], chunks, versionOf, windowTokens);
             return p.also ? { ...best!, also } : best!;
           })
-        : widenPassages(passages, chunks, versionOf, windowTokens);
+        : widenPassages(passages, chunks, versionOf, windowTokens).slice(0, input.limit);
       timings.windowMs = performance.now() - tw;
     }
     if (dropped > 0)

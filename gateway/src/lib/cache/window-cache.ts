@@ -57,15 +57,22 @@ export class WindowCache {
     const chunks: ChunkPayload[] = [];
     const missing: ChunkRange[] = [];
     const now = this.now();
+    const on = this.enabled;
     for (const r of ranges) {
-      const e = this.enabled ? this.entries.get(r.documentId)?.get(collection) : undefined;
-      const held =
+      const e = on ? this.entries.get(r.documentId)?.get(collection) : undefined;
+      let held: ChunkPayload[] | undefined;
+      if (
         e &&
         e.version === r.version &&
         e.expires > now &&
         e.covered.some(([a, b]) => a <= r.from && r.to <= b)
-          ? [...e.chunks.values()].filter((c) => c.chunk_index >= r.from && c.chunk_index <= r.to)
-          : undefined;
+      ) {
+        held = [];
+        for (let i = r.from; i <= r.to; i++) {
+          const c = e.chunks.get(i);
+          if (c) held.push(c);
+        }
+      }
       // The Qdrant filter's check, on what is held: none of it unless the asker holds a principal.
       if (held?.length && held.every((c) => c.principals.some((p) => principals.includes(p))))
         chunks.push(...held);
