@@ -16,7 +16,7 @@
  * - BENCH_CONCURRENCY concurrent streams through the gateway (0: skipped): errors, TTFT, gateway peak RSS;
  * - the gateway's own stages (Server-Timing: auth, parse, context, embed, search, acl, upstream)
  *   and what no stage covers (request in, first write out), p50 / p99.
- * BENCH_GATEWAY_NODE_OPTIONS is passed to the gateway process (e.g. `--cpu-prof`); BENCH_GATEWAY_LOG_LEVEL
+ * BENCH_GATEWAY_NODE_OPTIONS is passed to the gateway process (default: the image's heap cap; e.g. `--cpu-prof`); BENCH_GATEWAY_LOG_LEVEL
  * sets its LOG_LEVEL (default info, as shipped; its stdout goes to a file).
  * BENCH_COMPARE=`KEY=value,…`: a second gateway B on the same stack with those settings on top
  * (e.g. `PASSAGE_WINDOW_TOKENS=0`, or `BENCH_GATEWAY_DIST=/other/gateway/dist/build.js` for another
@@ -36,7 +36,8 @@ const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 10);
 const stack = await startStack({
   tokens: TOKENS,
   intervalMs: INTERVAL_MS,
-  gatewayNodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
+  // The gateway image's heap cap (gateway/Dockerfile); BENCH_GATEWAY_NODE_OPTIONS overrides.
+  gatewayNodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '--max-old-space-size=256',
   corpus: process.env.BENCH_CORPUS === 'short' ? 'short' : 'sections',
 });
 const url = `${stack.gateway}/v1/chat/completions`;
