@@ -11,16 +11,9 @@ import { bearer, createUser } from '../../test/support/gateway.js';
 import { estimateTokens } from '../src/retrieval/context.js';
 import type {} from '../src/plugins/app/caches.js';
 import { DIM, startRag, type RagEnv } from './rag-support.js';
+import { SURVEY, chunksOf } from './window-fixture.js';
 
-const S = [
-  'Aardvarks open the yearly field report.',
-  'Badgers were counted in the northern meadow.',
-  'Capybara numbers doubled near the river delta.',
-  'Dormice nested in the old oak hedges.',
-  'Egrets arrived early after the spring floods.',
-  'Ferrets were not seen this year.',
-];
-const chunksOf = (s: string[]) => s.slice(0, -1).map((x, i) => `${x} ${s[i + 1]}`);
+const S = SURVEY.slice(0, 6);
 /** Chunk 2 (S2 S3) grows to chunk 3, then chunk 1. */
 const WINDOW = S.slice(1, 5).join(' ');
 const QUERY = 'capybara numbers river delta dormice nested oak hedges';

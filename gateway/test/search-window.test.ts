@@ -9,18 +9,9 @@ import { LIVE_OLLAMA, LIVE_QDRANT, lexicalEmbedding } from '../../test/standins/
 import { bearer, createUser } from '../../test/support/gateway.js';
 import { estimateTokens } from '../src/retrieval/context.js';
 import { DIM, startRag, type RagEnv } from './rag-support.js';
+import { SURVEY, chunksOf } from './window-fixture.js';
 
-const S = [
-  'Aardvarks open the yearly field report.',
-  'Badgers were counted in the northern meadow.',
-  'Capybara numbers doubled near the river delta.',
-  'Dormice nested in the old oak hedges.',
-  'Egrets arrived early after the spring floods.',
-  'Ferrets were not seen this year.',
-  'Geckos closed the survey.',
-];
-/** Chunks as the chunker cuts one section with overlap: each opens with the last sentence of the one before. */
-const chunksOf = (s: string[]) => s.slice(0, -1).map((x, i) => `${x} ${s[i + 1]}`);
+const S = SURVEY;
 const SECRET = S.map((x) => `Secret ${x.toLowerCase()}`);
 /** Hit chunk 2 (S2 S3) grows to chunk 3, then chunk 1; chunk 4 would pass the budget. */
 const WINDOW = S.slice(1, 5).join(' ');
