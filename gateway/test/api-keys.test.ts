@@ -31,7 +31,13 @@ describe('API keys', () => {
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ username: 'hank', via: 'api_key', groups: ['eng'] });
 
-    const list = await app.inject({ method: 'GET', url: '/api-keys', headers: bearer(hank.token) });
+    // `last_used_at` is written beside the request, not before its answer: wait for it to land.
+    const listKeys = () => app.inject({ method: 'GET', url: '/api-keys', headers: bearer(hank.token) });
+    let list = await listKeys();
+    for (let i = 0; i < 50 && list.json().keys?.[0]?.lastUsedAt === null; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      list = await listKeys();
+    }
     expect(list.statusCode).toBe(200);
     expect(list.json().keys).toHaveLength(1);
     expect(list.json().keys[0].lastUsedAt).not.toBeNull();
