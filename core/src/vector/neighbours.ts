@@ -1,5 +1,5 @@
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
-import type { ChunkPayload, ChunkRange, QdrantCall } from './types.js';
+import type { ChunkPayload, ChunkRange, QdrantCall, StoredChunk } from './types.js';
 
 /** Ranges per request: a bounded filter, and a bounded answer (every range is a few chunks). */
 const RANGES_PER_CALL = 64;
@@ -11,13 +11,13 @@ const RANGES_PER_CALL = 64;
  * depth beside the caller's Postgres check — the asker's principals, so the answer can only
  * ever hold text of documents the asker may read and that the caller named.
  */
-export async function chunksInRanges(
+export async function pointsInRanges(
   client: QdrantClient,
   collection: string,
   q: QdrantCall,
   principals: string[],
   ranges: ChunkRange[],
-): Promise<ChunkPayload[]> {
+): Promise<StoredChunk[]> {
   if (principals.length === 0) return [];
   const batches: ChunkRange[][] = [];
   for (let i = 0; i < ranges.length; i += RANGES_PER_CALL) {
@@ -37,8 +37,8 @@ async function scrollRanges(
   q: QdrantCall,
   principals: string[],
   batch: ChunkRange[],
-): Promise<ChunkPayload[]> {
-  const out: ChunkPayload[] = [];
+): Promise<StoredChunk[]> {
+  const out: StoredChunk[] = [];
   const filter: Schemas['Filter'] = {
     must: [{ key: 'principals', match: { any: principals } }],
     should: batch.map((r) => ({
@@ -64,7 +64,8 @@ async function scrollRanges(
         ...(offset !== undefined ? { offset } : {}),
       }),
     );
-    for (const p of res.points) if (p.payload) out.push(p.payload as unknown as ChunkPayload);
+    for (const p of res.points)
+      if (p.payload) out.push({ id: String(p.id), payload: p.payload as unknown as ChunkPayload });
     const next = res.next_page_offset;
     if (next === null || next === undefined || typeof next === 'object') break;
     offset = next;

@@ -1,7 +1,14 @@
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import { listQuery } from './queries.js';
 import { byFusedScore, fuseLists } from './fusion.js';
-import type { ChunkPayload, HybridSearchInput, QdrantCall, SearchHit, VectorIndexConfig } from './types.js';
+import type {
+  ChunkPayload,
+  HybridSearchInput,
+  PointRef,
+  QdrantCall,
+  SearchHit,
+  VectorIndexConfig,
+} from './types.js';
 
 type Filter = Schemas['Filter'];
 type Condition = Schemas['FieldCondition'];
@@ -62,11 +69,13 @@ export async function hybridSearch(
   // score (Qdrant's RRF ranks ties in whatever order they came), and only the hits kept fetch
   // their payload.
   const byDocument = mode === 'hybrid' && fusion.rankBy === 'document' && input.byDocument === true;
-  // Counting documents needs each candidate's document id before the payloads are fetched.
-  const marker = byDocument || documents > 0 ? ['document_id'] : false;
+  // Counting documents needs each candidate's document id before the payloads are fetched; a
+  // caller that fetches payloads itself (with their windows) needs where each chunk lies.
+  const marker = input.payloads ? REF_FIELDS : byDocument || documents > 0 ? ['document_id'] : false;
   let depth = Math.max(prefetchLimit, input.limit);
   let fused: ReturnType<typeof fuseLists>;
   let docOf: Map<string, string>;
+  let refOf = new Map<string, PointRef>();
   for (;;) {
     const [denseRes, sparseRes] = await q('search', () =>
       client.queryBatch(collection, {
@@ -80,6 +89,7 @@ export async function hybridSearch(
     const sparse = sparseRes?.points ?? [];
     fused = fuseLists(dense, sparse, { mode, byDocument, ...fusion });
     docOf = new Map([...dense, ...sparse].map((p) => [String(p.id), String(p.payload?.document_id)]));
+    if (input.payloads) refOf = pointRefs([...dense, ...sparse]);
     // A grouped search wants `documents` documents; one long document can fill both lists with
     // its passages. Deeper lists, while a list was cut at the depth (more lies beyond) and
     // within MAX_GROUP_DEPTH (a bounded cost).
@@ -97,14 +107,16 @@ export async function hybridSearch(
     cutScore === undefined ? ranked : ranked.filter(([, sc], i) => i < input.limit || sc === cutScore);
   const extra = documents > 0 ? furtherDocuments(ranked, kept, docOf, documents) : [];
   if (kept.length === 0) return [];
-  const records = await q('search', () =>
-    client.retrieve(collection, {
-      ids: [...kept, ...extra].map(([id]) => id),
-      with_payload: true,
-      with_vector: false,
-    }),
-  );
-  const payloads = new Map(records.map((r) => [String(r.id), r.payload]));
+  const wanted = [...kept, ...extra].map(([id]) => id);
+  const payloads: ReadonlyMap<string, unknown> = input.payloads
+    ? await input.payloads(wanted.flatMap((id) => refOf.get(id) ?? []))
+    : new Map(
+        (
+          await q('search', () =>
+            client.retrieve(collection, { ids: wanted, with_payload: true, with_vector: false }),
+          )
+        ).map((r) => [String(r.id), r.payload]),
+      );
   const hits: SearchHit[] = [];
   for (const [id, score] of [...kept, ...extra]) {
     const payload = payloads.get(id);
@@ -130,6 +142,24 @@ export async function hybridSearch(
     if (take) seen.add(doc);
     return take;
   });
+}
+
+/** The payload fields a candidate's PointRef is read from. */
+const REF_FIELDS = ['document_id', 'chunk_index', 'version'];
+
+function pointRefs(
+  points: readonly { id: string | number; payload?: Record<string, unknown> | null }[],
+): Map<string, PointRef> {
+  const refs = new Map<string, PointRef>();
+  for (const p of points) {
+    const { document_id, chunk_index, version } = p.payload ?? {};
+    // A point written without them is not ours to window: its payload stays unfetched (gone).
+    if (typeof document_id !== 'string' || typeof chunk_index !== 'number' || typeof version !== 'number')
+      continue;
+    const id = String(p.id);
+    refs.set(id, { id, documentId: document_id, version, chunkIndex: chunk_index });
+  }
+  return refs;
 }
 
 /** How deep a grouped search may read each candidate list to find enough documents. */

@@ -4,7 +4,7 @@ import { CollectionMissingError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
 import { ensureCollection as ensureShape } from './collection.js';
 import { fusionOf, hybridSearch } from './search.js';
-import { chunksInRanges } from './neighbours.js';
+import { pointsInRanges } from './neighbours.js';
 import type {
   ChunkPayload,
   ChunkPayloadBase,
@@ -182,6 +182,8 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     setPrincipals,
     countDocumentPoints,
     hybridSearch: (input) => hybridSearch(client, collection, q, fusion, input),
-    chunksInRanges: (principals, ranges) => chunksInRanges(client, collection, q, principals, ranges),
+    chunksInRanges: async (principals, ranges) =>
+      (await pointsInRanges(client, collection, q, principals, ranges)).map((c) => c.payload),
+    pointsInRanges: (principals, ranges) => pointsInRanges(client, collection, q, principals, ranges),
   };
 }
