@@ -1,4 +1,5 @@
-import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
+import type { Schemas } from '@qdrant/js-client-rest';
+import { collectionPath, type QdrantHttp } from './http.js';
 import type { ChunkPayload, ChunkRange, QdrantCall, StoredChunk } from './types.js';
 
 /** Ranges per request: a bounded filter, and a bounded answer (every range is a few chunks). */
@@ -12,7 +13,7 @@ const RANGES_PER_CALL = 64;
  * ever hold text of documents the asker may read and that the caller named.
  */
 export async function pointsInRanges(
-  client: QdrantClient,
+  http: QdrantHttp,
   collection: string,
   q: QdrantCall,
   principals: string[],
@@ -26,13 +27,13 @@ export async function pointsInRanges(
   }
   // The batches at once: a /search of 100 documents is one round trip's latency, not several.
   const pages = await Promise.all(
-    batches.map((batch) => scrollRanges(client, collection, q, principals, batch)),
+    batches.map((batch) => scrollRanges(http, collection, q, principals, batch)),
   );
   return pages.flat();
 }
 
 async function scrollRanges(
-  client: QdrantClient,
+  http: QdrantHttp,
   collection: string,
   q: QdrantCall,
   principals: string[],
@@ -56,7 +57,7 @@ async function scrollRanges(
   let offset: Schemas['ExtendedPointId'] | undefined;
   for (let page = 0; page < 4; page++) {
     const res = await q('fetch passage neighbours', () =>
-      client.scroll(collection, {
+      http.post<Schemas['ScrollResult']>(`${collectionPath(collection)}/points/scroll`, {
         filter,
         limit,
         with_payload: true,

@@ -1,5 +1,6 @@
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import { listQuery } from './queries.js';
+import { collectionPath, type QdrantHttp } from './http.js';
 import { byFusedScore, fuseLists } from './fusion.js';
 import type {
   ChunkPayload,
@@ -44,6 +45,7 @@ export function fusionOf(config: VectorIndexConfig): Fusion {
  */
 export async function hybridSearch(
   client: QdrantClient,
+  http: QdrantHttp,
   collection: string,
   q: QdrantCall,
   fusion: Fusion,
@@ -78,7 +80,7 @@ export async function hybridSearch(
   let refOf = new Map<string, PointRef>();
   for (;;) {
     const [denseRes, sparseRes] = await q('search', () =>
-      client.queryBatch(collection, {
+      http.post<Schemas['QueryResponse'][]>(`${collectionPath(collection)}/points/query/batch`, {
         searches: [
           listQuery(input, 'dense', filter, depth, marker),
           listQuery(input, 'sparse', filter, depth, marker),
