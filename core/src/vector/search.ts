@@ -77,7 +77,7 @@ export async function hybridSearch(
   let depth = Math.max(prefetchLimit, input.limit);
   let fused: ReturnType<typeof fuseLists>;
   let docOf: Map<string, string>;
-  let refOf = new Map<string, PointRef>();
+  let refOf = new Map<string, Ref>();
   for (;;) {
     const [denseRes, sparseRes] = await q('search', () =>
       http.post<Schemas['QueryResponse'][]>(`${collectionPath(collection)}/points/query/batch`, {
@@ -109,7 +109,10 @@ export async function hybridSearch(
     cutScore === undefined ? ranked : ranked.filter(([, sc], i) => i < input.limit || sc === cutScore);
   const extra = documents > 0 ? furtherDocuments(ranked, kept, docOf, documents) : [];
   if (kept.length === 0) return [];
-  const wanted = [...kept, ...extra].map(([id]) => id);
+  // Read with the lists, the tie-break's fields order the tied tail before any payload is
+  // fetched: the caller fetching payloads with their windows fetches the first `limit` alone.
+  const cut = input.payloads && documents === 0 ? firstInOrder(kept, refOf, denseScores, input.limit) : kept;
+  const wanted = [...cut, ...extra].map(([id]) => id);
   const payloads: ReadonlyMap<string, unknown> = input.payloads
     ? await input.payloads(wanted.flatMap((id) => refOf.get(id) ?? []))
     : new Map(
@@ -120,7 +123,7 @@ export async function hybridSearch(
         ).map((r) => [String(r.id), r.payload]),
       );
   const hits: SearchHit[] = [];
-  for (const [id, score] of [...kept, ...extra]) {
+  for (const [id, score] of [...cut, ...extra]) {
     const payload = payloads.get(id);
     // Deleted between the two calls: gone, not an error.
     if (!payload) continue;
@@ -146,22 +149,59 @@ export async function hybridSearch(
   });
 }
 
-/** The payload fields a candidate's PointRef is read from. */
-const REF_FIELDS = ['document_id', 'chunk_index', 'version'];
+/** The payload fields a candidate's PointRef (and byFusedScore's tie-break) is read from. */
+const REF_FIELDS = ['document_id', 'chunk_index', 'version', 'filename'];
+
+type Ref = PointRef & { filename: string };
 
 function pointRefs(
   points: readonly { id: string | number; payload?: Record<string, unknown> | null }[],
-): Map<string, PointRef> {
-  const refs = new Map<string, PointRef>();
+): Map<string, Ref> {
+  const refs = new Map<string, Ref>();
   for (const p of points) {
-    const { document_id, chunk_index, version } = p.payload ?? {};
+    const { document_id, chunk_index, version, filename } = p.payload ?? {};
     // A point written without them is not ours to window: its payload stays unfetched (gone).
-    if (typeof document_id !== 'string' || typeof chunk_index !== 'number' || typeof version !== 'number')
+    if (
+      typeof document_id !== 'string' ||
+      typeof chunk_index !== 'number' ||
+      typeof version !== 'number' ||
+      typeof filename !== 'string'
+    )
       continue;
     const id = String(p.id);
-    refs.set(id, { id, documentId: document_id, version, chunkIndex: chunk_index });
+    refs.set(id, { id, documentId: document_id, version, chunkIndex: chunk_index, filename });
   }
   return refs;
+}
+
+/**
+ * The first `limit` of `kept` in byFusedScore's order, from the fields the lists returned (the
+ * same comparison the hits get once their payloads are in).
+ */
+function firstInOrder(
+  kept: [string, number][],
+  refOf: ReadonlyMap<string, Ref>,
+  denseScores: ReadonlyMap<string, number>,
+  limit: number,
+): [string, number][] {
+  if (kept.length <= limit) return kept;
+  const order: SearchHit[] = [];
+  for (const [id, score] of kept) {
+    const r = refOf.get(id);
+    if (!r) continue;
+    const denseScore = denseScores.get(id);
+    const payload = { document_id: r.documentId, chunk_index: r.chunkIndex, filename: r.filename };
+    order.push({
+      id,
+      score,
+      ...(denseScore !== undefined ? { denseScore } : {}),
+      payload: payload as ChunkPayload,
+    });
+  }
+  return order
+    .sort(byFusedScore)
+    .slice(0, limit)
+    .map((h) => [h.id, h.score]);
 }
 
 /** How deep a grouped search may read each candidate list to find enough documents. */
