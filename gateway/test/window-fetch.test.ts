@@ -75,6 +75,18 @@ describe('fetchAround + WindowPool', () => {
           versionOf,
           budget,
         );
+        // The first k windows are built the same when only k are asked for.
+        for (let k = 1; k <= passages.length; k++)
+          expect(
+            widenPassages(
+              passages,
+              full.map((c) => c.payload),
+              versionOf,
+              budget,
+              undefined,
+              k,
+            ),
+          ).toEqual(expected.slice(0, k));
         for (let reach = 0; reach <= 8; reach++) {
           const { calls, fetch } = qdrant();
           const pool = new WindowPool();

@@ -246,7 +246,7 @@ export function createRetrieve({
                 );
                 return p.also ? { ...best!, also } : best!;
               })
-            : widenPassages(passages, chunks, versionOf, windowTokens, probe).slice(0, input.limit),
+            : widenPassages(passages, chunks, versionOf, windowTokens, probe, input.limit),
         fetchWindows,
         reach,
       );

@@ -176,6 +176,8 @@ export function widenPassages(
   versionOf: (p: Passage) => number | undefined,
   budgetTokens: number,
   probe?: (p: Passage, version: number, index: number, found: boolean) => void,
+  /** Windows wanted at most: the passages after them cannot change them, so none is built. */
+  limit = Infinity,
 ): Passage[] {
   const byKey = new Map<string, ChunkPayload>();
   const key = (documentId: string, version: number, index: number) => `${documentId}:${version}:${index}`;
@@ -183,6 +185,7 @@ export function widenPassages(
   const claimed = new Map<string, Set<number>>();
   const out: Passage[] = [];
   for (const p of ranked) {
+    if (out.length >= limit) break;
     const version = versionOf(p);
     const taken = claimed.get(p.documentId) ?? new Set<number>();
     claimed.set(p.documentId, taken);
