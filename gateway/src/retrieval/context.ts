@@ -70,7 +70,9 @@ export function formatPassage(p: NumberedPassage): string {
 export function selectPassages(ranked: Passage[], maxTokens: number): NumberedPassage[] {
   const chosen: Passage[] = [];
   let used = 0;
-  const cost = (p: Passage) => estimateTokens(formatPassage({ ...p, n: ranked.length })) + 1;
+  // estimateTokens(formatPassage(p)) from lengths: `[n] label\ntext`, without building the string.
+  const digits = String(ranked.length).length;
+  const cost = (p: Passage) => tokensOfLength(digits + 4 + label(p).length + p.text.length) + 1;
   for (const wide of ranked) {
     // A window that does not fit may still fit as the chunk it grew from.
     const p = used + cost(wide) > maxTokens && wide.narrow ? { ...wide, ...wide.narrow } : wide;

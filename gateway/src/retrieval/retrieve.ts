@@ -68,9 +68,10 @@ export { SPARSE_FLOOR_RANK, rankDocuments } from './select.js';
 export interface RetrieveResult {
   passages: Passage[];
   /**
-   * Time spent embedding the query, searching Qdrant, re-checking in Postgres, and widening the
-   * passages to their windows after the check (windowMs, 0 without windows; of it windowFetchMs
-   * waiting for Qdrant's neighbours: the part of their fetch the check did not already cover) (ms).
+   * Time spent embedding the query, searching Qdrant (with windows: the hits' payloads and
+   * neighbours in one scroll), waiting for Postgres's re-check, and widening the passages to their
+   * windows after it (windowMs, 0 without windows; of it windowFetchMs waiting for neighbours
+   * beyond what the search's scroll reached) (ms).
    */
   timings: { embedMs: number; searchMs: number; checkMs: number; windowMs: number; windowFetchMs: number };
   /** Hits Qdrant returned that Postgres refused (stale payload, deleted, access changed). */

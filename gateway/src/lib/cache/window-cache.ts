@@ -59,6 +59,7 @@ export class WindowCache {
     const missing: ChunkRange[] = [];
     const now = this.now();
     const on = this.enabled;
+    const asker = new Set(principals);
     for (const r of ranges) {
       const e = on ? this.entries.get(r.documentId)?.get(collection) : undefined;
       let held: StoredChunk[] | undefined;
@@ -75,7 +76,7 @@ export class WindowCache {
         }
       }
       // The Qdrant filter's check, on what is held: none of it unless the asker holds a principal.
-      if (held?.length && held.every((c) => c.payload.principals.some((p) => principals.includes(p))))
+      if (held?.length && held.every((c) => c.payload.principals.some((p) => asker.has(p))))
         chunks.push(...held);
       else missing.push(r);
     }
