@@ -296,7 +296,7 @@ describe('self-healing', () => {
               );
               if (released) return { at: released.at, how: 'pending again', error: released.error };
               const at = runOfWorker2(await env.db<DocumentRow>('documents').where({ id }).first());
-              return at && { at, how: 'taken by worker 2', error: null };
+              return at === undefined ? undefined : { at, how: 'taken by worker 2', error: null };
             },
             30_000,
           );
