@@ -173,4 +173,32 @@ describe('NotifiedCache', () => {
     expect(c.has('k')).toBe(false);
     await expect(c.get('k', () => Promise.reject(new Error('still down')))).rejects.toThrow('still down');
   });
+
+  it('getNow answers in this tick exactly when get would answer from memory', async () => {
+    let t = 0;
+    let live = true;
+    const c = cache({ now: () => t, ttlMs: 100, staleMs: 1000, live: () => live });
+    const { load, calls } = deferredLoads();
+    expect(c.getNow('k', load)).toBeUndefined();
+    expect(calls).toHaveLength(0); // it never loads on a miss: the caller then uses get
+    const first = c.get('k', load);
+    expect(c.getNow('k', load)).toBeUndefined(); // still loading
+    calls[0]!('v1');
+    await first;
+    expect(c.getNow('k', load)).toEqual({ value: 'v1' });
+    t = 150; // stale: served, and one refresh starts
+    expect(c.getNow('k', load)).toEqual({ value: 'v1' });
+    expect(c.getNow('k', load)).toEqual({ value: 'v1' });
+    expect(calls).toHaveLength(2);
+    c.delete('k'); // announced
+    expect(c.getNow('k', load)).toBeUndefined();
+    const again = c.get('k', load);
+    calls[2]!('v2');
+    await again;
+    live = false; // announcements cannot arrive: nothing from memory
+    expect(c.getNow('k', load)).toBeUndefined();
+    live = true;
+    t = 150 + 100 + 1000; // beyond the stale window
+    expect(c.getNow('k', load)).toBeUndefined();
+  });
 });

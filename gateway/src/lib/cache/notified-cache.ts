@@ -57,10 +57,7 @@ export class NotifiedCache<K, V> {
     const hit = this.entries.get(key);
     const now = this.now();
     if (hit && hit.expires > now) return hit.value;
-    if (hit?.settled && now < hit.expires + (this.options.staleMs ?? 0)) {
-      if (!hit.refreshing) this.refresh(key, hit, load);
-      return hit.value;
-    }
+    if (hit && this.servesStale(key, hit, now, load)) return hit.value;
     // Promise.resolve: a knex query builder is a thenable that runs its query again on every
     // `then`; the cache must hold the one answer, not the builder.
     const entry: Entry<V> = { value: Promise.resolve(load()), expires: this.now() + this.options.ttlMs };
@@ -71,6 +68,27 @@ export class NotifiedCache<K, V> {
       if (this.entries.get(key) === entry) this.entries.delete(key);
     });
     return entry.value;
+  }
+
+  /**
+   * `get`'s answer in this tick when memory holds it (fresh, or stale and then refreshed beside
+   * the caller), as `{ value }`; undefined when `get` would wait. Lets the auth hook answer a
+   * cached caller without a promise or a tick.
+   */
+  getNow(key: K, load: () => Promise<V>): { value: V } | undefined {
+    if (!this.enabled) return undefined;
+    const hit = this.entries.get(key);
+    if (!hit?.settled) return undefined;
+    const now = this.now();
+    if (hit.expires > now || this.servesStale(key, hit, now, load)) return hit.settled;
+    return undefined;
+  }
+
+  /** Whether the expired `hit` may still be served (refreshing it if so). */
+  private servesStale(key: K, hit: Entry<V>, now: number, load: () => Promise<V>): boolean {
+    if (!hit.settled || now >= hit.expires + (this.options.staleMs ?? 0)) return false;
+    if (!hit.refreshing) this.refresh(key, hit, load);
+    return true;
   }
 
   /**
