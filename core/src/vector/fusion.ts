@@ -86,10 +86,10 @@ export const LONG_SHARE = 0.4;
 /**
  * α for this query: `alphaLong` when the first LONG_SAMPLE dense candidates come from at most
  * LONG_SHARE × as many documents, else `alpha`. Measured (README, "Measuring retrieval"): in long
- * papers (COVID-QA, ~40 chunks each) one paper's passages crowd the dense list with near-equal
- * cosines, and BM25's rare terms are what tells the right paper and passage apart (α 0.75: paper@5
- * +0.6, answer@5 +1.3 points); abstracts (SciFact, ~2 chunks each) almost never crowd it (10 % of
- * its claims have under 45 % distinct documents), and there a lower α costs chat nDCG (−0.01).
+ * papers (COVID-QA, ~40 chunks each) one paper's passages crowd the dense list, and BM25's rare
+ * terms, weighted more, tell the right paper and passage apart better (α 0.75: paper@5
+ * +0.6, answer@5 +1.3 points; 79 % of its questions crowd it); abstracts (SciFact, ~2 chunks each)
+ * seldom do (4 % of its claims), and there a lower α for all would cost chat nDCG@10 0.01.
  * The lists must carry `document_id` (search.ts asks for it when `alphaLong` differs).
  */
 export function convexAlpha(
