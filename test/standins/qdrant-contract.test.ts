@@ -1,8 +1,8 @@
 /**
  * Keeps the Qdrant stand-in honest: every request the project's vector module sends and every
  * answer the stand-in gives are validated against Qdrant's own OpenAPI document (v1.19.0). The
- * document lives outside the repository (../shared/reference); where it is absent the test skips
- * and says so.
+ * document lives outside the repository (../shared/reference, or REFERENCE_DIR, which `.ci/run`
+ * sets for a clone elsewhere); where it is absent the test skips and says so.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -21,7 +21,11 @@ import { lexicalEmbedding } from './lexical.js';
 import { QdrantStandin } from './qdrant.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SPEC_PATH = resolve(repoRoot, '../shared/reference/qdrant-openapi-v1.19.0.json');
+const SPEC_PATH = resolve(
+  repoRoot,
+  process.env.REFERENCE_DIR ?? '../shared/reference',
+  'qdrant-openapi-v1.19.0.json',
+);
 const haveSpec = existsSync(SPEC_PATH);
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
