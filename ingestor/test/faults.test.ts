@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -280,6 +280,36 @@ describe('ingestor faults', () => {
       await second.stop();
     }
   }, 45_000);
+
+  it('the reconcile pass waits for a drop file still being written (not half indexed, not refused as empty)', async () => {
+    const ingestor = await env.start({ watch: false });
+    const rel = 'shared/copying.txt';
+    const full = LONG_TEXT('copying');
+    const half = Buffer.byteLength(full) >> 1;
+    await writeDropFile(env.dropDir, rel, ''); // created, not yet written: what a copy starts with
+    const handle = await open(join(env.dropDir, rel), 'w');
+    try {
+      const pass = reconcile(ingestor.deps, { root: env.dropDir });
+      // The copy goes on while the pass looks: half now, the rest 400 ms later.
+      await handle.write(full.slice(0, half));
+      await new Promise((r) => setTimeout(r, 400));
+      await handle.write(full.slice(half));
+      await handle.close();
+      await pass;
+      // The pass stored what it read: the whole file, never the empty or half one.
+      const stored = await doc({ source_path: rel });
+      expect(stored?.status).not.toBe('failed');
+      expect(stored?.sha256).toBe(sha256(full));
+      const indexed = await waitFor('copying.txt indexed', async () => {
+        const d = await doc({ source_path: rel });
+        return d?.status === 'indexed' ? d : undefined;
+      });
+      expect(indexed.sha256).toBe(sha256(full));
+    } finally {
+      await handle.close().catch(() => {});
+      await ingestor.stop();
+    }
+  }, 30_000);
 
   it('the reconcile pass leaves an upload in progress alone (object stored, row not yet)', async () => {
     const ingestor = await env.start({ watch: false });
