@@ -186,6 +186,43 @@ describe('gateway caches', () => {
   });
 });
 
+describe('gateway caches: a stale user is served while it is read again', () => {
+  const TTL = 100;
+  let env: RagEnv;
+  let locker: pg.Client;
+  beforeAll(async () => {
+    env = await startRag({ GATEWAY_CACHE_TTL_MS: String(TTL) });
+    await env.app.caches.ready;
+    locker = new pg.Client({ connectionString: env.app.config.DATABASE_URL });
+    await locker.connect();
+  });
+  afterAll(async () => {
+    await locker?.end();
+  });
+
+  it('past the TTL no request waits for the users read, and a disable still refuses the next one', async () => {
+    const erin = await createUser(env.app, env.adminToken, { username: 'erin' });
+    const me = () => env.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(erin.token) });
+    expect((await me()).statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, TTL * 2)); // stale, within the stale window (12 × TTL)
+    // The users table is locked: a read of it waits until the transaction ends.
+    await locker.query('begin');
+    await locker.query('lock table users in access exclusive mode');
+    try {
+      // Answered from memory while the refresh waits on the lock.
+      const res = await Promise.race([me(), new Promise<null>((r) => setTimeout(() => r(null), 3000))]);
+      expect(res?.statusCode, 'the request waited for the users read').toBe(200);
+      // Disabled by another process, in the same transaction as the lock.
+      await locker.query('update users set disabled = true where id = $1', [erin.id]);
+    } finally {
+      await locker.query('commit');
+    }
+    await waitFor(() => !env.app.caches.usersById.has(erin.id));
+    expect((await me()).json().code).toBe('ACCOUNT_DISABLED');
+    expect((await me()).json().code).toBe('ACCOUNT_DISABLED');
+  });
+});
+
 async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {

@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { NotifiedCache } from '../src/lib/cache/notified-cache.js';
 
-function cache(opts: { live?: () => boolean; now?: () => number; ttlMs?: number; maxEntries?: number } = {}) {
+function cache(
+  opts: {
+    live?: () => boolean;
+    now?: () => number;
+    ttlMs?: number;
+    staleMs?: number;
+    maxEntries?: number;
+  } = {},
+) {
   return new NotifiedCache<string, string | undefined>({
     ttlMs: opts.ttlMs ?? 1000,
+    ...(opts.staleMs ? { staleMs: opts.staleMs } : {}),
     maxEntries: opts.maxEntries ?? 100,
     isLive: opts.live ?? (() => true),
     ...(opts.now ? { now: opts.now } : {}),
@@ -107,5 +116,89 @@ describe('NotifiedCache', () => {
     expect(c.peekMany(['a', 'b'])).toBeUndefined();
     t = 100;
     expect(c.peekMany(['a'])).toBeUndefined(); // expired
+  });
+
+  it('staleMs: an expired value is served at once while one look-up refreshes it', async () => {
+    let t = 0;
+    const c = cache({ now: () => t, ttlMs: 100, staleMs: 1000 });
+    const { load, calls } = deferredLoads();
+    const first = c.get('k', load);
+    calls[0]!('v1');
+    expect(await first).toBe('v1');
+    t = 150; // stale: served, and refreshed beside the caller
+    expect(await c.get('k', load)).toBe('v1');
+    expect(await c.get('k', load)).toBe('v1');
+    expect(calls).toHaveLength(2);
+    calls[1]!('v2');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(await c.get('k', load)).toBe('v2');
+    // Fresh again for ttlMs from when the refresh started.
+    t = 249;
+    expect(await c.get('k', load)).toBe('v2');
+    expect(calls).toHaveLength(2);
+    // Beyond ttlMs + staleMs the caller waits, as without staleMs.
+    t = 150 + 100 + 1000;
+    const waited = c.get('k', load);
+    expect(calls).toHaveLength(3);
+    calls[2]!('v3');
+    expect(await waited).toBe('v3');
+  });
+
+  it('staleMs: an announcement during a refresh wins; a failed refresh stops the stale value', async () => {
+    let t = 0;
+    const c = cache({ now: () => t, ttlMs: 100, staleMs: 1000 });
+    const { load, calls } = deferredLoads();
+    const first = c.get('k', load);
+    calls[0]!('before');
+    await first;
+    t = 150;
+    expect(await c.get('k', load)).toBe('before'); // refresh 1 runs
+    c.delete('k'); // the row changed (a disable, say) while that read was on its way
+    calls[1]!('read before the change');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(c.has('k')).toBe(false);
+    // The next caller waits for a read made after the change: nothing stale is served.
+    const after = c.get('k', load);
+    expect(calls).toHaveLength(3);
+    calls[2]!('after');
+    expect(await after).toBe('after');
+
+    t = 300;
+    let fail!: (err: Error) => void;
+    expect(await c.get('k', () => new Promise((_, reject) => (fail = reject)))).toBe('after');
+    fail(new Error('postgres down'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(c.has('k')).toBe(false);
+    await expect(c.get('k', () => Promise.reject(new Error('still down')))).rejects.toThrow('still down');
+  });
+
+  it('getNow answers in this tick exactly when get would answer from memory', async () => {
+    let t = 0;
+    let live = true;
+    const c = cache({ now: () => t, ttlMs: 100, staleMs: 1000, live: () => live });
+    const { load, calls } = deferredLoads();
+    expect(c.getNow('k', load)).toBeUndefined();
+    expect(calls).toHaveLength(0); // it never loads on a miss: the caller then uses get
+    const first = c.get('k', load);
+    expect(c.getNow('k', load)).toBeUndefined(); // still loading
+    calls[0]!('v1');
+    await first;
+    expect(c.getNow('k', load)).toEqual({ value: 'v1' });
+    t = 150; // stale: served, and one refresh starts
+    expect(c.getNow('k', load)).toEqual({ value: 'v1' });
+    expect(c.getNow('k', load)).toEqual({ value: 'v1' });
+    expect(calls).toHaveLength(2);
+    c.delete('k'); // announced
+    expect(c.getNow('k', load)).toBeUndefined();
+    const again = c.get('k', load);
+    calls[2]!('v2');
+    await again;
+    live = false; // announcements cannot arrive: nothing from memory
+    expect(c.getNow('k', load)).toBeUndefined();
+    live = true;
+    t = 150 + 100 + 1000; // beyond the stale window
+    expect(c.getNow('k', load)).toBeUndefined();
   });
 });

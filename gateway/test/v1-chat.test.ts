@@ -371,6 +371,15 @@ describe('/v1 chat completions', () => {
         shape(res.json());
         expect(res.json().error.code).toBe('model_not_found');
         expect(res.json().error.message).toContain('ollama pull llama3.1:8b');
+        // The same for a streamed request (its own path, lib/llm-stream.ts): still before any header.
+        const streamed = await chat({
+          model: 'rattgllm',
+          stream: true,
+          messages: [{ role: 'user', content: 'travel' }],
+        });
+        expect(streamed.statusCode).toBe(404);
+        shape(streamed.json());
+        expect(streamed.json().error.code).toBe('model_not_found');
       } finally {
         env.ollama.standin!.addModel('llama3.1:8b');
       }

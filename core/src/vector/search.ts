@@ -20,6 +20,7 @@ const anyOf = (key: string, values: string[]): Condition => ({ key, match: { any
 export interface Fusion {
   method: 'rrf' | 'convex';
   alpha: number;
+  alphaLong: number;
   k: number;
   denseWeight: number;
   sparseWeight: number;
@@ -30,6 +31,7 @@ export function fusionOf(config: VectorIndexConfig): Fusion {
   return {
     method: config.HYBRID_FUSION ?? 'convex',
     alpha: config.HYBRID_CONVEX_ALPHA ?? 0.875,
+    alphaLong: config.HYBRID_CONVEX_ALPHA_LONG ?? 0.75,
     // Qdrant's own RRF constant when a request sets none.
     k: config.RRF_K ?? 2,
     denseWeight: config.HYBRID_DENSE_WEIGHT ?? 1,
@@ -71,9 +73,15 @@ export async function hybridSearch(
   // score (Qdrant's RRF ranks ties in whatever order they came), and only the hits kept fetch
   // their payload.
   const byDocument = mode === 'hybrid' && fusion.rankBy === 'document' && input.byDocument === true;
-  // Counting documents needs each candidate's document id before the payloads are fetched; a
-  // caller that fetches payloads itself (with their windows) needs where each chunk lies.
-  const marker = input.payloads ? REF_FIELDS : byDocument || documents > 0 ? ['document_id'] : false;
+  // Counting documents needs each candidate's document id before the payloads are fetched (also
+  // for the convex α of long documents, fusion.ts convexAlpha); a caller that fetches payloads
+  // itself (with their windows) needs where each chunk lies.
+  const longAlpha = mode === 'hybrid' && fusion.method === 'convex' && fusion.alphaLong !== fusion.alpha;
+  const marker = input.payloads
+    ? REF_FIELDS
+    : byDocument || documents > 0 || longAlpha
+      ? ['document_id']
+      : false;
   let depth = Math.max(prefetchLimit, input.limit);
   let fused: ReturnType<typeof fuseLists>;
   let docOf: Map<string, string>;

@@ -14,6 +14,7 @@ export type VectorIndexConfig = Pick<
       | 'RRF_K'
       | 'HYBRID_FUSION'
       | 'HYBRID_CONVEX_ALPHA'
+      | 'HYBRID_CONVEX_ALPHA_LONG'
       | 'HYBRID_DENSE_WEIGHT'
       | 'HYBRID_SPARSE_WEIGHT'
       | 'HYBRID_RANK_BY'

@@ -1,5 +1,8 @@
 import { Agent, type Dispatcher } from 'undici';
 import { AppError, networkCodeOf } from '@rattgllm/core';
+import { streamRequest, type UpstreamStream } from './llm-stream.js';
+
+export type { UpstreamStream } from './llm-stream.js';
 
 /**
  * The OpenAI-compatible chat upstream (Ollama's `/v1` by default), over one undici Agent with
@@ -53,6 +56,11 @@ async function readErrorMessage(body: Dispatcher.ResponseData['body']): Promise<
   } finally {
     body.destroy();
   }
+  return errorMessage(text);
+}
+
+/** The message of an error answer's body: OpenAI's `error.message`, Ollama's `error`, or the text. */
+function errorMessage(text: string): string {
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
     if (typeof parsed.error === 'string') return parsed.error;
@@ -64,10 +72,31 @@ async function readErrorMessage(body: Dispatcher.ResponseData['body']): Promise<
   return text.slice(0, 500).trim() || 'no details';
 }
 
+/** The error for a non-2xx answer to a request for `model`. */
+function upstreamFailure(statusCode: number, message: string, model: unknown): UpstreamError {
+  if (statusCode === 404 && typeof model === 'string' && /not found|does not exist/i.test(message))
+    return new UpstreamModelNotFoundError(model);
+  if (statusCode >= 400 && statusCode < 500 && statusCode !== 401 && statusCode !== 403)
+    // The client's request, as we forwarded it, was refused: their problem, with the upstream's words.
+    return new UpstreamError(
+      statusCode,
+      'UPSTREAM_REJECTED',
+      `The LLM server refused the request: ${message}`,
+      {
+        upstreamStatus: statusCode,
+      },
+    );
+  return new UpstreamError(502, 'UPSTREAM_ERROR', `The LLM server failed: ${message} (HTTP ${statusCode})`, {
+    upstreamStatus: statusCode,
+  });
+}
+
 export interface LlmClient {
   readonly baseUrl: string;
   /** POST /chat/completions; resolves once a 2xx answer's headers arrived (the body is a stream). */
   chatCompletions(body: Record<string, unknown>, signal: AbortSignal): Promise<UpstreamResponse>;
+  /** POST /chat/completions of a streamed answer: resolves at a 2xx answer's headers (llm-stream.ts). */
+  chatStream(body: Record<string, unknown>, signal: AbortSignal): Promise<UpstreamStream>;
   /** GET /models → the upstream's model ids. */
   listModels(signal?: AbortSignal): Promise<{ id: string; created?: number; owned_by?: string }[]>;
   close(): Promise<void>;
@@ -135,32 +164,24 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     }
     if (res.statusCode >= 200 && res.statusCode < 300) return res;
     const message = await readErrorMessage(res.body);
-    const model = (body as { model?: unknown } | undefined)?.model;
-    if (res.statusCode === 404 && typeof model === 'string' && /not found|does not exist/i.test(message))
-      throw new UpstreamModelNotFoundError(model);
-    if (res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 401 && res.statusCode !== 403)
-      // The client's request, as we forwarded it, was refused: their problem, with the upstream's words.
-      throw new UpstreamError(
-        res.statusCode,
-        'UPSTREAM_REJECTED',
-        `The LLM server refused the request: ${message}`,
-        {
-          upstreamStatus: res.statusCode,
-        },
-      );
-    throw new UpstreamError(
-      502,
-      'UPSTREAM_ERROR',
-      `The LLM server failed: ${message} (HTTP ${res.statusCode})`,
-      {
-        upstreamStatus: res.statusCode,
-      },
-    );
+    throw upstreamFailure(res.statusCode, message, (body as { model?: unknown } | undefined)?.model);
   }
 
   return {
     baseUrl,
     chatCompletions: (body, signal) => call('POST', '/chat/completions', body, signal),
+    chatStream: (body, signal) =>
+      streamRequest({
+        dispatcher,
+        origin,
+        path: `${basePath}/chat/completions`,
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify(body),
+        signal,
+        failure: (status, text) => upstreamFailure(status, errorMessage(text), body.model),
+        translate: (err) => translate(err, signal),
+        errorLimit: ERROR_BODY_LIMIT,
+      }),
     async listModels(signal) {
       const res = await call('GET', '/models', undefined, signal);
       let parsed: { data?: unknown };

@@ -2,7 +2,8 @@
  * How many tokens a chat model really gets, from Ollama's `/api/show`: the Modelfile's
  * `num_ctx` parameter when it sets one, otherwise the context Ollama runs every model with
  * (`OLLAMA_CONTEXT_LENGTH`, which /api/show cannot report), never more than the model was trained
- * for (`<architecture>.context_length`). Cached per model, so a chat turn costs no extra call.
+ * for (`<architecture>.context_length`). Kept per model and refreshed in the background, so a chat
+ * turn costs no extra call (only a model's very first turn waits for one).
  */
 
 export interface ModelContextOptions {
@@ -10,12 +11,18 @@ export interface ModelContextOptions {
   ollamaUrl: string;
   /** What Ollama uses when a model sets no `num_ctx` (OLLAMA_CONTEXT_LENGTH). */
   defaultLength: number;
-  /** How long an answer is kept (default 5 minutes: a re-pulled model is seen soon enough). */
+  /**
+   * How long an answer is fresh (default 5 minutes: a re-pulled model is seen soon enough). After
+   * that it is still served while a look-up runs in the background: no chat turn but a model's
+   * first waits for /api/show.
+   */
   ttlMs?: number;
-  /** How long a failed look-up is kept before asking again (default 30 s). */
+  /** How long after a failed look-up it is tried again (default 30 s); the known value stays. */
   failureTtlMs?: number;
   timeoutMs?: number;
   onError?: (model: string, err: unknown) => void;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 export interface ModelContext {
@@ -50,11 +57,21 @@ export function effectiveContextLength(show: ShowAnswer, defaultLength: number):
   return trained ? Math.min(configured, trained) : configured;
 }
 
+interface Known {
+  value: number;
+  /** After this the value is still served, but a look-up runs in the background. */
+  fresh: number;
+  refreshing: boolean;
+}
+
 export function createModelContext(options: ModelContextOptions): ModelContext {
   const base = options.ollamaUrl.replace(/\/+$/, '');
   const ttl = options.ttlMs ?? 5 * 60_000;
   const failureTtl = options.failureTtlMs ?? 30_000;
-  const cache = new Map<string, { value: Promise<number>; expires: number }>();
+  const now = options.now ?? Date.now;
+  const known = new Map<string, Known>();
+  // The first look-up of a model, shared by the chat turns that arrive while it runs.
+  const first = new Map<string, Promise<number>>();
 
   async function lookUp(model: string): Promise<{ value: number; ok: boolean }> {
     try {
@@ -75,19 +92,35 @@ export function createModelContext(options: ModelContextOptions): ModelContext {
     }
   }
 
+  /** Stale-while-revalidate: the known value now, a fresh one for the turns after this. */
+  function refresh(model: string, entry: Known): void {
+    entry.refreshing = true;
+    void lookUp(model).then(({ value, ok }) => {
+      entry.refreshing = false;
+      // A failure keeps what was known (it was logged) and asks again after failureTtl.
+      if (ok) entry.value = value;
+      entry.fresh = now() + (ok ? ttl : failureTtl);
+    });
+  }
+
   return {
     contextLength(model) {
-      const now = Date.now();
-      const hit = cache.get(model);
-      if (hit && hit.expires > now) return hit.value;
-      // One look-up per model at a time: concurrent chat turns share it.
-      const entry = { value: Promise.resolve(options.defaultLength), expires: now + ttl };
-      entry.value = lookUp(model).then(({ value, ok }) => {
-        if (!ok) entry.expires = Date.now() + failureTtl;
-        return value;
-      });
-      cache.set(model, entry);
-      return entry.value;
+      const entry = known.get(model);
+      if (entry) {
+        if (entry.fresh <= now() && !entry.refreshing) refresh(model, entry);
+        return Promise.resolve(entry.value);
+      }
+      // Only the very first turn for a model waits for Ollama.
+      let pending = first.get(model);
+      if (!pending) {
+        pending = lookUp(model).then(({ value, ok }) => {
+          known.set(model, { value, fresh: now() + (ok ? ttl : failureTtl), refreshing: false });
+          first.delete(model);
+          return value;
+        });
+        first.set(model, pending);
+      }
+      return pending;
     },
   };
 }

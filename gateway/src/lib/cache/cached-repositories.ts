@@ -16,6 +16,7 @@ export function cachedUsersRepository(repo: UsersRepository, caches: GatewayCach
   return {
     ...repo,
     findById: (id) => caches.usersById.get(id, () => repo.findById(id)),
+    findByIdNow: (id) => caches.usersById.getNow(id, () => repo.findById(id)),
   };
 }
 
@@ -27,7 +28,9 @@ export function cachedApiKeysRepository(
   return {
     ...repo,
     findByPrefix: (prefix) => caches.apiKeysByPrefix.get(prefix, () => repo.findByPrefix(prefix)),
+    findByPrefixNow: (prefix) => caches.apiKeysByPrefix.getNow(prefix, () => repo.findByPrefix(prefix)),
     findByHash: (hash) => caches.apiKeysByHash.get(hash, () => repo.findByHash(hash)),
+    findByHashNow: (hash) => caches.apiKeysByHash.getNow(hash, () => repo.findByHash(hash)),
     // `last_used_at` is bookkeeping: it is written beside the request, not before it. The cached
     // row is stamped at once, so the next requests within the minute do not write again.
     touch(row) {

@@ -7,9 +7,16 @@
  * A look-up in flight is shared by concurrent callers and stored as its promise at once: an
  * invalidation that arrives while it runs removes it, so a read that began before a change can
  * never be put back after the change's announcement (the race a "fill after load" cache has).
+ *
+ * With `staleMs`, `get` serves an expired value for that much longer while one look-up refreshes
+ * it in the background: a hot key never waits for Postgres. That is as safe as the TTL itself,
+ * because the TTL is not what keeps entries right — announcements drop them at once, stale or
+ * not, and a refresh is only stored if its entry was not dropped while it ran.
  */
 export interface NotifiedCacheOptions {
   ttlMs: number;
+  /** How long after ttlMs `get` still serves a value while refreshing it (default 0: it waits). */
+  staleMs?: number;
   /** Oldest entries go first beyond this many. */
   maxEntries: number;
   /** Whether changes are being received right now. */
@@ -22,6 +29,8 @@ interface Entry<V> {
   expires: number;
   /** Set once `value` resolved: a hit is then answered without a further await per key. */
   settled?: { value: V };
+  /** A background refresh of this (expired) entry is running. */
+  refreshing?: boolean;
 }
 
 const noop = () => {};
@@ -46,7 +55,9 @@ export class NotifiedCache<K, V> {
   get(key: K, load: () => Promise<V>): Promise<V> {
     if (!this.enabled) return load();
     const hit = this.entries.get(key);
-    if (hit && hit.expires > this.now()) return hit.value;
+    const now = this.now();
+    if (hit && hit.expires > now) return hit.value;
+    if (hit && this.servesStale(key, hit, now, load)) return hit.value;
     // Promise.resolve: a knex query builder is a thenable that runs its query again on every
     // `then`; the cache must hold the one answer, not the builder.
     const entry: Entry<V> = { value: Promise.resolve(load()), expires: this.now() + this.options.ttlMs };
@@ -57,6 +68,27 @@ export class NotifiedCache<K, V> {
       if (this.entries.get(key) === entry) this.entries.delete(key);
     });
     return entry.value;
+  }
+
+  /**
+   * `get`'s answer in this tick when memory holds it (fresh, or stale and then refreshed beside
+   * the caller), as `{ value }`; undefined when `get` would wait. Lets the auth hook answer a
+   * cached caller without a promise or a tick.
+   */
+  getNow(key: K, load: () => Promise<V>): { value: V } | undefined {
+    if (!this.enabled) return undefined;
+    const hit = this.entries.get(key);
+    if (!hit?.settled) return undefined;
+    const now = this.now();
+    if (hit.expires > now || this.servesStale(key, hit, now, load)) return hit.settled;
+    return undefined;
+  }
+
+  /** Whether the expired `hit` may still be served (refreshing it if so). */
+  private servesStale(key: K, hit: Entry<V>, now: number, load: () => Promise<V>): boolean {
+    if (!hit.settled || now >= hit.expires + (this.options.staleMs ?? 0)) return false;
+    if (!hit.refreshing) this.refresh(key, hit, load);
+    return true;
   }
 
   /**
@@ -119,6 +151,23 @@ export class NotifiedCache<K, V> {
       out.set(k, hit.settled.value);
     }
     return out;
+  }
+
+  /** Loads `key` again beside the callers; stored only if `stale` is still the entry then. */
+  private refresh(key: K, stale: Entry<V>, load: () => Promise<V>): void {
+    stale.refreshing = true;
+    const started = this.now();
+    const value = Promise.resolve(load());
+    value.then(
+      (v) => {
+        if (this.entries.get(key) !== stale) return; // dropped by an announcement meanwhile
+        this.set(key, { value, expires: started + this.options.ttlMs, settled: { value: v } });
+      },
+      // Not served any longer: the next caller waits for Postgres and sees its error.
+      () => {
+        if (this.entries.get(key) === stale) this.entries.delete(key);
+      },
+    );
   }
 
   /** Whether `key` is held (tests: to know an announcement was handled). */

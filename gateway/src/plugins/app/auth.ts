@@ -1,5 +1,11 @@
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type {
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  onRequestHookHandler,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
 import {
   ForbiddenError,
   UnauthorizedError,
@@ -30,8 +36,8 @@ export interface AuthUser extends Principal {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler: requires a valid JWT or API key of an active user. */
-    authenticate: preHandlerAsyncHookHandler;
+    /** onRequest hook: requires a valid JWT or API key of an active user. */
+    authenticate: onRequestHookHandler;
     /** preHandler for SSE: a Bearer header, or `?token=` holding a short-lived `sse` token. */
     authenticateSse: preHandlerAsyncHookHandler;
     /** preHandler for a document's content: a Bearer header, or `?token=` from `signDocumentLink`. */
@@ -64,6 +70,19 @@ function bearerToken(request: FastifyRequest): string {
   return m[1]!;
 }
 
+type Maybe<T> = T | Promise<T>;
+
+/** `f(value)`, now when `value` is there, else once it is (a throw in `f` then rejects). */
+function then<T, R>(value: Maybe<T>, f: (v: T) => Maybe<R>): Maybe<R> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
+
+/** A cache's answer now (`{ value }`), or the look-up's promise. */
+function now<T>(cached: { value: T } | undefined, load: () => Promise<T>): Maybe<T> {
+  // Promise.resolve: without a cache the look-up is a knex builder, a thenable but no Promise.
+  return cached ? cached.value : Promise.resolve(load());
+}
+
 function activeUser(row: UserRow | undefined): UserRow {
   // Deleted and disabled users are checked on every request, so their tokens stop at once.
   if (!row) throw new UnauthorizedError('This account no longer exists', 'INVALID_TOKEN');
@@ -79,41 +98,61 @@ export default fp(
     fastify.decorateRequest('auth', null);
     fastify.decorateRequest('authMs', 0);
 
-    async function fromApiKey(token: string): Promise<AuthUser> {
+    // A cached caller is answered in this tick: no promise, no await (each a tick before the
+    // first token, issue #12); a cache miss goes through the same steps once the row is there.
+    const users = () => fastify.repos.users;
+    const keys = () => fastify.repos.apiKeys;
+    const findUser = (id: string) => now(users().findByIdNow(id), () => users().findById(id));
+
+    function fromApiKey(token: string): Maybe<AuthUser> {
       const parsed = parseApiKey(token);
-      const row = parsed ? await fastify.repos.apiKeys.findByPrefix(parsed.prefix) : undefined;
-      if (!row || !apiKeyMatches(token, row.hash))
-        throw new UnauthorizedError('Invalid API key', 'INVALID_API_KEY');
-      return keyUser(row);
+      const row = parsed
+        ? now(keys().findByPrefixNow(parsed.prefix), () => keys().findByPrefix(parsed.prefix))
+        : undefined;
+      return then(row, (r) => {
+        if (!r || !apiKeyMatches(token, r.hash))
+          throw new UnauthorizedError('Invalid API key', 'INVALID_API_KEY');
+        return keyUser(r);
+      });
     }
 
     /**
      * A key whose secret came from the environment (OPENWEBUI_API_KEY) need not look like
      * `rk_…`: such a token is found by its SHA-256, the way it is stored.
      */
-    async function fromFreeFormKey(token: string): Promise<AuthUser> {
-      const row = await fastify.repos.apiKeys.findByHash(hashApiKey(token));
-      if (!row) throw new UnauthorizedError('Invalid token', 'INVALID_TOKEN');
-      return keyUser(row);
+    function fromFreeFormKey(token: string): Maybe<AuthUser> {
+      const hash = hashApiKey(token);
+      return then(
+        now(keys().findByHashNow(hash), () => keys().findByHash(hash)),
+        (row) => {
+          if (!row) throw new UnauthorizedError('Invalid token', 'INVALID_TOKEN');
+          return keyUser(row);
+        },
+      );
     }
 
-    async function keyUser(row: ApiKeyRow): Promise<AuthUser> {
+    function keyUser(row: ApiKeyRow): Maybe<AuthUser> {
       if (row.revoked_at) throw new UnauthorizedError('This API key has been revoked', 'API_KEY_REVOKED');
       if (row.expires_at && row.expires_at.getTime() <= Date.now())
         throw new UnauthorizedError('This API key has expired', 'API_KEY_EXPIRED');
-      const user = activeUser(await fastify.repos.users.findById(row.user_id));
-      // Not awaited: bookkeeping, written beside the request (errors are logged by the repository).
-      void fastify.repos.apiKeys.touch(row);
-      // A key never has more than its owner has now: demoting a user demotes their keys.
-      const roles = user.roles.includes('admin')
-        ? row.roles
-        : row.roles.filter((r) => user.roles.includes(r));
-      return { ...toAuthUser(user, roles, 'api_key', row.id), ...(row.scopes ? { scopes: row.scopes } : {}) };
+      return then(findUser(row.user_id), (found) => {
+        const user = activeUser(found);
+        // Not awaited: bookkeeping, written beside the request (errors are logged by the repository).
+        void keys().touch(row);
+        // A key never has more than its owner has now: demoting a user demotes their keys.
+        const roles = user.roles.includes('admin')
+          ? row.roles
+          : row.roles.filter((r) => user.roles.includes(r));
+        return {
+          ...toAuthUser(user, roles, 'api_key', row.id),
+          ...(row.scopes ? { scopes: row.scopes } : {}),
+        };
+      });
     }
 
     const verified = new VerifiedTokens<FastifyJWT['user']>();
 
-    async function fromJwt(token: string): Promise<AuthUser> {
+    function fromJwt(token: string): Maybe<AuthUser> {
       let claims = verified.get(token);
       if (!claims) {
         try {
@@ -129,28 +168,43 @@ export default fp(
       }
       // A narrow token (in a URL, short-lived) is not a session: it opens only what it was made for.
       if (claims.scope) throw new UnauthorizedError('This token cannot be used here', 'INVALID_TOKEN');
-      const user = activeUser(await fastify.repos.users.findById(claims.sub));
-      // Roles come from the database, not the token, so a demotion takes effect at once.
-      return toAuthUser(user, user.roles, 'jwt');
+      return then(findUser(claims.sub), (found) => {
+        const user = activeUser(found);
+        // Roles come from the database, not the token, so a demotion takes effect at once.
+        return toAuthUser(user, user.roles, 'jwt');
+      });
     }
 
-    async function authenticateHeader(request: FastifyRequest): Promise<AuthUser> {
+    /** Throws (or rejects) with the reason when the caller is not let in. */
+    function authenticateHeader(request: FastifyRequest): Maybe<AuthUser> {
       const token = bearerToken(request);
       if (looksLikeApiKey(token)) return fromApiKey(token);
       return JWT_SHAPE.test(token) ? fromJwt(token) : fromFreeFormKey(token);
     }
 
+    function admit(request: FastifyRequest, auth: AuthUser, started: number, done: HookHandlerDoneFunction) {
+      request.authMs = performance.now() - started;
+      // A service account (Open WebUI's key) speaks the OpenAI API for others and nothing else:
+      // it cannot upload, search as itself, list documents or manage keys.
+      if (isServiceOnly(auth) && !request.routeOptions.url?.startsWith('/v1/'))
+        return done(new ForbiddenError('A service key may only call /v1', 'SERVICE_KEY_V1_ONLY'));
+      request.auth = auth;
+      done();
+    }
+
     fastify.decorate(
       'authenticate',
-      async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
+      // A callback hook, not an async one: a cached caller goes on in the same tick.
+      function authenticate(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
         const started = performance.now();
-        const auth = await authenticateHeader(request);
-        request.authMs = performance.now() - started;
-        // A service account (Open WebUI's key) speaks the OpenAI API for others and nothing else:
-        // it cannot upload, search as itself, list documents or manage keys.
-        if (isServiceOnly(auth) && !request.routeOptions.url?.startsWith('/v1/'))
-          throw new ForbiddenError('A service key may only call /v1', 'SERVICE_KEY_V1_ONLY');
-        request.auth = auth;
+        let auth: Maybe<AuthUser>;
+        try {
+          auth = authenticateHeader(request);
+        } catch (err) {
+          return done(err as Error);
+        }
+        if (auth instanceof Promise) auth.then((a) => admit(request, a, started, done), done);
+        else admit(request, auth, started, done);
       },
     );
 

@@ -139,10 +139,16 @@ const routes: FastifyPluginAsyncTypebox<{ stats: ChatStats }> = async (fastify, 
           timer.add('acl', t.checkMs);
           timer.add('window', t.windowFetchMs);
         }
-        const upstream = await fastify.rag.llm.chatCompletions(context.upstreamBody, client.signal);
+        const llm = fastify.rag.llm;
+        if (body.stream !== true) {
+          const upstream = await llm.chatCompletions(context.upstreamBody, client.signal);
+          timer.lap('upstream');
+          reply.header('server-timing', timer.header());
+          return reply.send(await answerJson(upstream, context, client.signal));
+        }
+        const upstream = await llm.chatStream(context.upstreamBody, client.signal);
         timer.lap('upstream');
         reply.header('server-timing', timer.header());
-        if (body.stream !== true) return reply.send(await answerJson(upstream, context, client.signal));
         handedOver = true;
         return forwardStream(reply, upstream, context, {
           model: body.model,

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
-import type { UpstreamResponse } from '../../lib/llm.js';
-import { forwardBody } from '../../lib/stream-forward.js';
+import type { UpstreamResponse, UpstreamStream } from '../../lib/llm.js';
 import type { ChatStats } from '../../plugins/app/rag.js';
 import type { ChatContext } from '../../retrieval/chat-context.js';
 import { errorEvent, sourceChunk, statusChunk, type ChunkBase } from './chunks.js';
@@ -65,13 +64,13 @@ export interface ForwardOptions {
 
 /**
  * A streamed answer: our events first (before the first token), then the upstream's bytes as
- * they come, with backpressure, written to the response directly (lib/stream-forward.ts): the
+ * they come, with backpressure, written to the response directly (lib/llm-stream.ts): the
  * reply is hijacked, so Fastify's headers (Server-Timing) are written here. Owns the client
  * connection from here: it is disposed when the response closes.
  */
 export function forwardStream(
   reply: FastifyReply,
-  upstream: UpstreamResponse,
+  upstream: UpstreamStream,
   context: ChatContext,
   { model, client, stats, log }: ForwardOptions,
 ): FastifyReply {
@@ -90,7 +89,7 @@ export function forwardStream(
   // forwarded yet, so cleanup cannot be skipped.
   res.once('close', () => {
     stats.activeStreams--;
-    upstream.body.destroy();
+    upstream.destroy();
     client.dispose();
   });
   reply.hijack();
@@ -100,7 +99,7 @@ export function forwardStream(
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
   });
-  forwardBody(prefix, upstream.body, res, (err) => {
+  upstream.forward(prefix, res, (err) => {
     if (client.signal.aborted) {
       log.info('client went away; upstream stream aborted');
       return undefined;

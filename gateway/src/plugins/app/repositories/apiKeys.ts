@@ -56,6 +56,13 @@ export function apiKeysRepository(db: Knex) {
     findByHash(hash: string): Promise<ApiKeyRow | undefined> {
       return db<ApiKeyRow>('api_keys').where({ hash }).first();
     },
+    /** The row without waiting, when a cache holds it (cached-repositories.ts); here: never. */
+    findByPrefixNow(_prefix: string): { value: ApiKeyRow | undefined } | undefined {
+      return undefined;
+    },
+    findByHashNow(_hash: string): { value: ApiKeyRow | undefined } | undefined {
+      return undefined;
+    },
     findById(id: string): Promise<ApiKeyRow | undefined> {
       return db<ApiKeyRow>('api_keys').where({ id }).first();
     },

@@ -58,6 +58,10 @@ export function usersRepository(db: Knex) {
       if (typeof id !== 'string' || !UUID.test(id)) return Promise.resolve(undefined);
       return db<UserRow>('users').where({ id }).first();
     },
+    /** The row without waiting, when a cache holds it (cached-repositories.ts); here: never. */
+    findByIdNow(_id: string): { value: UserRow | undefined } | undefined {
+      return undefined;
+    },
     findByUsername(username: string): Promise<UserRow | undefined> {
       return db<UserRow>('users').where({ username: username.toLowerCase() }).first();
     },
