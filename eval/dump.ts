@@ -2,7 +2,7 @@
  * `npm run eval -- --dump FILE`: the ingested index and the query vectors as JSON lines, for
  * ranking experiments offline (a fusion or scoring idea tried in seconds over the same vectors
  * before it is wired into core and measured through the gateway). One line per point
- * ({point: id, doc, chunk, heading, text, dense, sparse}), then one per query ({query, split, dense, relevant}).
+ * ({point: id, doc, chunk, heading, text, dense, sparse}), then one per query ({query, split, dense, relevant, answers}).
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -52,7 +52,13 @@ export async function dumpIndex(
   } while (offset !== null && offset !== undefined);
   for (const [split, queries] of Object.entries(sets)) {
     for (const q of queries) {
-      await write({ query: q.text, split, dense: await embedQuery(q.text), relevant: q.relevant });
+      await write({
+        query: q.text,
+        split,
+        dense: await embedQuery(q.text),
+        relevant: q.relevant,
+        answers: q.answers,
+      });
     }
   }
   out.end();

@@ -107,6 +107,12 @@ const schema = z
      */
     HYBRID_FUSION: z.enum(['rrf', 'convex']).default('convex'),
     HYBRID_CONVEX_ALPHA: z.coerce.number().min(0).max(1).default(0.875),
+    /**
+     * `convex`: α for a query whose first 40 dense candidates come from 16 documents or fewer
+     * (long documents, each giving many passages: BM25's rare terms then tell them apart better;
+     * core/src/vector/fusion.ts convexAlpha). Equal to HYBRID_CONVEX_ALPHA: one α for every query.
+     */
+    HYBRID_CONVEX_ALPHA_LONG: z.coerce.number().min(0).max(1).default(0.75),
     RRF_K: z.coerce.number().min(0).max(1000).default(2),
     HYBRID_DENSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),
     HYBRID_SPARSE_WEIGHT: z.coerce.number().min(0).max(10).default(1),

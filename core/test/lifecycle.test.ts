@@ -13,7 +13,9 @@ import {
   purgeDeleted,
   queueIngest,
   recordRefusal,
+  releaseLostJobs,
   scheduleRetry,
+  sendInTransaction,
   setProgress,
   setStatus,
   startQueue,
@@ -173,6 +175,41 @@ describe('documents lifecycle (core/src/documents/lifecycle.ts)', () => {
     expect(await jobsOf(doc.id)).toEqual([
       { name: JOBS.ingest, data: { documentId: doc.id, retry: { attempt: 2, since: 0 } } },
     ]);
+  });
+
+  it('releases documents whose job no worker holds, not a waiting one whose delayed retry is due', async () => {
+    const ids = () => releaseLostJobs(db).then((r) => r.filter((id) => mine.includes(id)));
+    const [due, later, lost, dead] = await Promise.all(
+      [1, 2, 3, 4].map(() => createDocument(db, boss, newDoc())),
+    );
+    const mine = [due!.id, later!.id, lost!.id, dead!.id];
+    await db.raw(`delete from pgboss.job where data->>'documentId' = any(?)`, [mine]);
+    // Delayed retries (scheduleRetry): one due a moment ago and not fetched yet, one later.
+    const retry = { attempt: 1, since: 0 };
+    await scheduleRetry(db, boss, { documentId: due!.id, retry }, new Date(Date.now() - 1000), 'down');
+    await scheduleRetry(db, boss, { documentId: later!.id, retry }, new Date(Date.now() + 3_600_000), 'down');
+    // `processing` with no job at all (pg-boss already took it back), and `waiting` on an in-place
+    // retry whose worker's heartbeat lapsed (a worker that died; its job still reads active).
+    await setStatus(db, lost!.id, { status: 'processing' });
+    await setStatus(db, dead!.id, { status: 'waiting', error: 'down; retry 1 at …' });
+    await sendInTransaction(boss, db, JOBS.ingest, { documentId: dead!.id });
+    await db.raw(
+      `update pgboss.job set state = 'active', started_on = now() - interval '2 minutes',
+              heartbeat_on = now() - interval '1 minute', heartbeat_seconds = 10
+        where data->>'documentId' = ?`,
+      [dead!.id],
+    );
+    expect((await ids()).sort()).toEqual([lost!.id, dead!.id].sort());
+    expect(await row(due!.id)).toMatchObject({ status: 'waiting' });
+    expect(await row(later!.id)).toMatchObject({ status: 'waiting' });
+    expect(await row(dead!.id)).toMatchObject({
+      status: 'pending',
+      error: 'Its worker stopped; waiting for another worker',
+    });
+    // A live heartbeat keeps the document its worker's.
+    await setStatus(db, dead!.id, { status: 'processing' });
+    await db.raw(`update pgboss.job set heartbeat_on = now() where data->>'documentId' = ?`, [dead!.id]);
+    expect(await ids()).toEqual([]);
   });
 
   it('starts and marks indexed several runs in one statement each, each row with its own fields', async () => {

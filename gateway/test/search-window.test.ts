@@ -8,6 +8,7 @@ import { encodeDocument } from '@rattgllm/core';
 import { LIVE_OLLAMA, LIVE_QDRANT, lexicalEmbedding } from '../../test/standins/index.js';
 import { bearer, createUser } from '../../test/support/gateway.js';
 import { estimateTokens } from '../src/retrieval/context.js';
+import type {} from '../src/plugins/app/caches.js';
 import { DIM, startRag, type RagEnv } from './rag-support.js';
 import { SURVEY, chunksOf } from './window-fixture.js';
 
@@ -185,7 +186,12 @@ describe('passage windows', () => {
  * answers, the windows are fetched for the hits as found, this one's included; none of its text
  * may reach /search, the chat context or its citations.
  */
-describe('passage windows of hits Postgres refuses', () => {
+// Without caches every check goes to Postgres while the hits' payloads and windows are fetched;
+// with them the second question takes the hits' payloads and windows from the window cache.
+describe.each([
+  { caches: 'off', GATEWAY_CACHE_TTL_MS: '0' },
+  { caches: 'on', GATEWAY_CACHE_TTL_MS: '5000' },
+])('passage windows of hits Postgres refuses (caches $caches)', ({ caches, GATEWAY_CACHE_TTL_MS }) => {
   let env: RagEnv;
   let bob: { id: string; token: string };
   const ids: Record<string, string> = {};
@@ -193,9 +199,8 @@ describe('passage windows of hits Postgres refuses', () => {
   const QUERY = 'stale capybara numbers river delta dormice nested';
 
   beforeAll(async () => {
-    // No access cache: every question's check goes to Postgres, with the windows fetched meanwhile
-    // (with the cache, the check answers first and only confirmed hits are widened).
-    env = await startRag({ PASSAGE_WINDOW_TOKENS: String(BUDGET), GATEWAY_CACHE_TTL_MS: '0' });
+    env = await startRag({ PASSAGE_WINDOW_TOKENS: String(BUDGET), GATEWAY_CACHE_TTL_MS });
+    if (caches === 'on') await env.app.caches.ready;
     const alice = await createUser(env.app, env.adminToken, { username: 'alice', groups: ['eng'] });
     bob = await createUser(env.app, env.adminToken, { username: 'bob', groups: ['sales'] });
     const headings = Array.from({ length: 6 }, () => 'Results');
@@ -250,17 +255,29 @@ describe('passage windows of hits Postgres refuses', () => {
   });
 
   it('/search: a hit that moves up when Postgres refuses the one before gets its window too', async () => {
-    // One document: the early fetch was for the refused one's hits only; the report's window is
-    // fetched after the check.
     const [best] = await search('document', 1);
     expect(best!.text).toBe(WINDOW);
   });
 
+  const scrolls = () => env.qdrant.standin!.log.filter((e) => e.path.endsWith('/points/scroll'));
+
   it.skipIf(LIVE_QDRANT)(
-    'the early fetch did name the refused document (so the filtering above was needed)',
+    "the search's payload fetch did name the refused document (so the filtering above was needed)",
     () => {
-      const scrolls = env.qdrant.standin!.log.filter((e) => e.path.endsWith('/points/scroll'));
-      expect(scrolls.some((e) => JSON.stringify(e.body).includes(ids.stale!))).toBe(true);
+      expect(scrolls().some((e) => JSON.stringify(e.body).includes(ids.stale!))).toBe(true);
+    },
+  );
+
+  it.skipIf(LIVE_QDRANT || caches === 'off')(
+    'asked again, hits and windows come from memory (no Qdrant fetch), still nothing of the refused document',
+    async () => {
+      await search('passage', 3);
+      const before = scrolls().length;
+      const again = await search('passage', 3);
+      expect(again.map((r) => r.text)).toContain(WINDOW);
+      expect(scrolls().length).toBe(before);
+      // The refused document's chunks are held too: only Postgres's answer kept them out.
+      expect(env.app.caches.windows.has(ids.stale!)).toBe(true);
     },
   );
 

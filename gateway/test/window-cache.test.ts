@@ -1,16 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { ChunkPayload, ChunkRange } from '@rattgllm/core';
+import type { ChunkRange, StoredChunk } from '@rattgllm/core';
 import { WindowCache } from '../src/lib/cache/window-cache.js';
 
-const chunk = (doc: string, index: number, version = 1, principals = ['org']): ChunkPayload => ({
-  document_id: doc,
-  chunk_index: index,
-  text: `${doc} chunk ${index} v${version}`,
-  filename: `${doc}.txt`,
-  page: 1,
-  heading: null,
-  principals,
-  version,
+const chunk = (doc: string, index: number, version = 1, principals = ['org']): StoredChunk => ({
+  id: `${doc}-${index}-${version}`,
+  payload: {
+    document_id: doc,
+    chunk_index: index,
+    text: `${doc} chunk ${index} v${version}`,
+    filename: `${doc}.txt`,
+    page: 1,
+    heading: null,
+    principals,
+    version,
+  },
 });
 const range = (documentId: string, from: number, to: number, version = 1): ChunkRange => ({
   documentId,
@@ -18,7 +21,7 @@ const range = (documentId: string, from: number, to: number, version = 1): Chunk
   from,
   to,
 });
-const texts = (chunks: ChunkPayload[]) => chunks.map((c) => c.text).sort();
+const texts = (chunks: StoredChunk[]) => chunks.map((c) => c.payload.text).sort();
 
 function cache(over: { live?: boolean; ttlMs?: number; maxDocuments?: number } = {}) {
   let now = 1_000;

@@ -29,11 +29,17 @@ export class ByteBudget {
     return this.queue.length;
   }
 
+  /** Whether `bytes` would be granted at once (nobody queued, room left). */
+  hasRoomFor(bytes: number): boolean {
+    const take = Math.min(Math.max(0, bytes), this.capacity);
+    return this.queue.length === 0 && this.used + take <= this.capacity;
+  }
+
   /** Waits until `bytes` fit (all of the budget for a larger file); resolves to the release. */
   acquire(bytes: number, signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const take = Math.min(Math.max(0, bytes), this.capacity);
-    if (this.queue.length === 0 && this.used + take <= this.capacity) return Promise.resolve(this.take(take));
+    if (this.hasRoomFor(take)) return Promise.resolve(this.take(take));
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         const i = this.queue.indexOf(entry);
@@ -76,17 +82,21 @@ export class ByteBudget {
 /**
  * Runs `work` (one document's ingestion) with its file's size taken from `budget`. The size is
  * the documents row's (`readSize`); a row that is gone takes nothing (the job finds that out itself).
+ * `work` learns whether the budget had room at once: only then is what `readSize` read still
+ * current (after a wait, the row may have changed meanwhile).
  */
 export async function withBytesInFlight<T>(
   budget: ByteBudget | undefined,
   readSize: () => Promise<number | string | undefined>,
   signal: AbortSignal,
-  work: () => Promise<T>,
+  work: (atOnce: boolean) => Promise<T>,
 ): Promise<T> {
-  if (!budget) return work();
-  const release = await budget.acquire(Number((await readSize()) ?? 0), signal);
+  if (!budget) return work(false);
+  const bytes = Number((await readSize()) ?? 0);
+  const atOnce = budget.hasRoomFor(bytes);
+  const release = await budget.acquire(bytes, signal);
   try {
-    return await work();
+    return await work(atOnce);
   } finally {
     release();
   }

@@ -13,6 +13,7 @@ import {
   type JobResult,
   type JobWithMetadata,
   type AccessJob,
+  type DocumentRow,
   type LegacyReindexJob,
   type ReconcileJob,
   type ReembedJob,
@@ -155,12 +156,16 @@ export class IngestWorker {
     try {
       // Waits for room in INGEST_MAX_BYTES_IN_FLIGHT before the file is read (bytes-in-flight.ts);
       // the generation search uses now (its own model while a new one is re-embedded).
-      const readSize = async () => (await this.deps.writeBatcher.read(db, documentId))?.size;
-      await withBytesInFlight(this.deps.bytesInFlight, readSize, signal, () =>
+      // The row read for the size is the run's own when the budget had room at once (small
+      // files, nearly always): one read of it per document, not two.
+      let row: DocumentRow | undefined;
+      const readSize = async () => (row = await this.deps.writeBatcher.read(db, documentId))?.size;
+      await withBytesInFlight(this.deps.bytesInFlight, readSize, signal, (atOnce) =>
         ingestDocument(activeDeps(this.deps), documentId, {
           force: Boolean(force),
           signal,
           retry: { ...policy, horizonMs: inJob + (Date.now() - since), since },
+          ...(atOnce ? { row } : {}),
         }),
       );
     } catch (err) {

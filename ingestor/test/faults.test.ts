@@ -1,4 +1,5 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,6 +19,8 @@ import {
   writeDropFile,
   type IngestEnv,
 } from './support.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** A documents row, as the tests read it. */
 type Doc = DocumentRow;
@@ -237,13 +240,23 @@ describe('ingestor faults', () => {
   }, 30_000);
 
   it('reconciles changes made while the ingestor was stopped, and lost points', async () => {
+    // Indexed with exactly these bytes. Not merely settled: the reconcile pass at start may find a
+    // file created but not yet written and record it as refused ("The file is empty", `failed`);
+    // the watcher indexes it once written. That passing state must not be taken for the result.
+    const indexedWith = (path: string, content: string) =>
+      waitFor(`${path} indexed`, async () => {
+        const d = await doc({ source_path: path });
+        return d?.status === 'indexed' && d.sha256 === sha256(content) ? d : undefined;
+      });
     const first = await env.start();
-    await writeDropFile(env.dropDir, 'shared/keep.txt', LONG_TEXT('keep'));
-    await writeDropFile(env.dropDir, 'shared/edit.txt', LONG_TEXT('before'));
-    await writeDropFile(env.dropDir, 'shared/remove.txt', LONG_TEXT('remove'));
-    const keep = await settled({ source_path: 'shared/keep.txt' });
-    const edit = await settled({ source_path: 'shared/edit.txt' });
-    const removed = await settled({ source_path: 'shared/remove.txt' });
+    const texts = { keep: LONG_TEXT('keep'), before: LONG_TEXT('before'), remove: LONG_TEXT('remove') };
+    await writeDropFile(env.dropDir, 'shared/keep.txt', texts.keep);
+    await writeDropFile(env.dropDir, 'shared/edit.txt', texts.before);
+    await writeDropFile(env.dropDir, 'shared/remove.txt', texts.remove);
+    const keep = await indexedWith('shared/keep.txt', texts.keep);
+    const edit = await indexedWith('shared/edit.txt', texts.before);
+    const removed = await indexedWith('shared/remove.txt', texts.remove);
+    expect(keep.chunk_count).toBeGreaterThan(0);
     await first.stop();
 
     // While it is down: one new file, one edit, one deletion, and Qdrant loses a document's points.
@@ -254,11 +267,10 @@ describe('ingestor faults', () => {
     await second.deps.index.deleteDocument(keep.id);
     try {
       await second.scheduleReconcile();
-      expect((await settled({ source_path: 'shared/new.txt' })).status).toBe('indexed');
-      await waitFor(
-        'edit re-indexed',
-        async () => ((await doc({ id: edit.id }))?.version ?? 0) > edit.version,
-      );
+      await indexedWith('shared/new.txt', LONG_TEXT('fresh'));
+      const edited = await indexedWith('shared/edit.txt', LONG_TEXT('after'));
+      expect(edited.id).toBe(edit.id);
+      expect(edited.version).toBeGreaterThan(edit.version);
       await waitFor('removed', async () => !(await doc({ id: removed.id })));
       await waitFor(
         'points restored',
@@ -268,6 +280,36 @@ describe('ingestor faults', () => {
       await second.stop();
     }
   }, 45_000);
+
+  it('the reconcile pass waits for a drop file still being written (not half indexed, not refused as empty)', async () => {
+    const ingestor = await env.start({ watch: false });
+    const rel = 'shared/copying.txt';
+    const full = LONG_TEXT('copying');
+    const half = Buffer.byteLength(full) >> 1;
+    await writeDropFile(env.dropDir, rel, ''); // created, not yet written: what a copy starts with
+    const handle = await open(join(env.dropDir, rel), 'w');
+    try {
+      const pass = reconcile(ingestor.deps, { root: env.dropDir });
+      // The copy goes on while the pass looks: half now, the rest 400 ms later.
+      await handle.write(full.slice(0, half));
+      await new Promise((r) => setTimeout(r, 400));
+      await handle.write(full.slice(half));
+      await handle.close();
+      await pass;
+      // The pass stored what it read: the whole file, never the empty or half one.
+      const stored = await doc({ source_path: rel });
+      expect(stored?.status).not.toBe('failed');
+      expect(stored?.sha256).toBe(sha256(full));
+      const indexed = await waitFor('copying.txt indexed', async () => {
+        const d = await doc({ source_path: rel });
+        return d?.status === 'indexed' ? d : undefined;
+      });
+      expect(indexed.sha256).toBe(sha256(full));
+    } finally {
+      await handle.close().catch(() => {});
+      await ingestor.stop();
+    }
+  }, 30_000);
 
   it('the reconcile pass leaves an upload in progress alone (object stored, row not yet)', async () => {
     const ingestor = await env.start({ watch: false });

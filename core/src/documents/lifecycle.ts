@@ -277,7 +277,8 @@ export async function purgeDeleted(db: Db, id: string): Promise<boolean> {
  * Documents shown `processing` (or `waiting` on a retry in hand) whose ingest job has no live
  * worker (killed, host lost): its heartbeat lapsed, or pg-boss already took the job back. They
  * are `pending` again, which is the truth: pg-boss hands the job to the next worker. A `waiting`
- * document whose next attempt is a delayed job of its own (`created`, starting later) stays so.
+ * document whose next attempt is a delayed job of its own (scheduleRetry's, `created`) stays so,
+ * also once that job is due and waits for the next fetch (up to a poll): it is not lost.
  * Returns the ids released.
  */
 export async function releaseLostJobs(db: Db): Promise<string[]> {
@@ -294,7 +295,7 @@ export async function releaseLostJobs(db: Db): Promise<string[]> {
         AND (d.status = 'processing' OR NOT EXISTS (
           SELECT 1 FROM pgboss.job j
            WHERE j.name = :name AND j.singleton_key = d.id::text AND j.state = 'created'
-             AND j.start_after > now()))
+             AND (j.start_after > now() OR j.data->'retry' IS NOT NULL)))
       RETURNING d.id`,
     { name: JOBS.ingest },
   );

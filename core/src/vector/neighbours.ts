@@ -1,5 +1,6 @@
-import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
-import type { ChunkPayload, ChunkRange, QdrantCall } from './types.js';
+import type { Schemas } from '@qdrant/js-client-rest';
+import { collectionPath, type QdrantHttp } from './http.js';
+import type { ChunkPayload, ChunkRange, QdrantCall, StoredChunk } from './types.js';
 
 /** Ranges per request: a bounded filter, and a bounded answer (every range is a few chunks). */
 const RANGES_PER_CALL = 64;
@@ -11,13 +12,13 @@ const RANGES_PER_CALL = 64;
  * depth beside the caller's Postgres check — the asker's principals, so the answer can only
  * ever hold text of documents the asker may read and that the caller named.
  */
-export async function chunksInRanges(
-  client: QdrantClient,
+export async function pointsInRanges(
+  http: QdrantHttp,
   collection: string,
   q: QdrantCall,
   principals: string[],
   ranges: ChunkRange[],
-): Promise<ChunkPayload[]> {
+): Promise<StoredChunk[]> {
   if (principals.length === 0) return [];
   const batches: ChunkRange[][] = [];
   for (let i = 0; i < ranges.length; i += RANGES_PER_CALL) {
@@ -26,19 +27,19 @@ export async function chunksInRanges(
   }
   // The batches at once: a /search of 100 documents is one round trip's latency, not several.
   const pages = await Promise.all(
-    batches.map((batch) => scrollRanges(client, collection, q, principals, batch)),
+    batches.map((batch) => scrollRanges(http, collection, q, principals, batch)),
   );
   return pages.flat();
 }
 
 async function scrollRanges(
-  client: QdrantClient,
+  http: QdrantHttp,
   collection: string,
   q: QdrantCall,
   principals: string[],
   batch: ChunkRange[],
-): Promise<ChunkPayload[]> {
-  const out: ChunkPayload[] = [];
+): Promise<StoredChunk[]> {
+  const out: StoredChunk[] = [];
   const filter: Schemas['Filter'] = {
     must: [{ key: 'principals', match: { any: principals } }],
     should: batch.map((r) => ({
@@ -56,7 +57,7 @@ async function scrollRanges(
   let offset: Schemas['ExtendedPointId'] | undefined;
   for (let page = 0; page < 4; page++) {
     const res = await q('fetch passage neighbours', () =>
-      client.scroll(collection, {
+      http.post<Schemas['ScrollResult']>(`${collectionPath(collection)}/points/scroll`, {
         filter,
         limit,
         with_payload: true,
@@ -64,7 +65,8 @@ async function scrollRanges(
         ...(offset !== undefined ? { offset } : {}),
       }),
     );
-    for (const p of res.points) if (p.payload) out.push(p.payload as unknown as ChunkPayload);
+    for (const p of res.points)
+      if (p.payload) out.push({ id: String(p.id), payload: p.payload as unknown as ChunkPayload });
     const next = res.next_page_offset;
     if (next === null || next === undefined || typeof next === 'object') break;
     offset = next;

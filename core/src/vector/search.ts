@@ -1,7 +1,15 @@
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import { listQuery } from './queries.js';
+import { collectionPath, type QdrantHttp } from './http.js';
 import { byFusedScore, fuseLists } from './fusion.js';
-import type { ChunkPayload, HybridSearchInput, QdrantCall, SearchHit, VectorIndexConfig } from './types.js';
+import type {
+  ChunkPayload,
+  HybridSearchInput,
+  PointRef,
+  QdrantCall,
+  SearchHit,
+  VectorIndexConfig,
+} from './types.js';
 
 type Filter = Schemas['Filter'];
 type Condition = Schemas['FieldCondition'];
@@ -12,6 +20,7 @@ const anyOf = (key: string, values: string[]): Condition => ({ key, match: { any
 export interface Fusion {
   method: 'rrf' | 'convex';
   alpha: number;
+  alphaLong: number;
   k: number;
   denseWeight: number;
   sparseWeight: number;
@@ -22,6 +31,7 @@ export function fusionOf(config: VectorIndexConfig): Fusion {
   return {
     method: config.HYBRID_FUSION ?? 'convex',
     alpha: config.HYBRID_CONVEX_ALPHA ?? 0.875,
+    alphaLong: config.HYBRID_CONVEX_ALPHA_LONG ?? 0.75,
     // Qdrant's own RRF constant when a request sets none.
     k: config.RRF_K ?? 2,
     denseWeight: config.HYBRID_DENSE_WEIGHT ?? 1,
@@ -37,6 +47,7 @@ export function fusionOf(config: VectorIndexConfig): Fusion {
  */
 export async function hybridSearch(
   client: QdrantClient,
+  http: QdrantHttp,
   collection: string,
   q: QdrantCall,
   fusion: Fusion,
@@ -62,14 +73,22 @@ export async function hybridSearch(
   // score (Qdrant's RRF ranks ties in whatever order they came), and only the hits kept fetch
   // their payload.
   const byDocument = mode === 'hybrid' && fusion.rankBy === 'document' && input.byDocument === true;
-  // Counting documents needs each candidate's document id before the payloads are fetched.
-  const marker = byDocument || documents > 0 ? ['document_id'] : false;
+  // Counting documents needs each candidate's document id before the payloads are fetched (also
+  // for the convex α of long documents, fusion.ts convexAlpha); a caller that fetches payloads
+  // itself (with their windows) needs where each chunk lies.
+  const longAlpha = mode === 'hybrid' && fusion.method === 'convex' && fusion.alphaLong !== fusion.alpha;
+  const marker = input.payloads
+    ? REF_FIELDS
+    : byDocument || documents > 0 || longAlpha
+      ? ['document_id']
+      : false;
   let depth = Math.max(prefetchLimit, input.limit);
   let fused: ReturnType<typeof fuseLists>;
   let docOf: Map<string, string>;
+  let refOf = new Map<string, Ref>();
   for (;;) {
     const [denseRes, sparseRes] = await q('search', () =>
-      client.queryBatch(collection, {
+      http.post<Schemas['QueryResponse'][]>(`${collectionPath(collection)}/points/query/batch`, {
         searches: [
           listQuery(input, 'dense', filter, depth, marker),
           listQuery(input, 'sparse', filter, depth, marker),
@@ -80,6 +99,7 @@ export async function hybridSearch(
     const sparse = sparseRes?.points ?? [];
     fused = fuseLists(dense, sparse, { mode, byDocument, ...fusion });
     docOf = new Map([...dense, ...sparse].map((p) => [String(p.id), String(p.payload?.document_id)]));
+    if (input.payloads) refOf = pointRefs([...dense, ...sparse]);
     // A grouped search wants `documents` documents; one long document can fill both lists with
     // its passages. Deeper lists, while a list was cut at the depth (more lies beyond) and
     // within MAX_GROUP_DEPTH (a bounded cost).
@@ -97,16 +117,21 @@ export async function hybridSearch(
     cutScore === undefined ? ranked : ranked.filter(([, sc], i) => i < input.limit || sc === cutScore);
   const extra = documents > 0 ? furtherDocuments(ranked, kept, docOf, documents) : [];
   if (kept.length === 0) return [];
-  const records = await q('search', () =>
-    client.retrieve(collection, {
-      ids: [...kept, ...extra].map(([id]) => id),
-      with_payload: true,
-      with_vector: false,
-    }),
-  );
-  const payloads = new Map(records.map((r) => [String(r.id), r.payload]));
+  // Read with the lists, the tie-break's fields order the tied tail before any payload is
+  // fetched: the caller fetching payloads with their windows fetches the first `limit` alone.
+  const cut = input.payloads && documents === 0 ? firstInOrder(kept, refOf, denseScores, input.limit) : kept;
+  const wanted = [...cut, ...extra].map(([id]) => id);
+  const payloads: ReadonlyMap<string, unknown> = input.payloads
+    ? await input.payloads(wanted.flatMap((id) => refOf.get(id) ?? []))
+    : new Map(
+        (
+          await q('search', () =>
+            client.retrieve(collection, { ids: wanted, with_payload: true, with_vector: false }),
+          )
+        ).map((r) => [String(r.id), r.payload]),
+      );
   const hits: SearchHit[] = [];
-  for (const [id, score] of [...kept, ...extra]) {
+  for (const [id, score] of [...cut, ...extra]) {
     const payload = payloads.get(id);
     // Deleted between the two calls: gone, not an error.
     if (!payload) continue;
@@ -130,6 +155,61 @@ export async function hybridSearch(
     if (take) seen.add(doc);
     return take;
   });
+}
+
+/** The payload fields a candidate's PointRef (and byFusedScore's tie-break) is read from. */
+const REF_FIELDS = ['document_id', 'chunk_index', 'version', 'filename'];
+
+type Ref = PointRef & { filename: string };
+
+function pointRefs(
+  points: readonly { id: string | number; payload?: Record<string, unknown> | null }[],
+): Map<string, Ref> {
+  const refs = new Map<string, Ref>();
+  for (const p of points) {
+    const { document_id, chunk_index, version, filename } = p.payload ?? {};
+    // A point written without them is not ours to window: its payload stays unfetched (gone).
+    if (
+      typeof document_id !== 'string' ||
+      typeof chunk_index !== 'number' ||
+      typeof version !== 'number' ||
+      typeof filename !== 'string'
+    )
+      continue;
+    const id = String(p.id);
+    refs.set(id, { id, documentId: document_id, version, chunkIndex: chunk_index, filename });
+  }
+  return refs;
+}
+
+/**
+ * The first `limit` of `kept` in byFusedScore's order, from the fields the lists returned (the
+ * same comparison the hits get once their payloads are in).
+ */
+function firstInOrder(
+  kept: [string, number][],
+  refOf: ReadonlyMap<string, Ref>,
+  denseScores: ReadonlyMap<string, number>,
+  limit: number,
+): [string, number][] {
+  if (kept.length <= limit) return kept;
+  const order: SearchHit[] = [];
+  for (const [id, score] of kept) {
+    const r = refOf.get(id);
+    if (!r) continue;
+    const denseScore = denseScores.get(id);
+    const payload = { document_id: r.documentId, chunk_index: r.chunkIndex, filename: r.filename };
+    order.push({
+      id,
+      score,
+      ...(denseScore !== undefined ? { denseScore } : {}),
+      payload: payload as ChunkPayload,
+    });
+  }
+  return order
+    .sort(byFusedScore)
+    .slice(0, limit)
+    .map((h) => [h.id, h.score]);
 }
 
 /** How deep a grouped search may read each candidate list to find enough documents. */

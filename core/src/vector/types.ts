@@ -14,6 +14,7 @@ export type VectorIndexConfig = Pick<
       | 'RRF_K'
       | 'HYBRID_FUSION'
       | 'HYBRID_CONVEX_ALPHA'
+      | 'HYBRID_CONVEX_ALPHA_LONG'
       | 'HYBRID_DENSE_WEIGHT'
       | 'HYBRID_SPARSE_WEIGHT'
       | 'HYBRID_RANK_BY'
@@ -96,6 +97,27 @@ export interface HybridSearchInput {
    * candidate lists read deeper (bounded) when they hold fewer. Unset: `limit` passages.
    */
   documents?: number;
+  /**
+   * Fetches the kept hits' payloads instead of retrieving them by id: given each kept
+   * candidate's id, document, version and chunk index (read with the candidate lists), resolves
+   * payloads by point id (a candidate missing from the answer is taken as deleted). The gateway
+   * fetches them together with their passage windows, in one request or from its window cache.
+   */
+  payloads?: (refs: PointRef[]) => Promise<ReadonlyMap<string, ChunkPayload>>;
+}
+
+/** A point as the search's candidate lists name it: its id and where its chunk lies. */
+export interface PointRef {
+  id: string;
+  documentId: string;
+  version: number;
+  chunkIndex: number;
+}
+
+/** A chunk with its point id (a window's neighbours, or a hit's own payload). */
+export interface StoredChunk {
+  id: string;
+  payload: ChunkPayload;
 }
 
 /** Chunks `from`..`to` (chunk_index, inclusive) of one version of one document. */
@@ -144,6 +166,8 @@ export interface VectorIndex {
    * the text around a hit). Chunks that are gone are simply missing; order is not guaranteed.
    */
   chunksInRanges(principals: string[], ranges: ChunkRange[]): Promise<ChunkPayload[]>;
+  /** chunksInRanges with each chunk's point id. */
+  pointsInRanges(principals: string[], ranges: ChunkRange[]): Promise<StoredChunk[]>;
 }
 
 /**

@@ -4,7 +4,8 @@ import { CollectionMissingError, translateQdrantError } from './errors.js';
 import { chunkPointId } from './ids.js';
 import { ensureCollection as ensureShape } from './collection.js';
 import { fusionOf, hybridSearch } from './search.js';
-import { chunksInRanges } from './neighbours.js';
+import { pointsInRanges } from './neighbours.js';
+import { createQdrantHttp } from './http.js';
 import type {
   ChunkPayload,
   ChunkPayloadBase,
@@ -56,6 +57,8 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     // ensureCollection is our real start-up check.
     checkCompatibility: false,
   });
+
+  const http = createQdrantHttp(url, config.QDRANT_API_KEY);
 
   const translate = (what: string, err: unknown) => translateQdrantError(err, what, url, collection);
 
@@ -181,7 +184,9 @@ export function createVectorIndex(config: VectorIndexConfig, options: VectorInde
     deleteDocument,
     setPrincipals,
     countDocumentPoints,
-    hybridSearch: (input) => hybridSearch(client, collection, q, fusion, input),
-    chunksInRanges: (principals, ranges) => chunksInRanges(client, collection, q, principals, ranges),
+    hybridSearch: (input) => hybridSearch(client, http, collection, q, fusion, input),
+    chunksInRanges: async (principals, ranges) =>
+      (await pointsInRanges(http, collection, q, principals, ranges)).map((c) => c.payload),
+    pointsInRanges: (principals, ranges) => pointsInRanges(http, collection, q, principals, ranges),
   };
 }

@@ -18,6 +18,7 @@ import {
 import type { Pipeline } from '../lib/pipeline-schema.js';
 import type { LlmClient } from '../lib/llm.js';
 import { followUpQuery } from './condense.js';
+import { reusedLinks } from './link-tokens.js';
 import { dependencyReason } from '../lib/public-error.js';
 import { NOBODY, type RetrievalIdentity, type Retrieve, type RetrieveResult } from './retrieve.js';
 
@@ -120,7 +121,7 @@ export async function buildChatContext(deps: ChatContextDeps, input: ChatContext
       sources.push(
         ...toSources(chosen, {
           baseUrl: deps.publicApiUrl,
-          token: reader ? (documentId) => deps.signDocumentLink(reader, documentId) : undefined,
+          token: reader ? (documentId) => reusedLinks(deps.signDocumentLink)(reader, documentId) : undefined,
         }),
       );
       // Written once the upstream request is on its way (microtasks run before immediates):

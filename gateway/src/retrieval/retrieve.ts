@@ -4,6 +4,7 @@ import {
   encodeQuery,
   type ChunkRange,
   type Embedder,
+  type PointRef,
   type Principal,
   type SearchHit,
   type SearchMode,
@@ -12,7 +13,14 @@ import {
 import type { Passage } from './context.js';
 import { select } from './select.js';
 import { widenPassages, windowRanges } from './window.js';
-import { cachedChunks, startWindows, windowChunks, withAlso } from './window-fetch.js';
+import {
+  ReachGuess,
+  WindowPool,
+  cachedPoints,
+  fetchAround,
+  widenFromPool,
+  withAlso,
+} from './window-fetch.js';
 import type { WindowCache } from '../lib/cache/window-cache.js';
 
 /**
@@ -74,7 +82,7 @@ export type Retrieve = (input: RetrieveInput) => Promise<RetrieveResult>;
 /** An index generation's query embedder and collection: one model's vectors on both sides. */
 export interface SearchTarget {
   embedder: Pick<Embedder, 'embedQuery'>;
-  vectorIndex: Pick<VectorIndex, 'collection' | 'hybridSearch' | 'chunksInRanges'>;
+  vectorIndex: Pick<VectorIndex, 'collection' | 'hybridSearch' | 'pointsInRanges'>;
 }
 
 export interface RetrieveDeps {
@@ -120,6 +128,7 @@ export function createRetrieve({
   documentNextWeight = 0,
   log,
 }: RetrieveDeps): Retrieve {
+  const reach = new ReachGuess();
   return async function retrieve(input: RetrieveInput): Promise<RetrieveResult> {
     const timings = { embedMs: 0, searchMs: 0, checkMs: 0, windowMs: 0, windowFetchMs: 0 };
     const { identity } = input;
@@ -127,6 +136,17 @@ export function createRetrieve({
     // Over-fetch: the re-check and the score floor may drop some hits, and grouping by document
     // needs several passages per document (and, beyond them, `limit` documents: `documents`).
     const byDocument = input.group === 'document';
+    type Rows = { id: string; filename: string }[];
+    const check = (ids: readonly string[]): Rows | Promise<Rows> =>
+      readableCached?.(identity.principal, ids, input.tags) ??
+      readableAmong(identity.principal, ids, input.tags);
+    // With windows, the kept hits' payloads come with their neighbours (window-fetch.ts), and
+    // Postgres's check of their documents runs meanwhile: both start once the candidate lists
+    // named them. Nothing fetched is used before Postgres has answered, and only chunks of
+    // documents it confirmed (below).
+    const pool = new WindowPool();
+    type EarlyCheck = { ids: Set<string>; rows: Rows | Promise<Rows> };
+    const early: { check?: EarlyCheck } = {};
     // The query is embedded with the model of the collection it searches: until a switch the old
     // one, after it the new one (never a vector of one model against the other's points).
     const search = (documents: number) =>
@@ -136,6 +156,23 @@ export function createRetrieve({
         timings.embedMs += performance.now() - t;
         input.signal?.throwIfAborted();
         t = performance.now();
+        const payloads =
+          windowTokens > 0
+            ? (refs: PointRef[]) => {
+                const ids = [...new Set(refs.map((r) => r.documentId))];
+                const rows = check(ids);
+                // Awaited only if the fetch succeeds; a failed fetch must not leave a rejection unhandled.
+                if (rows instanceof Promise) rows.catch(() => {});
+                early.check = { ids: new Set(ids), rows };
+                return fetchAround(
+                  pool,
+                  refs,
+                  reach.value,
+                  (ranges) => cachedPoints(windowCache, vectorIndex, identity.principals, ranges),
+                  (ranges) => vectorIndex.pointsInRanges(identity.principals, ranges),
+                );
+              }
+            : undefined;
         const found = await vectorIndex.hybridSearch({
           dense,
           sparse: encodeQuery(input.query),
@@ -145,13 +182,14 @@ export function createRetrieve({
           ...(input.tags?.length ? { tags: input.tags } : {}),
           ...(input.mode ? { mode: input.mode } : {}),
           ...(byDocument ? { byDocument, documents } : {}),
+          ...(payloads ? { payloads } : {}),
         });
         timings.searchMs += performance.now() - t;
         return found;
       });
     const fetchWindows = (ranges: ChunkRange[]) =>
       withGeneration(input.collection, ({ vectorIndex }) =>
-        cachedChunks(windowCache, vectorIndex, identity.principals, ranges),
+        cachedPoints(windowCache, vectorIndex, identity.principals, ranges),
       );
     // Passages: a hit folded into a better hit's window leaves room for the next, so up to twice
     // `limit` are widened and the first `limit` windows kept.
@@ -159,8 +197,8 @@ export function createRetrieve({
     const shape = { limit: selectLimit, byDocument, floor: input.minScore ?? 0, documentNextWeight };
     let hits: SearchHit[] = [];
     let readable = new Map<string, { id: string; filename: string }>();
-    let early: ReturnType<typeof startWindows>;
     for (let documents = input.limit, attempt = 0; ; attempt++) {
+      delete early.check;
       hits = await search(documents);
       input.signal?.throwIfAborted();
       // RRF gives equal scores often (first in one list, second in the other). Ties go to the
@@ -172,24 +210,15 @@ export function createRetrieve({
       // setPrincipals not yet run). Postgres decides; a hit it does not confirm is never used.
       const t = performance.now();
       const ids = [...new Set(hits.map((h) => h.payload.document_id))];
-      const cached = readableCached?.(identity.principal, ids, input.tags);
-      // When Postgres must answer, the windows are fetched meanwhile, for the passages the hits
-      // would give if every one were confirmed (almost always the case). Nothing of them is used
-      // before Postgres has answered, and only chunks of documents it confirmed (below).
-      early =
-        !cached && windowTokens > 0
-          ? startWindows(
-              select(hits, (id) => ({ id, filename: '' }), shape),
-              windowTokens,
-              fetchWindows,
-            )
-          : undefined;
-      const rows = cached ?? (await readableAmong(identity.principal, ids, input.tags));
+      // (Set by the search's payload fetch: the compiler cannot see that callback run.)
+      const started = early.check as EarlyCheck | undefined;
+      const got = started && ids.every((id) => started.ids.has(id)) ? started.rows : check(ids);
+      const rows = Array.isArray(got) ? got : await got;
       timings.checkMs += performance.now() - t;
       readable = new Map(rows.map((r) => [r.id, r]));
       // Grouped, documents Postgres refused leave room for as many more: searched once more
       // (twice at most) unless the index had no more documents to give.
-      const refused = ids.length - readable.size;
+      const refused = ids.filter((id) => !readable.has(id)).length;
       if (!byDocument || refused === 0 || readable.size >= input.limit || ids.length < documents) break;
       if (attempt >= 2) break;
       documents = input.limit + refused;
@@ -200,16 +229,29 @@ export function createRetrieve({
     if (windowTokens > 0 && passages.length > 0) {
       const tw = performance.now();
       const ranges = windowRanges(withAlso(passages), versionOf, windowTokens);
-      const fetched = await windowChunks(ranges, early, fetchWindows);
-      timings.windowFetchMs = performance.now() - tw;
       // Defence in depth beside the Qdrant filter: chunks of documents Postgres confirmed, only.
-      const chunks = fetched.filter((c) => readable.has(c.document_id));
-      passages = byDocument
-        ? passages.map((p) => {
-            const [best, ...also] = widenPassages([p, ...(p.also ?? [])], chunks, versionOf, windowTokens);
-            return p.also ? { ...best!, also } : best!;
-          })
-        : widenPassages(passages, chunks, versionOf, windowTokens).slice(0, input.limit);
+      const widened = await widenFromPool(
+        pool,
+        ranges,
+        (id) => readable.has(id),
+        (chunks, probe) =>
+          byDocument
+            ? passages.map((p) => {
+                const [best, ...also] = widenPassages(
+                  [p, ...(p.also ?? [])],
+                  chunks,
+                  versionOf,
+                  windowTokens,
+                  probe,
+                );
+                return p.also ? { ...best!, also } : best!;
+              })
+            : widenPassages(passages, chunks, versionOf, windowTokens, probe, input.limit),
+        fetchWindows,
+        reach,
+      );
+      passages = widened.passages;
+      timings.windowFetchMs = widened.fetchMs;
       timings.windowMs = performance.now() - tw;
     }
     if (dropped > 0)

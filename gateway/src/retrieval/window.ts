@@ -167,13 +167,17 @@ function seamOf(a: PageInfo, b: PageInfo): number {
  * Each passage widened to its window, in the given (rank) order; a passage whose chunk is inside
  * a better passage's window of the same document is left out (its text is there). `chunks` may
  * hold anything the index returned: only chunks of the passage's own document and version, and
- * of its heading, are ever joined to it.
+ * of its heading, are ever joined to it. `probe`: told of every neighbour growth looked up
+ * (whether `chunks` held it), so a caller holding part of the ranges knows what it was asked for.
  */
 export function widenPassages(
   ranked: readonly Passage[],
   chunks: readonly ChunkPayload[],
   versionOf: (p: Passage) => number | undefined,
   budgetTokens: number,
+  probe?: (p: Passage, version: number, index: number, found: boolean) => void,
+  /** Windows wanted at most: the passages after them cannot change them, so none is built. */
+  limit = Infinity,
 ): Passage[] {
   const byKey = new Map<string, ChunkPayload>();
   const key = (documentId: string, version: number, index: number) => `${documentId}:${version}:${index}`;
@@ -181,6 +185,7 @@ export function widenPassages(
   const claimed = new Map<string, Set<number>>();
   const out: Passage[] = [];
   for (const p of ranked) {
+    if (out.length >= limit) break;
     const version = versionOf(p);
     const taken = claimed.get(p.documentId) ?? new Set<number>();
     claimed.set(p.documentId, taken);
@@ -199,6 +204,7 @@ export function widenPassages(
     const neighbour = (index: number): PageInfo | undefined => {
       if (version === undefined || taken.has(index)) return undefined;
       const c = byKey.get(key(p.documentId, version, index));
+      probe?.(p, version, index, c !== undefined);
       return c && (c.heading ?? '') === (p.heading ?? '') ? c : undefined;
     };
     const window: PageInfo[] = [own];

@@ -20,6 +20,16 @@ import { accessOf, isIgnoredPath, placementOf } from './layout.js';
  */
 
 const MAX_PATH_BYTES = 1024;
+/**
+ * A file the reconcile pass finds (no watcher event) may still be being written: a copy in
+ * progress when the ingestor starts, or a pass that runs while one lands. Its size and mtime must
+ * have stood still this long before its bytes are read — otherwise a half-written file would be
+ * indexed, or an empty one refused ("The file is empty") until the watcher corrected it. The
+ * watcher's own events come after chokidar's awaitWriteFinish and skip this.
+ */
+export const DROP_STABLE_MS = 1000;
+/** A file still changing after this long is left to the watcher (or the next pass). */
+const DROP_SETTLE_MAX_MS = 30_000;
 
 /** A regular file inside the folder (a symlink only when it stays inside), or null to skip. */
 export async function openDropFile(
@@ -38,7 +48,8 @@ export async function openDropFile(
   const abs = resolve(root, relPath);
   try {
     let info = known ?? (await lstat(abs));
-    if (info.isSymbolicLink()) {
+    const linked = info.isSymbolicLink();
+    if (linked) {
       // A link may point anywhere on the host; follow it only when it stays inside the folder.
       const target = await realpath(abs);
       const rootReal = await realpath(root);
@@ -48,7 +59,19 @@ export async function openDropFile(
       }
       info = await stat(abs);
     }
-    return info.isFile() ? { abs, size: info.size } : null;
+    if (!info.isFile()) return null;
+    if (!known) {
+      const settled = await untilStable(abs, info, linked ? stat : lstat);
+      if (!settled) {
+        log.info(
+          { path: relPath },
+          'drop folder: file still being written; the watcher or the next pass takes it',
+        );
+        return null;
+      }
+      info = settled;
+    }
+    return { abs, size: info.size };
   } catch (err) {
     log.warn({ path: relPath, err }, 'drop folder: file vanished or is unreadable');
     return null;
@@ -84,4 +107,29 @@ export async function admitDropFile(deps: IngestorDeps, relPath: string, size: n
   if (placement.kind === 'group' && !(await groupHasMembers(db, placement.group)))
     return refuse(`Not indexed: nobody is in group "${placement.group}" (folder groups/${placement.group}/)`);
   return { admitted: true, filename, ext, ownerId, access: accessOf(placement) };
+}
+
+/**
+ * `info` once the file has stood still for DROP_STABLE_MS: by its mtime's age, or by watching its
+ * size and mtime that long (a clock-skewed mtime in the future settles too). Null when it is
+ * still changing after DROP_SETTLE_MAX_MS.
+ */
+async function untilStable(
+  abs: string,
+  info: Stats,
+  statOf: (path: string) => Promise<Stats>,
+): Promise<Stats | null> {
+  const started = Date.now();
+  let last = info;
+  let unchangedSince = started;
+  while (Date.now() - last.mtimeMs < DROP_STABLE_MS && Date.now() - unchangedSince < DROP_STABLE_MS) {
+    if (Date.now() - started > DROP_SETTLE_MAX_MS) return null;
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await statOf(abs);
+    if (now.size !== last.size || now.mtimeMs !== last.mtimeMs) {
+      last = now;
+      unchangedSince = Date.now();
+    }
+  }
+  return last;
 }

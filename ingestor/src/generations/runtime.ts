@@ -69,6 +69,7 @@ export function fanOutIndex(target: () => VectorIndex, every: () => VectorIndex[
     countDocumentPoints: (id) => target().countDocumentPoints(id),
     hybridSearch: (input) => target().hybridSearch(input),
     chunksInRanges: (principals, ranges) => target().chunksInRanges(principals, ranges),
+    pointsInRanges: (principals, ranges) => target().pointsInRanges(principals, ranges),
     deleteDocument: (id) => each((i) => i.deleteDocument(id)),
     setPrincipals: (id, principals) => each((i) => i.setPrincipals(id, principals)),
   };

@@ -1,4 +1,11 @@
-import { isLive, rowPrincipals, setStatus, type RetryAttempt, type RetryOptions } from '@rattgllm/core';
+import {
+  isLive,
+  rowPrincipals,
+  setStatus,
+  type DocumentRow,
+  type RetryAttempt,
+  type RetryOptions,
+} from '@rattgllm/core';
 import { faultReason } from '../errors.js';
 import type { IngestorDeps } from '../deps.js';
 import { getDocument } from '../store.js';
@@ -28,6 +35,8 @@ export async function ingestDocument(
     signal: AbortSignal;
     /** Retry embedding batches and the index write in place while failures are transient. */
     retry?: Omit<RetryOptions, 'signal' | 'onRetry'>;
+    /** The row as just read by the caller (undefined: gone); omitted, it is read here. */
+    row?: DocumentRow | undefined;
   },
 ): Promise<IngestResult> {
   const { db, log } = deps;
@@ -38,7 +47,7 @@ export async function ingestDocument(
     signal: options.signal,
     onRetry: waiting.enter,
   };
-  const doc = await deps.writeBatcher.read(db, documentId);
+  const doc = 'row' in options ? options.row : await deps.writeBatcher.read(db, documentId);
   if (!isLive(doc)) return { status: 'gone', chunks: 0 };
   // Cancelled after this job was fetched (its cancel reaches the signal at the next heartbeat).
   if (doc.status === 'cancelled') return { status: 'cancelled', chunks: 0 };

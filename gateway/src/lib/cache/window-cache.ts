@@ -10,7 +10,7 @@
  * announced (gateway-caches.ts), and nothing is served or stored while announcements cannot be
  * received. A fetch that was under way when something was dropped is not stored.
  */
-import type { ChunkPayload, ChunkRange } from '@rattgllm/core';
+import type { ChunkRange, StoredChunk } from '@rattgllm/core';
 
 export interface WindowCacheOptions {
   ttlMs: number;
@@ -23,7 +23,8 @@ export interface WindowCacheOptions {
 interface Entry {
   version: number;
   expires: number;
-  chunks: Map<number, ChunkPayload>;
+  /** By chunk index, with the point id (a hit's own payload is served by it). */
+  chunks: Map<number, StoredChunk>;
   /** Index ranges fetched whole: every chunk of them that exists is in `chunks`. */
   covered: [number, number][];
 }
@@ -53,14 +54,14 @@ export class WindowCache {
     collection: string,
     principals: readonly string[],
     ranges: readonly ChunkRange[],
-  ): { chunks: ChunkPayload[]; missing: ChunkRange[] } {
-    const chunks: ChunkPayload[] = [];
+  ): { chunks: StoredChunk[]; missing: ChunkRange[] } {
+    const chunks: StoredChunk[] = [];
     const missing: ChunkRange[] = [];
     const now = this.now();
     const on = this.enabled;
     for (const r of ranges) {
       const e = on ? this.entries.get(r.documentId)?.get(collection) : undefined;
-      let held: ChunkPayload[] | undefined;
+      let held: StoredChunk[] | undefined;
       if (
         e &&
         e.version === r.version &&
@@ -74,7 +75,7 @@ export class WindowCache {
         }
       }
       // The Qdrant filter's check, on what is held: none of it unless the asker holds a principal.
-      if (held?.length && held.every((c) => c.principals.some((p) => principals.includes(p))))
+      if (held?.length && held.every((c) => c.payload.principals.some((p) => principals.includes(p))))
         chunks.push(...held);
       else missing.push(r);
     }
@@ -86,13 +87,13 @@ export class WindowCache {
     collection: string,
     since: number,
     ranges: readonly ChunkRange[],
-    chunks: readonly ChunkPayload[],
+    chunks: readonly StoredChunk[],
   ): void {
     if (!this.enabled || since !== this.epoch) return;
     const expires = this.now() + this.options.ttlMs;
     for (const r of ranges) {
       const got = chunks.filter(
-        (c) =>
+        ({ payload: c }) =>
           c.document_id === r.documentId &&
           c.version === r.version &&
           c.chunk_index >= r.from &&
@@ -110,7 +111,7 @@ export class WindowCache {
         e = { version: r.version, expires, chunks: new Map(), covered: [] };
         byCollection.set(collection, e);
       }
-      for (const c of got) e.chunks.set(c.chunk_index, c);
+      for (const c of got) e.chunks.set(c.payload.chunk_index, c);
       if (!e.covered.some(([a, b]) => a <= r.from && r.to <= b)) e.covered.push([r.from, r.to]);
     }
     while (this.entries.size > this.options.maxDocuments)
