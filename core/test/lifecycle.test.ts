@@ -14,6 +14,9 @@ import {
   queueIngest,
   recordRefusal,
   releaseLostJobs,
+  failAbandoned,
+  ABANDONED_ERROR,
+  LOST_WORKER_ERROR,
   scheduleRetry,
   sendInTransaction,
   setProgress,
@@ -210,6 +213,32 @@ describe('documents lifecycle (core/src/documents/lifecycle.ts)', () => {
     await setStatus(db, dead!.id, { status: 'processing' });
     await db.raw(`update pgboss.job set heartbeat_on = now() where data->>'documentId' = ?`, [dead!.id]);
     expect(await ids()).toEqual([]);
+  });
+
+  it('a document whose worker died on every attempt is failed, not pending for a worker that never comes', async () => {
+    const failed = () => failAbandoned(db).then((r) => r.filter((id) => mine.includes(id)));
+    const [spent, retrying, requeued] = await Promise.all(
+      [1, 2, 3].map(() => createDocument(db, boss, newDoc())),
+    );
+    const mine = [spent!.id, retrying!.id, requeued!.id];
+    for (const id of mine) await setStatus(db, id, { status: 'pending', error: LOST_WORKER_ERROR });
+    const stateOf = (id: string, state: string) =>
+      db.raw(`update pgboss.job set state = ? where data->>'documentId' = ?`, [state, id]);
+    // pg-boss gave up on one (its last attempt's heartbeat lapsed too), will retry another, and
+    // the third was queued again (a reconcile pass) after its job failed.
+    await stateOf(spent!.id, 'failed');
+    await stateOf(retrying!.id, 'retry');
+    await stateOf(requeued!.id, 'failed');
+    await sendInTransaction(boss, db, JOBS.ingest, { documentId: requeued!.id });
+    expect(await failed()).toEqual([spent!.id]);
+    expect(await row(spent!.id)).toMatchObject({ status: 'failed', error: ABANDONED_ERROR });
+    expect(await row(retrying!.id)).toMatchObject({ status: 'pending', error: LOST_WORKER_ERROR });
+    expect(await row(requeued!.id)).toMatchObject({ status: 'pending', error: LOST_WORKER_ERROR });
+    // A new document waiting for its first worker (no error) is never touched.
+    const fresh = await createDocument(db, boss, newDoc());
+    await stateOf(fresh!.id, 'failed');
+    expect(await failed()).toEqual([]);
+    expect(await row(fresh!.id)).toMatchObject({ status: 'pending' });
   });
 
   it('starts and marks indexed several runs in one statement each, each row with its own fields', async () => {

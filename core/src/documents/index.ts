@@ -1,3 +1,4 @@
 export * from './row.js';
 export * from './lifecycle.js';
+export * from './lost-jobs.js';
 export * from './refusals.js';

@@ -272,32 +272,3 @@ export function markDeleted(db: Db, boss: PgBoss, id: string): Promise<boolean> 
 export async function purgeDeleted(db: Db, id: string): Promise<boolean> {
   return (await db('documents').where({ id, status: 'deleted' }).delete()) > 0;
 }
-
-/**
- * Documents shown `processing` (or `waiting` on a retry in hand) whose ingest job has no live
- * worker (killed, host lost): its heartbeat lapsed, or pg-boss already took the job back. They
- * are `pending` again, which is the truth: pg-boss hands the job to the next worker. A `waiting`
- * document whose next attempt is a delayed job of its own (scheduleRetry's, `created`) stays so,
- * also once that job is due and waits for the next fetch (up to a poll): it is not lost.
- * Returns the ids released.
- */
-export async function releaseLostJobs(db: Db): Promise<string[]> {
-  const res = await db.raw(
-    `UPDATE documents d
-        SET status = 'pending', progress = 0, next_attempt_at = NULL, updated_at = now(),
-            error = 'Its worker stopped; waiting for another worker'
-      WHERE d.status IN ('processing', 'waiting')
-        AND NOT EXISTS (
-          SELECT 1 FROM pgboss.job j
-           WHERE j.name = :name AND j.singleton_key = d.id::text AND j.state = 'active'
-             AND (j.heartbeat_on IS NULL OR j.heartbeat_seconds IS NULL
-                  OR j.heartbeat_on + j.heartbeat_seconds * interval '1 second' >= now()))
-        AND (d.status = 'processing' OR NOT EXISTS (
-          SELECT 1 FROM pgboss.job j
-           WHERE j.name = :name AND j.singleton_key = d.id::text AND j.state = 'created'
-             AND (j.start_after > now() OR j.data->'retry' IS NOT NULL)))
-      RETURNING d.id`,
-    { name: JOBS.ingest },
-  );
-  return (res.rows as { id: string }[]).map((r) => r.id);
-}

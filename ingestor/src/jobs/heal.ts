@@ -1,4 +1,4 @@
-import { queueIngest, releaseLostJobs as releaseLost } from '@rattgllm/core';
+import { failAbandoned, queueIngest, releaseLostJobs as releaseLost } from '@rattgllm/core';
 import type { IngestorDeps } from '../deps.js';
 import { indexedPage } from '../store.js';
 
@@ -70,10 +70,16 @@ export async function checkIndexedPoints(
   return { checked, requeued };
 }
 
-/** Documents whose worker stopped (see core's releaseLostJobs) are `pending` again; how many. */
+/**
+ * Documents whose worker stopped (see core's releaseLostJobs) are `pending` again; how many.
+ * Those no job will take again (their worker died on every attempt) are `failed` (failAbandoned).
+ */
 export async function releaseLostJobs(deps: IngestorDeps): Promise<number> {
   const n = (await releaseLost(deps.db)).length;
   if (n) deps.log.warn({ released: n }, 'documents whose worker stopped are pending again');
+  const abandoned = await failAbandoned(deps.db);
+  if (abandoned.length)
+    deps.log.error({ documents: abandoned }, 'documents whose worker stopped on every attempt are failed');
   return n;
 }
 
