@@ -89,10 +89,10 @@ describe('LLM client, streamed answers', () => {
   afterAll(() => new Promise<void>((resolve) => up.close(() => resolve())));
 
   /** A response stand-in that takes `everyMs` to accept each chunk (a slow client: backpressure). */
-  function sink(everyMs = 0) {
+  function sink(everyMs = 0, highWaterMark = 1024) {
     const chunks: string[] = [];
     const out = new Writable({
-      highWaterMark: 1024,
+      highWaterMark,
       write(chunk: Buffer, _enc, done) {
         chunks.push(chunk.toString('utf8'));
         setTimeout(done, everyMs);
@@ -103,7 +103,7 @@ describe('LLM client, streamed answers', () => {
   }
   const body = { model: 'm:1b', stream: true, messages: [] };
 
-  it('writes our prefix, then every byte in order, through a slow client, and ends', async () => {
+  it('writes our prefix, then every byte in order, to a late and slow client, and ends', async () => {
     const parts = Array.from(
       { length: 200 },
       (_, i) => `data: ${String(i).padStart(4, '0')}${'x'.repeat(2000)}\n\n`,
@@ -117,11 +117,21 @@ describe('LLM client, streamed answers', () => {
     try {
       const stream = await llm.chatStream(body, new AbortController().signal);
       expect(stream.statusCode).toBe(200);
+      // Read late: 400 KB wait meanwhile, more than is buffered before the upstream is paused.
+      await new Promise((r) => setTimeout(r, 100));
       const s = sink(1);
       const errors: unknown[] = [];
       stream.forward('data: ours\n\n', s.out, (err) => void errors.push(err));
       await s.finished;
       expect(s.text()).toBe('data: ours\n\n' + parts.join(''));
+      expect(errors).toEqual([]);
+      // Late, and then taking everything at once (no 'drain' to resume on): resumed all the same.
+      const again = await llm.chatStream(body, new AbortController().signal);
+      await new Promise((r) => setTimeout(r, 100));
+      const roomy = sink(0, 16 * 1024 * 1024);
+      again.forward('', roomy.out, (err) => void errors.push(err));
+      await roomy.finished;
+      expect(roomy.text()).toBe(parts.join(''));
       expect(errors).toEqual([]);
     } finally {
       await llm.close();

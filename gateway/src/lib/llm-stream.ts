@@ -34,6 +34,9 @@ export interface StreamRequest {
   errorLimit: number;
 }
 
+/** What may wait for `forward` before the upstream is paused. */
+const QUEUE_LIMIT = 64 * 1024;
+
 /** POSTs `body`; resolves once a 2xx answer's headers arrived (then `forward` its body). */
 export function streamRequest(o: StreamRequest): Promise<UpstreamStream> {
   return new Promise((resolve, reject) => {
@@ -45,6 +48,7 @@ export function streamRequest(o: StreamRequest): Promise<UpstreamStream> {
     let errorText = '';
     // Before `forward`: what arrived with the headers, and whether the answer is over.
     let queued: Buffer[] = [];
+    let queuedBytes = 0;
     let ended = false;
     let failed: { err: unknown } | undefined;
     let out: Writable | undefined;
@@ -88,6 +92,7 @@ export function streamRequest(o: StreamRequest): Promise<UpstreamStream> {
         for (const chunk of queued) write(chunk);
         queued = [];
         target.uncork();
+        if (queuedBytes >= QUEUE_LIMIT && !target.writableNeedDrain) controller?.resume();
         if (failed) tell(failed.err);
         else if (ended && !target.destroyed) target.end();
       },
@@ -116,8 +121,11 @@ export function streamRequest(o: StreamRequest): Promise<UpstreamStream> {
           }
           return;
         }
-        if (out) write(chunk);
-        else queued.push(chunk);
+        if (out) return write(chunk);
+        queued.push(chunk);
+        // Nobody reads yet: hold the upstream rather than buffer a whole answer.
+        queuedBytes += chunk.length;
+        if (queuedBytes >= QUEUE_LIMIT) c.pause();
       },
       onResponseEnd() {
         if (!settled) return settle(o.failure(status, errorText));
