@@ -62,6 +62,10 @@ export function createServing(options: ServingOptions): Serving {
   const ops = createCollectionOps(config);
   const built = new Map<string, { embedder: Embedder; index: VectorIndex }>();
   let cached: { at: number; gen: Generation } | undefined;
+  // One look-up at a time, shared by every request that needs it; `epoch` drops the answer of a
+  // look-up that began before an invalidate (it may name the generation just found missing).
+  let pending: Promise<Generation> | undefined;
+  let epoch = 0;
 
   function serve(gen: Generation): ServingGeneration {
     let parts = built.get(gen.collection);
@@ -84,10 +88,36 @@ export function createServing(options: ServingOptions): Serving {
     return { generation: gen, ...parts };
   }
 
+  function lookUp(): Promise<Generation> {
+    if (pending) return pending;
+    const mine = epoch;
+    const started = Date.now();
+    const p = resolveActive(db, ops, config)
+      .then((gen) => {
+        if (mine === epoch) cached = { at: started, gen };
+        return gen;
+      })
+      .finally(() => {
+        if (pending === p) pending = undefined;
+      });
+    pending = p;
+    return p;
+  }
+
+  /**
+   * The active generation, looked up again past `ttlMs` (so a switch is seen within it). Every
+   * request that finds it expired waits for the same one look-up, not one each: 200 concurrent
+   * chat turns make one round trip every `ttlMs`, not 200.
+   */
   async function active(): Promise<ServingGeneration> {
-    if (!cached || Date.now() - cached.at > ttlMs)
-      cached = { at: Date.now(), gen: await resolveActive(db, ops, config) };
-    return serve(cached.gen);
+    if (cached && Date.now() - cached.at <= ttlMs) return serve(cached.gen);
+    return serve(await lookUp());
+  }
+
+  function forget(): void {
+    cached = undefined;
+    pending = undefined;
+    epoch++;
   }
 
   return {
@@ -105,14 +135,12 @@ export function createServing(options: ServingOptions): Serving {
         return await fn(first);
       } catch (err) {
         if (!(err instanceof CollectionMissingError)) throw err;
-        cached = undefined;
+        forget();
         const again = await active();
         if (again.generation.collection === first.generation.collection) throw err;
         return fn(again);
       }
     },
-    invalidate() {
-      cached = undefined;
-    },
+    invalidate: forget,
   };
 }
