@@ -3,9 +3,10 @@
  * (long) documents (fusion.ts convexAlpha), through hybridSearch and as a pure rule.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createVectorIndex, encodeDocument, encodeQuery, parseConfig, type SearchHit } from '@rattgllm/core';
+import { createVectorIndex, encodeQuery, parseConfig, type SearchHit } from '@rattgllm/core';
 import { convexAlpha, fuseLists, LONG_SAMPLE, LONG_SHARE } from '../src/vector/fusion.js';
 import { lexicalEmbedding, startQdrant, uniqueCollectionName } from '../../test/standins/index.js';
+import { convexScores, indexLexical } from './fusion-fixture.js';
 
 const DIM = 64;
 const qdrant = await startQdrant();
@@ -44,32 +45,11 @@ const search = (env: Record<string, string>, extra: object = {}) =>
   });
 
 /** The convex score of each hit for a given α, from the dense and the sparse list alone. */
-function expectedScores(dense: SearchHit[], sparse: SearchHit[], alpha: number) {
-  const dTop = Math.max(...dense.map((h) => h.score));
-  const sTop = Math.max(...sparse.map((h) => h.score));
-  const d = new Map(dense.map((h) => [h.id, (h.score + 1) / (dTop + 1)]));
-  const s = new Map(sparse.map((h) => [h.id, h.score / sTop]));
-  const dLast = Math.min(...d.values());
-  return (id: string) => alpha * (d.get(id) ?? dLast) + (1 - alpha) * (s.get(id) ?? 0);
-}
+const expectedScores = (dense: SearchHit[], sparse: SearchHit[], alpha: number) => (id: string) =>
+  convexScores(dense, sparse).expected(id, alpha);
 
 describe('convex α for long documents', () => {
-  it('index the documents', async () => {
-    const vi = index();
-    await vi.ensureCollection();
-    for (const [doc, texts] of Object.entries(DOCS))
-      await vi.upsertChunks(
-        doc,
-        1,
-        texts.map((text, i) => ({
-          index: i,
-          text,
-          dense: lexicalEmbedding(text, DIM),
-          sparse: encodeDocument(text),
-        })),
-        { filename: `${doc.slice(-2)}.txt`, principals: ['org'] },
-      );
-  });
+  it('index the documents', () => indexLexical(index(), DOCS, DIM));
 
   it('a dense list crowded by one document fuses with HYBRID_CONVEX_ALPHA_LONG', async () => {
     const dense = await search({}, { mode: 'dense' });

@@ -4,9 +4,10 @@
  * for searches grouped by document — by document.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createVectorIndex, encodeDocument, encodeQuery, parseConfig, type SearchHit } from '@rattgllm/core';
+import { createVectorIndex, encodeQuery, parseConfig, type SearchHit } from '@rattgllm/core';
 import { documentRanks, tiedRanks } from '../src/vector/fusion.js';
 import { lexicalEmbedding, startQdrant, uniqueCollectionName } from '../../test/standins/index.js';
+import { convexScores, indexLexical } from './fusion-fixture.js';
 
 const DIM = 64;
 const qdrant = await startQdrant();
@@ -49,22 +50,7 @@ const ids = (hits: SearchHit[]) => hits.map((h) => h.id);
 const RRF = { HYBRID_FUSION: 'rrf' };
 
 describe('hybrid fusion', () => {
-  it('index the documents', async () => {
-    const vi = index();
-    await vi.ensureCollection();
-    for (const [doc, texts] of Object.entries(DOCS))
-      await vi.upsertChunks(
-        doc,
-        1,
-        texts.map((text, i) => ({
-          index: i,
-          text,
-          dense: lexicalEmbedding(text, DIM),
-          sparse: encodeDocument(text),
-        })),
-        { filename: `${doc.slice(-2)}.txt`, principals: ['org'] },
-      );
-  });
+  it('index the documents', () => indexLexical(index(), DOCS, DIM));
 
   it('a weight of 0 leaves the other list: hybrid = dense alone, = BM25 alone', async () => {
     const dense = await search({}, { mode: 'dense' });
@@ -101,13 +87,7 @@ describe('hybrid fusion', () => {
     const dense = await search({}, { mode: 'dense' });
     const sparse = await search({}, { mode: 'sparse' });
     // Cosine scaled from −1 to the best cosine, BM25 from 0 to the best BM25 score.
-    const dTop = Math.max(...dense.map((h) => h.score));
-    const sTop = Math.max(...sparse.map((h) => h.score));
-    const d = new Map(dense.map((h) => [h.id, (h.score + 1) / (dTop + 1)]));
-    const s = new Map(sparse.map((h) => [h.id, h.score / sTop]));
-    const dLast = Math.min(...d.values());
-    const expected = (id: string, alpha: number) =>
-      alpha * (d.get(id) ?? dLast) + (1 - alpha) * (s.get(id) ?? 0);
+    const { d, s, dLast, expected } = convexScores(dense, sparse);
     for (const alpha of [0.8, 0.3]) {
       const hits = await search({ HYBRID_FUSION: 'convex', HYBRID_CONVEX_ALPHA: String(alpha) });
       expect(hits.length).toBe(new Set([...d.keys(), ...s.keys()]).size);
